@@ -1,0 +1,214 @@
+"""`newsbeam run --input URL --output URL [options] [Beam options]`.
+
+Exit status: 0 when the job completed (dead letters included), 2 when it cannot start (bad
+options, input missing, output not writable), 1 when the runner reports a failure; errors are one
+line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import logging
+import sys
+import uuid
+from importlib import metadata
+from typing import Optional, Sequence
+
+import fsspec
+
+from pipeline.options import NewsbeamOptions
+from transforms.model import UTC
+from transforms.read import input_exists
+
+LOG = logging.getLogger("newsbeam")
+
+BEAM_HELP = (
+    "Any Apache Beam pipeline option is accepted as well and passed through, e.g. "
+    "--runner DataflowRunner --project P --region R --temp_location gs://… to run the same graph "
+    "on Dataflow, or --direct_running_mode multi_processing --direct_num_workers 2 locally. "
+    "Without --runner the job runs on Beam's local FnApiRunner (no network needed)."
+)
+
+
+class UsageError(Exception):
+    """The job cannot start; exit 2 with this message."""
+
+
+def version() -> str:
+    try:
+        return metadata.version("newsbeam")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def _run_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsbeam run",
+        description="Read raw news articles from any fsspec location, parse, clean, deduplicate and "
+                    "enrich them, and write Hive-partitioned Parquet.",
+        epilog=BEAM_HELP,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        allow_abbrev=False,
+    )
+    NewsbeamOptions._add_argparse_args(parser)
+    return parser
+
+
+def _beam_parser() -> argparse.ArgumentParser:
+    """A parser that knows every Beam pipeline option, to reject typos instead of ignoring them."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    seen, stack = set(), [PipelineOptions]
+    while stack:
+        cls = stack.pop()
+        for sub in cls.__subclasses__():
+            if sub not in seen:
+                seen.add(sub)
+                stack.append(sub)
+    for cls in seen:
+        if cls is NewsbeamOptions:
+            continue
+        try:
+            cls._add_argparse_args(parser)
+        except argparse.ArgumentError:
+            continue  # an option two classes both declare
+    return parser
+
+
+def _check_output_writable(output: str) -> None:
+    try:
+        fs, root = fsspec.core.url_to_fs(output.rstrip("/"))
+        fs.makedirs(f"{root}/_runs", exist_ok=True)
+        probe = f"{root}/_runs/.probe-{uuid.uuid4().hex}"
+        with fs.open(probe, "wb") as handle:
+            handle.write(b"ok")
+        fs.rm(probe)
+    except Exception as exc:  # any backend error means the same thing to the user
+        raise UsageError(f"output not writable: {output} ({type(exc).__name__}: {exc})") from exc
+
+
+def _run_id(started: dt.datetime, settings: dict) -> str:
+    digest = hashlib.blake2b(json.dumps(settings, sort_keys=True, default=str).encode(), digest_size=4)
+    return f"{started:%Y%m%dT%H%M%SZ}-{digest.hexdigest()}"
+
+
+def _local_runner(options):
+    """Beam's FnApiRunner, chosen explicitly: DirectRunner would first try to download Prism."""
+    from apache_beam.portability.api import beam_provision_api_pb2
+    from apache_beam.runners.portability.fn_api_runner import fn_runner
+    from apache_beam.runners.portability.portable_runner import JobServiceHandle
+
+    encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
+    provision = fn_runner.ExtendedProvisionInfo(
+        beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded))
+    return fn_runner.FnApiRunner(provision_info=provision)
+
+
+def run(argv: Sequence[str]) -> dict | None:
+    """Run one job from command-line arguments; returns the manifest for blocking runners."""
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+    from pipeline.graph import build_pipeline
+
+    ours, rest = _run_parser().parse_known_args(argv)
+    _, unknown = _beam_parser().parse_known_args(rest)
+    if unknown:
+        raise UsageError(f"unknown option {unknown[0]} (see `newsbeam run --help`)")
+    if not ours.input:
+        raise UsageError("--input is required")
+    if not ours.output:
+        raise UsageError("--output is required")
+    for url in ours.input:
+        if not input_exists(url):
+            raise UsageError(f"input not found: {url}")
+    _check_output_writable(ours.output)
+
+    options = PipelineOptions(list(argv))
+    nb = options.view_as(NewsbeamOptions)
+    runner_name = options.view_as(StandardOptions).runner
+    started = dt.datetime.now(UTC)
+    settings = {k: v for k, v in vars(ours).items()}
+    run_info = {
+        "run_id": nb.run_id or _run_id(started, settings),
+        "version": version(),
+        "started_at": started.isoformat(),
+        "inputs": list(ours.input),
+        "output": ours.output,
+        "options": settings,
+        "runner": runner_name or "FnApiRunner (local)",
+    }
+    runner = None if runner_name else _local_runner(options)
+    pipeline = beam.Pipeline(runner=runner, options=options)
+    build_pipeline(pipeline, list(ours.input), ours.output, limits=nb.read_limits(),
+                   write=nb.write_options(), run_info=run_info)
+    result = pipeline.run()
+    if runner_name and "dataflow" in runner_name.lower():
+        LOG.info("submitted Dataflow job %s", getattr(result, "job_id", lambda: "?")())
+        return None
+    state = result.wait_until_finish()
+    if str(state).upper().endswith(("FAILED", "CANCELLED")):
+        raise RuntimeError(f"runner reported {state}")
+    return read_manifest(ours.output, run_info["run_id"])
+
+
+def read_manifest(output: str, run_id: str) -> dict:
+    fs, root = fsspec.core.url_to_fs(output.rstrip("/"))
+    with fs.open(f"{root}/_runs/{run_id}.json", "r") as handle:
+        return json.load(handle)
+
+
+def summary(manifest: dict) -> str:
+    counts = manifest["counts"]
+    out = manifest["output"].rstrip("/")
+    lines = [
+        f"newsbeam run {manifest['run_id']} finished in {manifest.get('duration_s')} s",
+        f"  files matched  {counts['files_matched']:>9}",
+        f"  records read   {counts['records_in']:>9}",
+        f"  articles       {counts['articles']:>9}   {out}/articles/",
+        f"  duplicates     {counts['duplicates']:>9}   {out}/duplicates/",
+        f"  dead letters   {counts['dead_letter']:>9}   {out}/dead_letter/",
+        f"  accounting     {'balanced' if manifest['balanced'] else 'NOT BALANCED'}"
+        f" (records read = articles + duplicates + dead letters)",
+        f"  manifest       {out}/_runs/{manifest['run_id']}.json",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    LOG.setLevel(logging.INFO)
+    logging.getLogger("newsbeam.read").setLevel(logging.INFO)
+    if not argv or argv[0] in ("-h", "--help"):
+        print("usage: newsbeam run --input URL [--input URL ...] --output URL [options]\n"
+              "       newsbeam --version\n\n`newsbeam run --help` lists every option.")
+        return 0 if argv else 2
+    if argv[0] == "--version":
+        print(version())
+        return 0
+    if argv[0] != "run":
+        print(f"newsbeam: error: unknown command {argv[0]!r} (expected `run`)", file=sys.stderr)
+        return 2
+    if any(a in ("-h", "--help") for a in argv[1:]):
+        _run_parser().print_help()
+        return 0
+    try:
+        manifest = run(argv[1:])
+    except UsageError as exc:
+        print(f"newsbeam: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("newsbeam: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the runner's failure, reported in one line
+        message = " ".join(str(exc).split())[:500]
+        print(f"newsbeam: error: job failed: {type(exc).__name__}: {message}", file=sys.stderr)
+        return 1
+    if manifest is not None:
+        print(summary(manifest))
+    return 0

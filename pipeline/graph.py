@@ -1,0 +1,65 @@
+"""The newsbeam graph: read -> parse -> clean -> dedup -> enrich -> write, plus the run manifest.
+
+Every step that can fail on data is applied with `guarded`: Beam's `with_exception_handling`
+splits its output into good elements and failures, and failures become `dead_letter` rows.
+Accounting: records in = articles + duplicates + dead letters, counted inside the pipeline and
+written to `_runs/<run_id>.json`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import apache_beam as beam
+
+from pipeline.manifest import WriteManifest
+from transforms.clean import clean_article
+from transforms.deadletter import DeadLetters
+from transforms.dedup import ExactDedup
+from transforms.enrich import EnrichFn
+from transforms.model import UTC, Article
+from transforms.parse import RawRecord, parse_record, split_file
+from transforms.read import MatchFiles, ReadFileFn, ReadLimits
+from transforms.write import WriteOptions, WriteTable
+
+
+def guarded(pcoll, label: str, transform, stage: str):
+    """Apply `transform`; return (good elements, dead letters of the failed ones)."""
+    good, bad = pcoll | label >> transform.with_exception_handling()
+    return good, bad | f"{label}Failures" >> DeadLetters(stage)
+
+
+def _split(raw, limits):
+    return split_file(raw, dt.datetime.now(UTC))
+
+
+def build_pipeline(p: beam.Pipeline, inputs: list[str], output: str, *, limits: ReadLimits = ReadLimits(),
+                   write: WriteOptions = WriteOptions(), run_info: dict | None = None) -> dict:
+    """Add the whole batch graph to `p`; returns its main PCollections by name."""
+    files = p | "Inputs" >> beam.Create(sorted(set(inputs))) | "Match" >> MatchFiles()
+    raw, read_dead = guarded(files, "Read", beam.ParDo(ReadFileFn(limits)), "read")
+    records, split_dead = guarded(raw, "Split", beam.FlatMap(_split, limits).with_output_types(RawRecord),
+                                  "parse")
+    parsed, parse_dead = guarded(records, "Parse", beam.Map(parse_record, limits).with_output_types(Article),
+                                 "parse")
+    cleaned, clean_dead = guarded(parsed, "Clean", beam.Map(clean_article).with_output_types(Article), "validate")
+    deduped = cleaned | "Dedup" >> ExactDedup()
+    enriched, enrich_dead = guarded(deduped["articles"], "Enrich",
+                                    beam.ParDo(EnrichFn()).with_output_types(Article), "enrich")
+    dead = (read_dead, split_dead, parse_dead, clean_dead, enrich_dead) | "DeadLetters" >> beam.Flatten()
+
+    written = (
+        enriched | "WriteArticles" >> WriteTable(output, "articles", write),
+        deduped["duplicates"] | "WriteDuplicates" >> WriteTable(output, "duplicates", write),
+        dead | "WriteDeadLetters" >> WriteTable(output, "dead_letter", write),
+    )
+    counts = (
+        files | "CountFiles" >> beam.Map(lambda _: ("files_matched", 1)),
+        records | "CountRecords" >> beam.Map(lambda _: ("records_in", 1)),
+        (read_dead, split_dead) | "WholeFileFailures" >> beam.Flatten()
+        | "CountFileFailures" >> beam.Map(lambda _: ("records_in", 1)),
+        written | "Written" >> beam.Flatten(),
+    ) | "AllCounts" >> beam.Flatten()
+    manifest = counts | "Manifest" >> WriteManifest(output, run_info or {})
+    return {"files": files, "articles": enriched, "duplicates": deduped["duplicates"],
+            "dead_letter": dead, "manifest": manifest}

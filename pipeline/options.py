@@ -1,0 +1,66 @@
+"""newsbeam's own options: documented once here, shown by `--help`, the README and the Flex
+Template's metadata.json (all generated from `NewsbeamOptions`)."""
+
+from __future__ import annotations
+
+import argparse
+
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from transforms.read import ReadLimits
+from transforms.write import WriteOptions
+
+_LIMITS = ReadLimits()
+_WRITE = WriteOptions()
+
+
+class NewsbeamOptions(PipelineOptions):
+    @classmethod
+    def _add_argparse_args(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--input", dest="input", action="append", default=None, metavar="URL",
+                            help="fsspec URL, directory or glob of raw article files; repeatable")
+        parser.add_argument("--output", dest="output", default=None, metavar="URL",
+                            help="fsspec URL of the output root (articles/, duplicates/, dead_letter/, _runs/)")
+        parser.add_argument("--max_file_bytes", "--max-file-bytes", dest="max_file_bytes", type=int,
+                            default=_LIMITS.max_file_bytes,
+                            help="largest decompressed size of one input file, in bytes")
+        parser.add_argument("--max_record_bytes", "--max-record-bytes", dest="max_record_bytes", type=int,
+                            default=_LIMITS.max_record_bytes,
+                            help="largest size of one article record, in bytes")
+        parser.add_argument("--max_ratio", "--max-ratio", dest="max_ratio", type=float,
+                            default=_LIMITS.max_ratio,
+                            help="largest decompression ratio of a compressed file (bomb guard), "
+                                 "checked once it has inflated past 8 MiB")
+        parser.add_argument("--rows_per_file", "--rows-per-file", dest="rows_per_file", type=int,
+                            default=_WRITE.rows_per_file,
+                            help="most rows in one Parquet file; larger partitions are split")
+        parser.add_argument("--row_group_size", "--row-group-size", dest="row_group_size", type=int,
+                            default=_WRITE.row_group_size, help="rows per Parquet row group")
+        parser.add_argument("--run_id", "--run-id", dest="run_id", default=None,
+                            help="name of this run's manifest under _runs/ (default: start time and a hash of the options)")
+
+    def read_limits(self) -> ReadLimits:
+        return ReadLimits(max_file_bytes=self.max_file_bytes, max_record_bytes=self.max_record_bytes,
+                          max_ratio=self.max_ratio)
+
+    def write_options(self) -> WriteOptions:
+        return WriteOptions(rows_per_file=self.rows_per_file, row_group_size=self.row_group_size)
+
+
+def newsbeam_option_rows() -> list[tuple[str, str, str]]:
+    """(flag, default, help) of every newsbeam option, for the README and metadata.json."""
+    parser = argparse.ArgumentParser(add_help=False)
+    NewsbeamOptions._add_argparse_args(parser)
+    rows = []
+    for action in parser._actions:
+        flag = next((s for s in action.option_strings if "-" in s[2:]), action.option_strings[0])
+        default = "" if action.default is None else str(action.default)
+        rows.append((flag, default, action.help or ""))
+    return rows
+
+
+def options_markdown() -> str:
+    lines = ["| option | default | meaning |", "|---|---|---|"]
+    for flag, default, help_text in newsbeam_option_rows():
+        lines.append(f"| `{flag}` | {f'`{default}`' if default else '—'} | {help_text} |")
+    return "\n".join(lines)

@@ -1,0 +1,114 @@
+"""Clean: strip scraped site furniture from a body, move credit lines to `contributors`.
+
+Guarantees, for every article whatever its source format:
+- A trailing link block ("Articles You May Like", "Related stories", "More from …", "Most read",
+  …) is cut together with every line after it, when it starts in the last part of the text.
+- Share, subscribe, sign-up, advertisement and "read more" lines never reach the body.
+- "Additional reporting by X in Y", "Reporting by X; Editing by Y" and similar credit lines
+  leave the body; the names (without the "in Place" part) go to `contributors`.
+- `content_hash` is computed from the cleaned body, so furniture does not make copies differ.
+"""
+
+from __future__ import annotations
+
+import re
+from transforms.model import Article
+from transforms.text import content_fingerprint, count_words
+
+# A heading that opens a trailing block of links to other stories.
+TRAILER_HEADING = re.compile(
+    r"^(?:articles|stories|posts|news)?\s*(?:you|that you)\s+(?:may|might)\s+(?:also\s+)?like\b"
+    r"|^(?:related|recommended|popular|trending|latest|more)\s+(?:articles?|stories|news|posts|reads?|content|coverage|on\b|from\b|in\b)"
+    r"|^(?:most\s+(?:read|popular|viewed|shared)|top\s+stories|read\s+(?:more|next)|see\s+also|also\s+read|further\s+reading|recommended(?:\s+for\s+you)?|related|more\s+stories|editor'?s\s+picks?|don'?t\s+miss|you\s+might\s+be\s+interested\s+in)\s*:?$",
+    re.IGNORECASE,
+)
+
+# Short lines of site chrome that can appear anywhere in a scraped page.
+FURNITURE_LINE = re.compile(
+    r"^(?:advertisement|advert|sponsored(?:\s+content)?|skip\s+(?:to\s+)?(?:content|advert\w*)"
+    r"|share\s+(?:this|on|via|article|story)\b.*|share\s*:?|(?:click|tap)\s+here\b.*"
+    r"|(?:subscribe|sign\s+up|register)\b.{0,80}(?:newsletter|free|today|now|here|updates?|alerts?)\b.*"
+    r"|follow\s+us\s+on\b.*|(?:follow|like)\s+\S+\s+on\s+(?:twitter|facebook|instagram|x)\b.*"
+    r"|read\s+more\s*:?.{0,120}|continue\s+reading\b.*|(?:image|photo)\s+(?:copyright|caption|credit)\b.{0,100}"
+    r"|copyright\s+©?.{0,100}|©\s*\d{4}.{0,100}|all\s+rights\s+reserved\.?|listen\s+to\s+this\s+article\b.*"
+    r"|(?:email|print|comments?|tweet|pin\s+it|whatsapp|linkedin|facebook|twitter)(?:\s*[|/·•]\s*\w+)*)$",
+    re.IGNORECASE,
+)
+
+# Credit lines: names after "by", optional "in Place" after each name.
+CREDIT_LINE = re.compile(
+    r"^\(?(?:(?:additional|further|extra)\s+reporting|reporting|writing|editing|compiled|research)"
+    r"(?:\s+and\s+(?:writing|editing|reporting))?\s+by\s+(?P<names>.+?)\)?\.?$",
+    re.IGNORECASE,
+)
+_CREDIT_SPLIT = re.compile(r"\s*;\s*(?:(?:additional\s+)?(?:reporting|writing|editing)(?:\s+and\s+\w+)?\s+by\s+)?",
+                           re.IGNORECASE)
+_NAME_SPLIT = re.compile(r"\s*(?:,|\band\b|&)\s*", re.IGNORECASE)
+_IN_PLACE = re.compile(r"\s+in\s+[A-Z][\w.' -]*$")
+_NAME = re.compile(r"^[A-Z][\w'’.-]*(?:\s+(?:[A-Z][\w'’.-]*|de|da|van|von|der|al|bin|el|la|le|du|di))*$")
+
+# A trailer heading further up than this fraction of the text is more likely part of the story.
+TRAILER_MIN_POSITION = 0.5
+FURNITURE_MAX_WORDS = 25
+
+
+def credit_names(line: str) -> list[str] | None:
+    """The names of a credit line, or None when the line is not a credit line."""
+    match = CREDIT_LINE.match(line.strip())
+    if not match:
+        return None
+    names: list[str] = []
+    for chunk in _CREDIT_SPLIT.split(match.group("names")):
+        for part in _NAME_SPLIT.split(chunk):
+            part = _IN_PLACE.sub("", part.strip().rstrip(".;)"))
+            if part and _NAME.match(part) and part not in names:
+                names.append(part)
+    return names or None
+
+
+def clean_body(body: str) -> tuple[str, list[str]]:
+    """Body text -> (cleaned body, contributor names found in credit lines)."""
+    paras = [p.strip() for p in body.split("\n\n") if p.strip()]
+    total_chars = sum(len(p) for p in paras) or 1
+    seen_chars = 0
+    kept: list[str] = []
+    contributors: list[str] = []
+    for para in paras:
+        lines = [line.strip() for line in para.split("\n") if line.strip()]
+        if (kept and seen_chars / total_chars >= TRAILER_MIN_POSITION
+                and TRAILER_HEADING.match(lines[0])):
+            break
+        seen_chars += len(para)
+        kept_lines = []
+        for line in lines:
+            names = credit_names(line)
+            if names is not None:
+                contributors.extend(n for n in names if n not in contributors)
+                continue
+            if len(line.split()) <= FURNITURE_MAX_WORDS and FURNITURE_LINE.match(line):
+                continue
+            kept_lines.append(line)
+        if kept_lines:
+            kept.append("\n".join(kept_lines))
+    return "\n\n".join(kept), contributors
+
+
+class EmptyBody(ValueError):
+    """Nothing of the body is left once furniture is removed; dead letter at stage `validate`."""
+
+    stage = "validate"
+
+
+def clean_article(article: Article) -> Article:
+    """An article with a clean body, credits moved, and its content hash and word count set."""
+    body, credits = clean_body(article.body)
+    if not body.strip():
+        raise EmptyBody("body is empty once site furniture and credit lines are removed")
+    contributors = list(article.contributors)
+    contributors.extend(n for n in credits if n not in contributors)
+    return article.model_copy(update={
+        "body": body,
+        "contributors": contributors,
+        "content_hash": content_fingerprint(body),
+        "word_count": count_words(body),
+    })
