@@ -18,6 +18,8 @@ from apache_beam.metrics import Metrics
 from pydantic import ValidationError
 
 from transforms.model import UTC, Article, DeadLetter
+from transforms.parse import RawRecord
+from transforms.read import FileRef, RawFile
 
 EXCERPT_BYTES = 1024
 
@@ -27,12 +29,13 @@ def _describe(element: Any) -> tuple[str, Optional[int], Optional[bytes], Option
     if isinstance(element, Article):
         return (element.source_uri.split("#", 1)[0], _index_of(element.source_uri),
                 element.body.encode("utf-8"), None, element.ingested_at)
-    uri = getattr(element, "file_uri", None) or getattr(element, "uri", None) or str(element)[:300]
-    index = getattr(element, "index", None)
-    raw = getattr(element, "payload", None)
-    if raw is None:
-        raw = getattr(element, "data", None)
-    return uri, index, raw, getattr(element, "mtime", None), getattr(element, "read_at", None)
+    if isinstance(element, RawRecord):
+        return element.file_uri, element.index, element.payload, element.mtime, element.read_at
+    if isinstance(element, RawFile):
+        return element.uri, None, element.data, element.mtime, None
+    if isinstance(element, FileRef):
+        return element.uri, None, None, element.mtime, None
+    return str(element)[:300], None, None, None, None
 
 
 def _index_of(source_uri: str) -> Optional[int]:

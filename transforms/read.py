@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import os
 import posixpath
 import time
 from typing import Iterable, NamedTuple, Optional
@@ -91,10 +92,17 @@ def _mtime(info: dict) -> Optional[float]:
     return None
 
 
-def _ref(fs: fsspec.AbstractFileSystem, path: str, info: dict, tail: str) -> FileRef:
+def _is_local(fs: fsspec.AbstractFileSystem) -> bool:
+    protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
+    return "file" in protocols or "local" in protocols
+
+
+def _ref(fs: fsspec.AbstractFileSystem, path: str, info: dict, tail: str, relative: bool) -> FileRef:
     uri = fs.unstrip_protocol(path) + tail
-    if fs.protocol in ("file", "local") or (isinstance(fs.protocol, tuple) and "file" in fs.protocol):
-        uri = path  # keep local paths plain: they are what users typed and read back
+    if _is_local(fs) and not tail:
+        # Local files keep the form the user typed: a relative input gives relative URIs, so
+        # ids (hashes of the URI) do not depend on where the checkout lives.
+        uri = os.path.relpath(path) if relative else path
     size = info.get("size")
     return FileRef(uri, int(size) if size is not None else None, _mtime(info))
 
@@ -114,6 +122,7 @@ def expand_input(url: str) -> list[FileRef]:
     """All files one `--input` names, sorted by URI; `.zip` archives expand to their members."""
     head, tail = _split_chain(url)
     fs, path = fsspec.core.url_to_fs(url)
+    relative = "://" not in head and not os.path.isabs(head) and not head.startswith("~")
     if any(c in path for c in "*?["):
         found = fs.glob(path, detail=True)
         infos = {}
@@ -130,7 +139,7 @@ def expand_input(url: str) -> list[FileRef]:
     for p, info in sorted(infos.items()):
         if info.get("type") == "directory" or _is_hidden(p):
             continue
-        ref = _ref(fs, p, info, tail)
+        ref = _ref(fs, p, info, tail, relative)
         if ref.uri.lower().endswith(".zip") and not tail:
             refs.extend(_zip_members(ref))
         else:
