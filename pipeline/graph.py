@@ -13,6 +13,7 @@ import datetime as dt
 import apache_beam as beam
 
 from pipeline.manifest import WriteManifest
+from pipeline.options import NewsbeamOptions
 from transforms.clean import clean_article
 from transforms.deadletter import DeadLetters
 from transforms.dedup import ExactDedup
@@ -34,8 +35,15 @@ def _split(raw, limits):
 
 
 def build_pipeline(p: beam.Pipeline, inputs: list[str], output: str, *, limits: ReadLimits = ReadLimits(),
-                   write: WriteOptions = WriteOptions(), run_info: dict | None = None) -> dict:
-    """Add the whole batch graph to `p`; returns its main PCollections by name."""
+                   write: WriteOptions = WriteOptions(), run_info: dict | None = None,
+                   skip_enrich: bool | None = None) -> dict:
+    """Add the whole batch graph to `p`; returns its main PCollections by name.
+
+    `skip_enrich` (default: the pipeline's `--skip_enrich` option) leaves enrichment out, e.g. to
+    time the read -> dedup -> write path alone.
+    """
+    if skip_enrich is None:
+        skip_enrich = p.options.view_as(NewsbeamOptions).skip_enrich
     files = p | "Inputs" >> beam.Create(sorted(set(inputs))) | "Match" >> MatchFiles()
     raw, read_dead = guarded(files, "Read", beam.ParDo(ReadFileFn(limits)), "read")
     records, split_dead = guarded(raw, "Split", beam.FlatMap(_split, limits).with_output_types(RawRecord),
@@ -44,9 +52,13 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], output: str, *, limits: 
                                  "parse")
     cleaned, clean_dead = guarded(parsed, "Clean", beam.Map(clean_article).with_output_types(Article), "validate")
     deduped = cleaned | "Dedup" >> ExactDedup()
-    enriched, enrich_dead = guarded(deduped["articles"], "Enrich",
-                                    beam.ParDo(EnrichFn()).with_output_types(Article), "enrich")
-    dead = (read_dead, split_dead, parse_dead, clean_dead, enrich_dead) | "DeadLetters" >> beam.Flatten()
+    if skip_enrich:
+        enriched, enrich_dead = deduped["articles"], ()
+    else:
+        enriched, enrich_dead = guarded(deduped["articles"], "Enrich",
+                                        beam.ParDo(EnrichFn()).with_output_types(Article), "enrich")
+        enrich_dead = (enrich_dead,)
+    dead = (read_dead, split_dead, parse_dead, clean_dead, *enrich_dead) | "DeadLetters" >> beam.Flatten()
 
     written = (
         enriched | "WriteArticles" >> WriteTable(output, "articles", write),

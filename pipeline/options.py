@@ -36,6 +36,10 @@ class NewsbeamOptions(PipelineOptions):
                             help="most rows in one Parquet file; larger partitions are split")
         parser.add_argument("--row_group_size", "--row-group-size", dest="row_group_size", type=int,
                             default=_WRITE.row_group_size, help="rows per Parquet row group")
+        parser.add_argument("--skip_enrich", "--skip-enrich", dest="skip_enrich", action="store_true",
+                            default=False,
+                            help="skip enrichment (language, topic, dateline, places): articles keep the "
+                                 "defaults (topic `unknown`); read, parse, clean, dedup and write still run")
         parser.add_argument("--run_id", "--run-id", dest="run_id", default=None,
                             help="name of this run's manifest under _runs/ (default: start time and a hash of the options)")
 
