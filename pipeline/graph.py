@@ -16,7 +16,7 @@ from pipeline.manifest import WriteManifest
 from pipeline.options import NewsbeamOptions
 from transforms.clean import clean_article
 from transforms.deadletter import DeadLetters
-from transforms.dedup import ExactDedup
+from transforms.dedup import Dedup, DedupOptions
 from transforms.enrich import EnrichFn
 from transforms.model import UTC, Article
 from transforms.parse import RawRecord, parse_record, split_file
@@ -36,7 +36,7 @@ def _split(raw, limits):
 
 def build_pipeline(p: beam.Pipeline, inputs: list[str], output: str, *, limits: ReadLimits = ReadLimits(),
                    write: WriteOptions = WriteOptions(), run_info: dict | None = None,
-                   skip_enrich: bool | None = None) -> dict:
+                   skip_enrich: bool | None = None, dedup: DedupOptions | None = None) -> dict:
     """Add the whole batch graph to `p`; returns its main PCollections by name.
 
     `skip_enrich` (default: the pipeline's `--skip_enrich` option) leaves enrichment out, e.g. to
@@ -44,6 +44,8 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], output: str, *, limits: 
     """
     if skip_enrich is None:
         skip_enrich = p.options.view_as(NewsbeamOptions).skip_enrich
+    if dedup is None:
+        dedup = p.options.view_as(NewsbeamOptions).dedup_options()
     files = p | "Inputs" >> beam.Create(sorted(set(inputs))) | "Match" >> MatchFiles()
     raw, read_dead = guarded(files, "Read", beam.ParDo(ReadFileFn(limits)), "read")
     records, split_dead = guarded(raw, "Split", beam.FlatMap(_split, limits).with_output_types(RawRecord),
@@ -51,7 +53,7 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], output: str, *, limits: 
     parsed, parse_dead = guarded(records, "Parse", beam.Map(parse_record, limits).with_output_types(Article),
                                  "parse")
     cleaned, clean_dead = guarded(parsed, "Clean", beam.Map(clean_article).with_output_types(Article), "validate")
-    deduped = cleaned | "Dedup" >> ExactDedup()
+    deduped = cleaned | "Dedup" >> Dedup(dedup)
     if skip_enrich:
         enriched, enrich_dead = deduped["articles"], ()
     else:

@@ -7,11 +7,13 @@ import argparse
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from transforms.dedup import DedupOptions
 from transforms.read import ReadLimits
 from transforms.write import WriteOptions
 
 _LIMITS = ReadLimits()
 _WRITE = WriteOptions()
+_DEDUP = DedupOptions()
 
 
 class NewsbeamOptions(PipelineOptions):
@@ -40,12 +42,35 @@ class NewsbeamOptions(PipelineOptions):
                             default=False,
                             help="skip enrichment (language, topic, dateline, places): articles keep the "
                                  "defaults (topic `unknown`); read, parse, clean, dedup and write still run")
+        parser.add_argument("--dedup_index", "--dedup-index", dest="dedup_index", default=None, metavar="URL",
+                            help="fsspec URL of the cross-run dedup index (Parquet, partitioned by date): copies "
+                                 "of articles emitted by earlier runs become duplicates of them; this run's "
+                                 "fingerprints are added")
+        parser.add_argument("--dedup_retention_days", "--dedup-retention-days", dest="dedup_retention_days",
+                            type=int, default=_DEDUP.retention_days,
+                            help="dedup index entries older than this many days before its newest entry are "
+                                 "ignored and deleted")
+        parser.add_argument("--shingle_size", "--shingle-size", dest="shingle_size", type=int,
+                            default=_DEDUP.shingle_size, help="words per shingle for near-duplicate detection")
+        parser.add_argument("--minhash_bands", "--minhash-bands", dest="minhash_bands", type=int,
+                            default=_DEDUP.bands, help="LSH bands of the MinHash signature")
+        parser.add_argument("--minhash_rows", "--minhash-rows", dest="minhash_rows", type=int,
+                            default=_DEDUP.rows, help="MinHash values per LSH band (bands x rows permutations)")
+        parser.add_argument("--near_threshold", "--near-threshold", dest="near_threshold", type=float,
+                            default=_DEDUP.threshold,
+                            help="estimated Jaccard similarity of word shingles at which two bodies are near "
+                                 "duplicates")
         parser.add_argument("--run_id", "--run-id", dest="run_id", default=None,
                             help="name of this run's manifest under _runs/ (default: start time and a hash of the options)")
 
     def read_limits(self) -> ReadLimits:
         return ReadLimits(max_file_bytes=self.max_file_bytes, max_record_bytes=self.max_record_bytes,
                           max_ratio=self.max_ratio)
+
+    def dedup_options(self) -> DedupOptions:
+        return DedupOptions(shingle_size=self.shingle_size, bands=self.minhash_bands, rows=self.minhash_rows,
+                            threshold=self.near_threshold, index=self.dedup_index,
+                            retention_days=self.dedup_retention_days)
 
     def write_options(self) -> WriteOptions:
         return WriteOptions(rows_per_file=self.rows_per_file, row_group_size=self.row_group_size)

@@ -1,0 +1,274 @@
+"""MinHash + LSH for near-duplicate articles: the plain-Python core, free of Beam.
+
+What it promises:
+- `shingles(body, k)`: the set of hashed word k-shingles of a body after Unicode (NFKC) and case
+  folding, with punctuation ignored and a leading wire dateline ("LONDON (Reuters) -") dropped,
+  so that copies that only differ in those do not look different.
+- `MinHasher.signature(body)`: a `num_perm = bands * rows` MinHash signature (uint32) of that
+  set; the fraction of equal positions of two signatures estimates their Jaccard similarity
+  (`estimate_jaccard`), with a standard error of sqrt(J(1-J)/num_perm).
+- `MinHasher.band_keys(signature)`: one 64-bit key per band; two articles share at least one key
+  with probability 1 - (1 - J^rows)^bands, the LSH S-curve (`lsh_probability`).
+- `candidate_pairs`, `verified_pairs`, `connected_components`, `near_duplicate_clusters`: the rest
+  of the pipeline in memory, used by the tests and the no-Beam benchmark floor; the Beam
+  composite in `transforms/dedup.py` runs the same steps distributed.
+
+Speed: each word is hashed once (xxh64); k-shingle hashes are combined from the word hashes
+with vectorised numpy arithmetic and re-mixed; the `num_perm` permutations are one
+multiply-add over a (num_perm x shingles) uint64 matrix. See `bench/bench_dedup.py` for the
+signatures/s measured against datasketch.
+
+Signatures depend only on the text and the parameters (shingle size, num_perm, seed): they are
+stable across processes, machines and runs, so they can be stored in a cross-run index.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+import xxhash
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+# A leading dateline as wire copies print it: "LONDON (Reuters) - ", "SALVADOR, Feb 26 - ",
+# "NEW YORK, March 3 (AP) — ". Only at the very start, only capitalised place names.
+_LEADING_DATELINE = re.compile(
+    r"^\s*[A-Z][A-Za-z.'\- ]{1,40}?(?:,\s*[A-Z][A-Za-z.]{1,12}\.?\s*\d{0,2}(?:,\s*\d{4})?)?"
+    r"\s*(?:\((?:[A-Za-z.&/ -]{1,30})\))?\s*[-\u2013\u2014]{1,2}\s+"
+)
+
+_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+_MERSENNE_61 = (1 << 61) - 1
+
+
+def strip_leading_dateline(body: str) -> str:
+    """The body without a wire dateline at its very start (when the cleaner left one)."""
+    head = body[:120]
+    match = _LEADING_DATELINE.match(head)
+    if not match:
+        return body
+    prefix = match.group(0)
+    # An all-lowercase run is a sentence, not a place name.
+    letters = [c for c in prefix if c.isalpha()]
+    if not letters or sum(c.isupper() for c in letters) < 2:
+        return body
+    return body[match.end():]
+
+
+def words(body: str) -> list[str]:
+    """Normalised words of a body: NFKC, case-folded, punctuation and dateline dropped."""
+    text = strip_leading_dateline(body)
+    if not text.isascii():  # NFKC is the identity on ASCII, and costs as much as the rest
+        text = unicodedata.normalize("NFKC", text)
+    return _WORD.findall(text.casefold())
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser: spreads a linear combination of word hashes over all 64 bits."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def _word_hashes(tokens: Sequence[str], seed: int) -> np.ndarray:
+    digest = xxhash.xxh64_intdigest
+    return np.fromiter((digest(token.encode("utf-8"), seed) for token in tokens),
+                       dtype=np.uint64, count=len(tokens))
+
+
+@functools.lru_cache(maxsize=64)
+def _position_multipliers(k: int, seed: int) -> np.ndarray:
+    # Position j of a shingle gets its own odd multiplier, so "a b" and "b a" differ.
+    rng = np.random.default_rng(seed + 7919 * k)
+    return rng.integers(1, 1 << 63, size=k, dtype=np.uint64) | np.uint64(1)
+
+
+def shingle_hashes(tokens: Sequence[str], k: int, seed: int = 1) -> np.ndarray:
+    """Sorted unique 64-bit hashes of the word k-shingles (the whole text when shorter than k)."""
+    if not tokens:
+        return np.empty(0, dtype=np.uint64)
+    hashed = _word_hashes(tokens, seed)
+    k = max(1, min(k, len(hashed)))
+    n = len(hashed) - k + 1
+    multipliers = _position_multipliers(k, seed)
+    with np.errstate(over="ignore"):
+        combined = np.zeros(n, dtype=np.uint64)
+        for j in range(k):
+            combined += hashed[j:j + n] * multipliers[j]
+        return np.unique(_mix64(combined))
+
+
+@dataclass(frozen=True)
+class MinHashParams:
+    """Shingle size, LSH bands x rows and the verification threshold (defaults measured on the
+    syndication benchmark: `make eval`, `bench/eval_dedup.py`)."""
+
+    shingle_size: int = 5
+    bands: int = 16
+    rows: int = 8
+    threshold: float = 0.5
+    seed: int = 1
+
+    def __post_init__(self):
+        if self.shingle_size < 1:
+            raise ValueError(f"shingle size must be at least 1 word, got {self.shingle_size}")
+        if self.bands < 1 or self.rows < 1:
+            raise ValueError(f"MinHash needs at least one band of one row, got {self.bands} x {self.rows}")
+        if self.bands * self.rows > 1024:
+            raise ValueError(f"bands x rows = {self.bands * self.rows} permutations is too many (at most 1024)")
+        if not 0.0 < self.threshold <= 1.0:
+            raise ValueError(f"near-duplicate threshold must be in (0, 1], got {self.threshold}")
+
+    @property
+    def num_perm(self) -> int:
+        return self.bands * self.rows
+
+
+def lsh_probability(jaccard: float, bands: int, rows: int) -> float:
+    """Probability that two sets with this Jaccard similarity share at least one band key."""
+    return 1.0 - (1.0 - jaccard ** rows) ** bands
+
+
+class MinHasher:
+    """Signatures and band keys for one parameter set; cheap to build, picklable."""
+
+    def __init__(self, params: MinHashParams = MinHashParams()):
+        self.params = params
+        rng = np.random.default_rng(params.seed)
+        # Universal hashing a*x + b (mod 2^64), keeping the high 32 bits: one row per permutation.
+        self._a = (rng.integers(1, 1 << 63, size=(params.num_perm, 1), dtype=np.uint64) << np.uint64(1)) | np.uint64(1)
+        self._b = rng.integers(0, 1 << 63, size=(params.num_perm, 1), dtype=np.uint64)
+
+    def __reduce__(self):
+        return (MinHasher, (self.params,))
+
+    def signature_of_hashes(self, hashes: np.ndarray) -> np.ndarray:
+        if hashes.size == 0:
+            return np.full(self.params.num_perm, 0xFFFFFFFF, dtype=np.uint32)
+        with np.errstate(over="ignore"):
+            permuted = (self._a * hashes[np.newaxis, :] + self._b) >> np.uint64(32)
+        return permuted.min(axis=1).astype(np.uint32)
+
+    def signature(self, body: str) -> np.ndarray:
+        """uint32[num_perm] MinHash of the body's word shingles (all 0xFFFFFFFF when it has no words)."""
+        return self.signature_of_hashes(shingle_hashes(words(body), self.params.shingle_size, self.params.seed))
+
+    def fingerprint(self, body: str) -> tuple[bytes, int]:
+        """(signature as little-endian bytes, number of distinct shingles): what crosses shuffles."""
+        hashes = shingle_hashes(words(body), self.params.shingle_size, self.params.seed)
+        return self.signature_of_hashes(hashes).astype("<u4").tobytes(), int(hashes.size)
+
+    def band_keys(self, signature: np.ndarray | bytes) -> list[int]:
+        """One signed 64-bit key per band (band index folded in); none for an empty signature."""
+        sig = as_signature(signature)
+        if sig.size != self.params.num_perm:
+            raise ValueError(f"signature has {sig.size} values, these parameters expect {self.params.num_perm}")
+        if (sig == 0xFFFFFFFF).all():
+            return []
+        rows = self.params.rows
+        raw = sig.astype("<u4").tobytes()
+        width = 4 * rows
+        return [xxhash.xxh64_intdigest(raw[b * width:(b + 1) * width], b) - (1 << 63)
+                for b in range(self.params.bands)]
+
+
+def as_signature(value: np.ndarray | bytes) -> np.ndarray:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return np.frombuffer(value, dtype="<u4")
+    return value
+
+
+def estimate_jaccard(a: np.ndarray | bytes, b: np.ndarray | bytes) -> float:
+    """Fraction of equal MinHash positions: an unbiased estimate of the Jaccard similarity."""
+    sa, sb = as_signature(a), as_signature(b)
+    if sa.size != sb.size or sa.size == 0:
+        raise ValueError("signatures of different lengths cannot be compared")
+    if (sa == 0xFFFFFFFF).all() or (sb == 0xFFFFFFFF).all():
+        return 0.0
+    return float(np.count_nonzero(sa == sb)) / sa.size
+
+
+def exact_jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Jaccard similarity of two sorted unique hash arrays (e.g. `shingle_hashes`)."""
+    if a.size == 0 and b.size == 0:
+        return 0.0
+    inter = np.intersect1d(a, b, assume_unique=True).size
+    return inter / (a.size + b.size - inter)
+
+
+# --- the rest of the pipeline, in memory -------------------------------------------------------
+
+def bucket_edges(members: Iterable[str]) -> list[tuple[str, str]]:
+    """Candidate edges of one LSH bucket: a star from its smallest member to every other one.
+
+    A star (m - 1 edges) instead of every pair (m^2 / 2) keeps a story carried by hundreds of
+    outlets linear; connectivity is the same, and a copy missed by one star is caught by the star
+    of another band.
+    """
+    ordered = sorted(set(members))
+    return [(ordered[0], other) for other in ordered[1:]]
+
+
+def candidate_pairs(band_keys: dict[str, list[int]]) -> set[tuple[str, str]]:
+    """key -> band keys  =>  distinct candidate edges (a < b) from every shared bucket."""
+    buckets: dict[int, list[str]] = {}
+    for name, keys in band_keys.items():
+        for key in keys:
+            buckets.setdefault(key, []).append(name)
+    edges: set[tuple[str, str]] = set()
+    for members in buckets.values():
+        if len(members) > 1:
+            edges.update(bucket_edges(members))
+    return edges
+
+
+def verified_pairs(edges: Iterable[tuple[str, str]], signatures: dict[str, np.ndarray | bytes],
+                   threshold: float) -> list[tuple[str, str, float]]:
+    """Candidate edges whose estimated Jaccard reaches the threshold, with that estimate."""
+    out = []
+    for a, b in sorted(edges):
+        similarity = estimate_jaccard(signatures[a], signatures[b])
+        if similarity >= threshold:
+            out.append((a, b, similarity))
+    return out
+
+
+def connected_components(edges: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """node -> the smallest node of its component (union-find; order-independent)."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        root = x
+        while parent.setdefault(root, root) != root:
+            root = parent[root]
+        while parent[x] != root:  # path compression
+            parent[x], x = root, parent[x]
+        return root
+
+    for a, b in edges:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            if rb < ra:
+                ra, rb = rb, ra
+            parent[rb] = ra
+    return {node: find(node) for node in list(parent)}
+
+
+def near_duplicate_clusters(bodies: dict[str, str], params: MinHashParams = MinHashParams()) -> list[list[str]]:
+    """name -> body  =>  clusters (sorted lists of names, two or more) of near-duplicate bodies."""
+    hasher = MinHasher(params)
+    signatures = {name: hasher.signature(body) for name, body in bodies.items()}
+    keys = {name: hasher.band_keys(sig) for name, sig in signatures.items()}
+    edges = verified_pairs(candidate_pairs(keys), signatures, params.threshold)
+    roots = connected_components((a, b) for a, b, _ in edges)
+    clusters: dict[str, list[str]] = {}
+    for node, root in roots.items():
+        clusters.setdefault(root, []).append(node)
+    return sorted(sorted(members) for members in clusters.values())
