@@ -66,7 +66,24 @@ def decode_bytes(data: bytes, declared: Optional[str] = None) -> tuple[str, str]
     best = charset_normalizer.from_bytes(data).best()
     if best is None:
         raise DecodeError("no text encoding fits these bytes")
+    if best.encoding.replace("-", "_").startswith(_MULTIBYTE) and _high_byte_ratio(data) < 0.10:
+        # Text that is nearly all ASCII with a few high bytes (a £ or an é) is a single-byte
+        # Western encoding; CJK multi-byte text has high bytes in most characters. The detector
+        # otherwise reads BBC's Latin-1 "£15.8m" as Shift-JIS "｣15.8m".
+        try:
+            return data.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            return data.decode("latin-1"), "latin-1"
     return str(best), best.encoding
+
+
+_MULTIBYTE = ("cp932", "shift_jis", "euc_jp", "euc_jis", "iso2022", "gb2312", "gbk", "gb18030", "hz",
+              "big5", "cp950", "euc_kr", "cp949", "johab", "utf_16", "utf_32")
+
+
+def _high_byte_ratio(data: bytes) -> float:
+    sample = data[:65536]
+    return sum(b >= 0x80 for b in sample) / max(len(sample), 1)
 
 
 def normalise_whitespace(text: str) -> str:
