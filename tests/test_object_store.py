@@ -1,0 +1,57 @@
+"""An S3 API served locally (moto's server): the same job reads and writes `s3://` URLs."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from tests.conftest import SEED_ARTICLE, read_table
+
+moto_server = pytest.importorskip("moto.server")
+s3fs = pytest.importorskip("s3fs")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def s3_endpoint(monkeypatch):
+    import fsspec
+
+    port = _free_port()
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    for key, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setitem(fsspec.config.conf, "s3", {"client_kwargs": {"endpoint_url": endpoint}})
+    fsspec.filesystem("s3").clear_instance_cache()
+    try:
+        yield endpoint
+    finally:
+        server.stop()
+        fsspec.filesystem("s3").clear_instance_cache()
+
+
+def test_reads_and_writes_an_s3_bucket(s3_endpoint, run_newsbeam):
+    import fsspec
+
+    fs = fsspec.filesystem("s3")
+    fs.mkdir("nb-raw")
+    fs.mkdir("nb-lake")
+    fs.pipe("nb-raw/2024/05/seed.txt", SEED_ARTICLE.read_bytes())
+    fs.pipe("nb-raw/2024/05/broken.json", b'{"title": ')
+    code, manifest = run_newsbeam("s3://nb-raw/2024/*/", "s3://nb-lake/news")
+    assert code == 0
+    assert manifest["counts"]["files_matched"] == 2
+    assert (manifest["counts"]["articles"], manifest["counts"]["dead_letter"]) == (1, 1)
+    (article,) = read_table("s3://nb-lake/news", "articles").to_pylist()
+    assert article["source_uri"] == "s3://nb-raw/2024/05/seed.txt"
+    assert article["contributors"] == ["Tom Mitchell"]
+    assert fs.glob("nb-lake/news/articles/date=*/topic=*/part-*.parquet")
+    assert fs.exists(f"nb-lake/news/_runs/{manifest['run_id']}.json")
