@@ -2,36 +2,53 @@
 
 Two steps, so that one bad record never takes its neighbours down:
 
-- `split_file` cuts a file into records (one for `.txt`, one per line of `.jsonl`, one per
-  element of a JSON array). It fails only when the file as a whole is unusable (binary, not
-  decodable, a JSON document that does not parse); the file is then one dead letter.
+- `split_file` cuts a file into records: one for `.txt` and an HTML page, one per line of
+  `.jsonl`, per element of a JSON array, per item of an RSS/Atom feed or a NewsML message, per
+  HTML response of a WARC. It fails only when the file as a whole is unusable (binary, not
+  decodable, a document that does not parse); the file is then one dead letter. WARC records
+  that are not pages (`request`, `metadata`, `revisit`, images, redirects, …) are skipped on
+  purpose, not emitted, and counted in the Beam counter `warc_records_skipped`; a WARC cut short
+  keeps every record before the break and the break is one (bad) record.
 - `parse_record` turns one record into an `Article` or raises: `ParseError` (stage `parse`: the
   record is not what its format says) or pydantic's `ValidationError` (stage `validate`: it
   parsed, but is not an article, e.g. it has no body).
 
-The format is chosen from the extension (after any compression suffix) and confirmed by sniffing
-the content, so JSONL saved as `.json` or text without an extension still parse.
+The format is sniffed from the content first (WARC header, XML root element, HTML markup, JSON)
+and the extension (after any compression suffix) only decides what the content leaves open, so
+HTML saved as `.txt`, JSONL saved as `.json`, feeds without an extension and gzip without `.gz`
+all parse. Format cores live in `transforms.formats`, one module per format.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import bz2
 import datetime as dt
 import json
+import lzma
+import zlib
 import posixpath
 import re
-from typing import Any, Callable, Iterable, NamedTuple, Optional
+from typing import Any, Callable, NamedTuple, Optional
 from urllib.parse import urlsplit
 
+import zstandard
+from apache_beam.metrics import Metrics
+
+from transforms.formats import ParseError
+from transforms.formats import feeds, html, newsml, nitf, warc
+from transforms.formats.charset import decode_document
+from transforms.formats.markup import local, parse_xml
 from transforms.model import UTC, Article, stable_id
 from transforms.read import COMPRESSIONS, LimitExceeded, RawFile, ReadLimits
-from transforms.text import DecodeError, decode_bytes, normalise_whitespace, paragraphs, parse_datetime
+from transforms.text import DecodeError, normalise_whitespace, paragraphs, parse_datetime
+
+__all__ = ["PARSERS", "ParseError", "RawRecord", "build_article", "parse_record", "sniff_kind",
+           "split_file"]
 
 
-class ParseError(ValueError):
-    """A record is not what its format says; dead letter at stage `parse`."""
-
-    stage = "parse"
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """Text records' bytes -> text (see `transforms.formats.charset` for the order of evidence)."""
+    return decode_document(data)
 
 
 class RawRecord(NamedTuple):
@@ -58,15 +75,83 @@ def _extension(uri: str) -> str:
     return posixpath.splitext(name)[1]
 
 
+# Magic numbers of compressed streams that arrive without their extension.
+_MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"), (b"\x28\xb5\x2f\xfd", "zstd"))
+_XML_ROOT = re.compile(r"<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s/>]")
+# Root element (local name, lower-cased) -> record kind.
+XML_KINDS = {"rss": "feed", "rdf": "feed", "feed": "feed", "nitf": "nitf", "newsml": "newsml-1",
+             **{name: "newsml-g2" for name in newsml.G2_ROOTS}}
+HTML_EXTENSIONS = (".html", ".htm", ".xhtml", ".shtml", ".php", ".asp", ".aspx")
+_HTML_START = re.compile(r"<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.IGNORECASE)
+
+
+def _head_text(data: bytes) -> str:
+    head = data[:8192]
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head[:64]:
+        try:
+            return decode_document(head[: len(head) // 4 * 4])[0]
+        except (DecodeError, UnicodeDecodeError):
+            return ""
+    return head.decode("utf-8", errors="ignore")
+
+
+def _xml_root(text: str) -> Optional[str]:
+    """Local name of the root element of an XML-looking text, skipping prolog, comments, DOCTYPE."""
+    text = re.sub(r"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>", "", text, flags=re.S)
+    match = _XML_ROOT.match(text.lstrip())
+    return match.group(2).lower() if match else None
+
+
 def sniff_kind(data: bytes, extension: str) -> str:
-    """The record kind of a file: its extension when the content agrees, else what it looks like."""
-    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    """The record kind of a file: what its content shows, else what its extension says."""
+    if data.lstrip(b"\r\n")[:5] == b"WARC/":
+        return "warc"
+    text = _head_text(data).lstrip("\ufeff \t\r\n")
+    if text.startswith("<"):
+        root = _xml_root(text)
+        if root in XML_KINDS:
+            return XML_KINDS[root]
+        if _HTML_START.match(text) or root == "html" or extension in HTML_EXTENSIONS:
+            return "html"
+        if root and (text.startswith("<?xml") or extension in (".xml", ".rss", ".atom", ".rdf")):
+            return "xml"
     if extension in (".jsonl", ".ndjson", ".jsonlines"):
         return "jsonl"
-    if head[:1] in (b"{", b"["):
+    if text[:1] in ("{", "["):
         if extension == ".json" or extension not in (".txt", ".text"):
             return "json"
+    if extension in HTML_EXTENSIONS and "<" in text:
+        return "html"
     return "text"
+
+
+def _inflate(data: bytes, limits: ReadLimits) -> bytes:
+    """Decompress a stream recognised by its magic number, within the read limits."""
+    kind = next((name for magic, name in _MAGIC if data.startswith(magic)), None)
+    if kind is None:
+        return data
+    cap = min(limits.max_file_bytes, max(int(len(data) * limits.max_ratio), limits.ratio_floor_bytes))
+    try:
+        if kind == "gzip":
+            out, rest = bytearray(), data
+            while rest.startswith(b"\x1f\x8b") and len(out) <= cap:
+                member = zlib.decompressobj(wbits=31)
+                out += member.decompress(rest, cap + 1 - len(out))
+                if not member.eof:
+                    break
+                rest = member.unused_data
+            chunk = bytes(out)
+        elif kind == "zstd":
+            chunk = zstandard.ZstdDecompressor().stream_reader(data).read(cap + 1)
+        else:
+            decompressor = bz2.BZ2Decompressor() if kind == "bz2" else lzma.LZMADecompressor()
+            chunk = decompressor.decompress(data, max_length=cap + 1)
+    except (OSError, EOFError, ValueError, lzma.LZMAError, zlib.error, zstandard.ZstdError) as exc:
+        raise ParseError(f"{kind} stream (recognised by its magic number) does not decompress: {exc}") from exc
+    if len(chunk) > cap:
+        raise LimitExceeded(f"{kind} stream without a compression extension inflates past {cap} bytes "
+                            "(max_file_bytes, max_ratio): likely a decompression bomb")
+    return chunk
 
 
 def _split_lines(raw: RawFile, read_at: dt.datetime) -> list[RawRecord]:
@@ -80,12 +165,63 @@ def _split_lines(raw: RawFile, read_at: dt.datetime) -> list[RawRecord]:
     ]
 
 
-def split_file(raw: RawFile, read_at: dt.datetime) -> list[RawRecord]:
-    """One file -> its records. Raises only when the file as a whole is unusable."""
+WARC_SKIPPED = Metrics.counter("newsbeam", "warc_records_skipped")
+
+
+def _records(raw: RawFile, read_at: dt.datetime, kind: str, payloads: list[bytes]) -> list[RawRecord]:
+    return [RawRecord(raw.uri, i, kind, payload, raw.mtime, read_at) for i, payload in enumerate(payloads)]
+
+
+def _split_warc(raw: RawFile, read_at: dt.datetime) -> list[RawRecord]:
+    parts = warc.split_warc(raw.data)
+    skipped = sum(parts.skipped.values())
+    if skipped:
+        WARC_SKIPPED.inc(skipped)
+    payloads = parts.records + ([parts.broken_tail] if parts.broken_tail is not None else [])
+    if not payloads:
+        raise ParseError(f"WARC holds no HTML response records ({skipped} other records skipped: "
+                         + ", ".join(f"{k} x{v}" for k, v in sorted(parts.skipped.items())) + ")")
+    return _records(raw, read_at, "warc", payloads)
+
+
+def _split_xml(raw: RawFile, read_at: dt.datetime, kind: str) -> list[RawRecord]:
+    if kind == "nitf":
+        return [RawRecord(raw.uri, None, kind, raw.data, raw.mtime, read_at)]
+    root = parse_xml(raw.data)
+    if kind == "feed":
+        items = feeds.split_feed(root)
+        if not items:
+            raise ParseError(f"feed <{local(root)}> has no items")
+        return _records(raw, read_at, kind, items)
+    if local(root) in ("newsmessage", "newsml"):
+        items = newsml.split_newsml(root)
+        if not items:
+            raise ParseError(f"<{local(root)}> holds no news items")
+        return _records(raw, read_at, kind, items)
+    return [RawRecord(raw.uri, None, kind, raw.data, raw.mtime, read_at)]
+
+
+def split_file(raw: RawFile, read_at: dt.datetime, limits: ReadLimits = ReadLimits()) -> list[RawRecord]:
+    """One file -> its records. Raises only when the whole file is unusable."""
     if not raw.data.strip():
         raise ParseError("file is empty")
+    data = _inflate(raw.data, limits)
+    if data is not raw.data:
+        raw = raw._replace(data=data)
+        if not data.strip():
+            raise ParseError("file is empty once decompressed")
     kind = sniff_kind(raw.data, _extension(raw.uri))
+    if kind == "warc":
+        return _split_warc(raw, read_at)
+    if kind in ("feed", "nitf", "newsml-g2", "newsml-1"):
+        return _split_xml(raw, read_at, kind)
+    if kind == "html":
+        return [RawRecord(raw.uri, None, "html", raw.data, raw.mtime, read_at)]
+    if kind == "xml":
+        raise ParseError(f"XML document of no news format newsbeam reads: root element "
+                         f"<{_xml_root(_head_text(raw.data).lstrip(chr(0xfeff)))}>")
     if kind == "jsonl":
+
         return _split_lines(raw, read_at)
     if kind == "json":
         text, _ = decode_bytes(raw.data)
@@ -241,6 +377,12 @@ def _parse_json_record(record: RawRecord) -> dict[str, Any]:
 PARSERS: dict[str, Callable[[RawRecord], dict[str, Any]]] = {
     "text": _parse_text_record,
     "json": _parse_json_record,
+    "html": lambda record: html.parse_html(record.payload),
+    "warc": lambda record: warc.parse_warc_record(record.payload),
+    "feed": lambda record: feeds.parse_feed_item(record.payload),
+    "nitf": lambda record: nitf.parse_nitf(record.payload),
+    "newsml-g2": lambda record: newsml.parse_newsml_g2(record.payload),
+    "newsml-1": lambda record: newsml.parse_newsml_1(record.payload),
 }
 
 
@@ -286,8 +428,10 @@ def parse_record(record: RawRecord, limits: ReadLimits = ReadLimits()) -> Articl
         raise ParseError(f"no parser for record kind {record.kind!r}")
     try:
         fields = parser(record)
-    except DecodeError:
+    except (ParseError, DecodeError, LimitExceeded):
         raise
     except RecursionError as exc:
         raise ParseError("record nests too deeply to parse") from exc
+    except Exception as exc:  # a library tripping over malformed input: still this record's fault
+        raise ParseError(f"{record.kind} parser failed: {type(exc).__name__}: {exc}") from exc
     return build_article(fields, record)
