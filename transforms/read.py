@@ -119,7 +119,7 @@ def input_exists(url: str) -> bool:
 
 
 def expand_input(url: str) -> list[FileRef]:
-    """All files one `--input` names, sorted by URI; `.zip` archives expand to their members."""
+    """All files one `--input` names, sorted by URI; `.zip` and `.tar(.gz)` archives expand to members."""
     head, tail = _split_chain(url)
     fs, path = fsspec.core.url_to_fs(url)
     relative = "://" not in head and not os.path.isabs(head) and not head.startswith("~")
@@ -142,9 +142,37 @@ def expand_input(url: str) -> list[FileRef]:
         ref = _ref(fs, p, info, tail, relative)
         if ref.uri.lower().endswith(".zip") and not tail:
             refs.extend(_zip_members(ref))
+        elif ref.uri.lower().endswith(TAR_SUFFIXES) and not tail:
+            refs.extend(_tar_members(ref))
         else:
             refs.append(ref)
     return refs
+
+
+# Tar archives whose members are read as files; fsspec's tar filesystem infers the compression
+# from these names when a member is opened (`tar://member::archive.tar.gz`).
+TAR_SUFFIXES = (".tar", ".tar.gz", ".tar.bz2", ".tar.xz", ".tar.zst")
+
+
+def _tar_members(archive: FileRef) -> list[FileRef]:
+    """One ref per regular file of a tar archive, named `tar://<member>::<archive>`.
+
+    Listing walks the archive's headers once (a compressed archive is inflated as a stream,
+    never held in memory); each member is then read, decompressed and limited like any file.
+    An archive that cannot be listed is kept as one ref, so reading it fails as one dead letter.
+    """
+    try:
+        tfs = fsspec.filesystem("tar", fo=archive.uri)
+        found = tfs.find("/", detail=True)
+    except Exception as exc:  # damaged archive: let the read stage report it
+        LOG.warning("cannot list tar archive %s: %s", archive.uri, exc)
+        return [archive]
+    members = []
+    for p, info in sorted(found.items()):
+        if info.get("type") != "file" or _is_hidden(p):
+            continue
+        members.append(FileRef(f"tar://{p.lstrip('/')}::{archive.uri}", info.get("size"), archive.mtime))
+    return members
 
 
 def _zip_members(archive: FileRef) -> list[FileRef]:
