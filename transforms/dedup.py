@@ -32,8 +32,8 @@ near-duplicate pairs rather than being spread over workers.
 
 Cross-run dedup (`index=URL`): the fingerprints of every record a run saw (articles and copies,
 with the canonical id each was folded into) are written to a Parquet index partitioned by
-`date=`. The next run reads the entries no older than `retention_days` before the newest one and
-lets them take part in both exact and near dedup as rank-0 keys: a new copy of an earlier
+`date=`. The next run reads the entries less than `retention_days` older than its newest article
+(or the index's newest entry, if later), deletes older partitions, and lets the entries take part in both exact and near dedup as rank-0 keys: a new copy of an earlier
 article becomes a `duplicates` row pointing at the earlier canonical id. Entries of records that
 the run reads again (same source and id) are replaced, so rerunning a job is idempotent. Limits:
 an earlier run's `duplicate_count` is not revised, and two clusters emitted separately by earlier
@@ -354,8 +354,12 @@ def prior_key(row: dict, params: MinHashParams) -> DedupKey:
                     row.get("date", ""), True, row["cluster_id"])
 
 
-def index_partitions(index: str, retention_days: int) -> tuple[list[str], list[str]]:
-    """(folders to read, folders past retention) of the index: `date=` folders, newest first."""
+def index_partitions(index: str, retention_days: int, newest: str = "") -> tuple[list[str], list[str]]:
+    """(folders to keep, folders past retention) of the index, newest first.
+
+    Retention counts back from the newest date in the index or `newest` (this run's newest
+    article date), whichever is later.
+    """
     fs, root = fsspec.core.url_to_fs(index.rstrip("/"))
     if not fs.exists(root):
         return [], []
@@ -367,17 +371,17 @@ def index_partitions(index: str, retention_days: int) -> tuple[list[str], list[s
     if not dated:
         return [], []
     dated.sort(reverse=True)
-    newest = dt.date.fromisoformat(dated[0][0])
-    cutoff = (newest - dt.timedelta(days=retention_days)).isoformat()
+    reference = max(dated[0][0], newest if re.fullmatch(r"\d{4}-\d{2}-\d{2}", newest or "") else "")
+    cutoff = (dt.date.fromisoformat(reference) - dt.timedelta(days=retention_days)).isoformat()
     keep = [path for date, path in dated if date > cutoff]
     expired = [path for date, path in dated if date <= cutoff]
     return keep, expired
 
 
-def _index_files(index: str, retention_days: int) -> list[str]:
+def _index_files(index: str, retention_days: int, newest: str = "") -> list[str]:
     fs, _ = fsspec.core.url_to_fs(index.rstrip("/"))
     files = []
-    for folder in index_partitions(index, retention_days)[0]:
+    for folder in index_partitions(index, retention_days, newest)[0]:
         files.extend(sorted(p for p in fs.ls(folder, detail=False)
                             if p.endswith(".parquet") and not p.rsplit("/", 1)[-1].startswith(".")))
     return [fs.unstrip_protocol(f) for f in files]
@@ -424,18 +428,20 @@ def prune_index(index: str, retention_days: int) -> int:
 
 
 class ReadDedupIndex(beam.PTransform):
-    """Pipeline root -> prior `DedupKey`s of the index entries within retention."""
+    """This run's keys -> prior `DedupKey`s of the index entries within retention of its newest date."""
 
     def __init__(self, index: str, retention_days: int, params: MinHashParams):
         super().__init__()
         self.index, self.retention_days, self.params = index, retention_days, params
 
-    def expand(self, pbegin):
+    def expand(self, keys):
         retention, params = self.retention_days, self.params
+        newest = (keys | "Dates" >> beam.Map(lambda k: k.date)
+                  | "Newest" >> beam.CombineGlobally(lambda dates: max(dates, default="")))
         return (
-            pbegin
+            keys.pipeline
             | "IndexRoot" >> beam.Create([self.index])
-            | "IndexFiles" >> beam.FlatMap(_index_files, retention)
+            | "IndexFiles" >> beam.FlatMap(_index_files, retention, beam.pvalue.AsSingleton(newest))
             | "Spread" >> beam.Reshuffle()
             | "ReadIndex" >> beam.FlatMap(read_index_file, params)
         )
@@ -486,7 +492,7 @@ class Dedup(beam.PTransform):
         keys = articles | "Keys" >> beam.Map(dedup_key, hasher)
         everything = keys
         if self.options.index:
-            prior = articles.pipeline | "Prior" >> ReadDedupIndex(self.options.index, self.options.retention_days, params)
+            prior = keys | "Prior" >> ReadDedupIndex(self.options.index, self.options.retention_days, params)
             everything = (keys, prior) | "WithPrior" >> beam.Flatten()
         survivors = everything | "SameId" >> _FoldBy("id") | "SameContent" >> _FoldBy("content_hash")
         if self.near:

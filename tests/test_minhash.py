@@ -1,0 +1,127 @@
+"""The plain-Python MinHash/LSH core: signatures, band keys, candidates, verification, clusters."""
+
+from __future__ import annotations
+
+import pickle
+import random
+
+import numpy as np
+import pytest
+
+from transforms.minhash import (
+    MinHasher,
+    MinHashParams,
+    bucket_edges,
+    candidate_pairs,
+    connected_components,
+    estimate_jaccard,
+    exact_jaccard,
+    lsh_probability,
+    near_duplicate_clusters,
+    shingle_hashes,
+    strip_leading_dateline,
+    words,
+)
+
+VOCAB = [f"w{i}" for i in range(3000)]
+
+
+def story(seed: int, n: int = 300) -> str:
+    rng = random.Random(seed)
+    sentences = [" ".join(rng.choice(VOCAB) for _ in range(15)) + "." for _ in range(n // 15)]
+    return "\n\n".join(" ".join(sentences[i:i + 4]) for i in range(0, len(sentences), 4))
+
+
+def test_signature_depends_only_on_text_and_parameters():
+    body = story(1)
+    a = MinHasher(MinHashParams()).signature(body)
+    b = pickle.loads(pickle.dumps(MinHasher(MinHashParams()))).signature(body)
+    assert a.dtype == np.uint32 and a.size == MinHashParams().num_perm
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, MinHasher(MinHashParams(seed=2)).signature(body))
+
+
+def test_case_punctuation_and_dateline_do_not_change_shingles():
+    body = "Shares rose sharply on Monday, traders said. The index gained 2%."
+    variants = [
+        "LONDON (Reuters) - " + body,
+        "SALVADOR, Feb 26 - " + body,
+        body.upper().replace(",", " ,"),
+    ]
+    for variant in variants:
+        assert words(variant) == words(body), variant
+
+
+def test_lowercase_sentence_start_is_not_taken_for_a_dateline():
+    assert strip_leading_dateline("the - sign is used here") == "the - sign is used here"
+
+
+def test_estimate_tracks_exact_jaccard():
+    hasher = MinHasher(MinHashParams())
+    rng = random.Random(3)
+    errors = []
+    for seed in range(40):
+        w = words(story(seed))
+        cut = w[: rng.randint(len(w) // 3, len(w))]
+        a, b = shingle_hashes(w, 5), shingle_hashes(cut, 5)
+        errors.append(estimate_jaccard(hasher.signature_of_hashes(a), hasher.signature_of_hashes(b))
+                      - exact_jaccard(a, b))
+    assert abs(np.mean(errors)) < 0.02
+    assert np.std(errors) < 0.06
+
+
+def test_shingle_order_matters():
+    assert not np.array_equal(shingle_hashes(["a", "b"], 2), shingle_hashes(["b", "a"], 2))
+
+
+def test_empty_body_has_no_band_keys():
+    hasher = MinHasher(MinHashParams())
+    assert hasher.band_keys(hasher.signature("... !!")) == []
+    assert estimate_jaccard(hasher.signature(""), hasher.signature("")) == 0.0
+
+
+def test_band_keys_are_one_per_band_and_signed_64_bit():
+    params = MinHashParams(bands=20, rows=5)
+    keys = MinHasher(params).band_keys(MinHasher(params).signature(story(5)))
+    assert len(keys) == 20 and len(set(keys)) == 20
+    assert all(-(1 << 63) <= k < (1 << 63) for k in keys)
+
+
+def test_lsh_s_curve():
+    assert lsh_probability(0.9, 32, 4) > 0.999
+    assert lsh_probability(0.1, 32, 4) < 0.01
+
+
+def test_bucket_becomes_a_star_not_all_pairs():
+    assert bucket_edges(["c", "a", "b", "a"]) == [("a", "b"), ("a", "c")]
+    assert len(bucket_edges([str(i) for i in range(500)])) == 499
+
+
+def test_components_do_not_depend_on_edge_order():
+    edges = [("d", "e"), ("b", "c"), ("a", "b"), ("x", "y"), ("e", "c")]
+    expected = connected_components(edges)
+    for seed in range(5):
+        shuffled = edges[:]
+        random.Random(seed).shuffle(shuffled)
+        assert connected_components([(b, a) for a, b in shuffled]) == expected
+    assert expected["e"] == "a" and expected["y"] == "x"
+
+
+def test_trimmed_copy_with_typos_is_clustered_and_other_stories_are_not():
+    original = story(10)
+    paragraphs = original.split("\n\n")
+    copy = "\n\n".join(paragraphs[: int(len(paragraphs) * 0.75)]).replace("w1 ", "w1x ", 2)
+    bodies = {"orig": original, "copy": copy, "other": story(11), "third": story(12)}
+    assert near_duplicate_clusters(bodies) == [["copy", "orig"]]
+
+
+def test_candidates_come_from_shared_buckets_only():
+    keys = {"a": [1, 2], "b": [2, 3], "c": [4]}
+    assert candidate_pairs(keys) == {("a", "b")}
+
+
+def test_parameters_are_checked_with_a_readable_message():
+    with pytest.raises(ValueError, match="threshold"):
+        MinHashParams(threshold=1.5)
+    with pytest.raises(ValueError, match="band"):
+        MinHashParams(bands=0)
