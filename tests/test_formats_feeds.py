@@ -1,0 +1,102 @@
+"""RSS 2.0, RSS 1.0 and Atom: one article per item, on real publisher feeds and spec-sized ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from conftest import shared_data
+from transforms.formats import ParseError
+from transforms.formats.feeds import parse_feed_item, split_feed
+from transforms.formats.markup import parse_xml
+from transforms.parse import parse_record, split_file
+from transforms.read import FileRef, RawFile, read_file
+
+NOW = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+
+RSS = b"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel><title>Example News</title><link>https://news.example.com/</link><language>en-gb</language>
+<item><title>First story</title><link>https://news.example.com/1</link>
+<description>Short summary.</description>
+<content:encoded><![CDATA[<p>Full text&nbsp;one.</p><p>Second <b>para</b>.</p>]]></content:encoded>
+<dc:creator>Ann Author</dc:creator><pubDate>Tue, 02 Jan 2024 10:00:00 GMT</pubDate></item>
+<item><title>Second story</title><guid isPermaLink="true">https://news.example.com/2</guid>
+<description>&lt;p&gt;Only a summary here.&lt;/p&gt;</description></item>
+<item><title>Title only</title></item>
+</channel></rss>"""
+
+ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Atom News</title>
+<entry><title>Atom story</title><link rel="alternate" href="https://atom.example.org/a"/>
+<published>2024-02-03T04:05:06+01:00</published><author><name>Bo Writer</name></author>
+<content type="html">&lt;p&gt;Atom body.&lt;/p&gt;</content></entry></feed>"""
+
+
+def _split(data: bytes, name: str = "memory://feed.xml"):
+    return split_file(RawFile(name, data, len(data), None), NOW)
+
+
+def test_rss_items_become_records_with_content_encoded_as_body():
+    records = _split(RSS)
+    assert [r.kind for r in records] == ["feed"] * 3
+    first = parse_record(records[0])
+    assert first.title == "First story" and first.url == "https://news.example.com/1"
+    assert first.body == "Full text one.\n\nSecond para."
+    assert first.authors == ["Ann Author"] and first.site == "Example News"
+    assert first.published_at == dt.datetime(2024, 1, 2, 10, tzinfo=dt.timezone.utc)
+    assert first.hints["language"] == "en-gb"
+    second = parse_record(records[1])
+    assert second.body == "Only a summary here." and second.url == "https://news.example.com/2"
+
+
+def test_item_without_any_text_is_one_parse_error_not_a_lost_record():
+    records = _split(RSS)
+    with pytest.raises(ParseError):
+        parse_record(records[2])
+
+
+def test_atom_entry():
+    (record,) = _split(ATOM, "memory://feed")
+    article = parse_record(record)
+    assert (article.title, article.url, article.authors) == ("Atom story", "https://atom.example.org/a", ["Bo Writer"])
+    assert article.published_at == dt.datetime(2024, 2, 3, 3, 5, 6, tzinfo=dt.timezone.utc)
+
+
+def test_guardian_feed_has_one_article_per_item():
+    records = split_file(read_file(FileRef(str(shared_data("formats", "rss-atom", "rss-parser", "guardian.rss")), None, None)), NOW)
+    assert len(records) == 55
+    article = parse_record(records[0])
+    assert article.url.startswith("https://www.theguardian.com/")
+    assert article.authors and article.published_at is not None
+
+
+def test_undeclared_latin1_feed_decodes_without_mojibake():
+    root = parse_xml(shared_data("formats", "rss-atom", "rss-parser", "uolNoticias.rss").read_bytes())
+    fields = []
+    for doc in split_feed(root):
+        try:
+            fields.append(parse_feed_item(doc))
+        except ParseError:
+            pass  # title-only items
+    assert fields[0]["site"] == "UOL Noticias"
+    text = " ".join(f["title"] + f["body"] for f in fields)
+    assert "ç" in text and "ã" in text and "ē" not in text
+
+
+def test_bom_feed_in_cyrillic():
+    root = parse_xml(shared_data("formats", "rss-atom", "feedreader", "Rss20CityDog.xml").read_bytes())
+    fields = parse_feed_item(split_feed(root)[0])
+    assert "Группа" in fields["title"]
+
+
+def test_italian_pubdate_is_understood():
+    root = parse_xml(shared_data("formats", "rss-atom", "feed-rs", "rss_2.0_ilmessaggero.xml").read_bytes())
+    fields = parse_feed_item(split_feed(root)[0])
+    assert fields["published_at"] is not None and fields["published_at"].year == 2022
+
+
+def test_rss_1_rdf_items_are_found():
+    root = parse_xml(shared_data("formats", "rss-atom", "feedreader", "Rss10OrfAt.xml").read_bytes())
+    assert len(split_feed(root)) == 50

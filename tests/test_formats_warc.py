@@ -1,0 +1,110 @@
+"""WARC: HTML responses become articles; other records are skipped and counted; a break is one dead letter."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+
+import pytest
+
+from conftest import shared_data
+from transforms.formats import ParseError
+from transforms.formats.warc import split_warc
+from transforms.parse import parse_record, split_file
+from transforms.read import FileRef, RawFile, read_file
+
+NOW = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+PAGE = (b"<html lang='en'><head><title>Mayor opens bridge</title>"
+        b"<meta property='article:published_time' content='2024-05-01T08:30:00Z'></head><body><article>"
+        + b"".join(b"<p>The mayor opened the new bridge over the river on Monday, paragraph %d of the story, "
+                   b"in front of a crowd of residents who had waited years for it.</p>" % i for i in range(6))
+        + b"</article></body></html>")
+
+
+def _record(rec_type: str, uri: str, block: bytes, extra: str = "") -> bytes:
+    head = (f"WARC/1.0\r\nWARC-Type: {rec_type}\r\nWARC-Target-URI: {uri}\r\n"
+            f"WARC-Date: 2024-05-02T00:00:00Z\r\n{extra}Content-Length: {len(block)}\r\n\r\n")
+    return head.encode() + block + b"\r\n\r\n"
+
+
+def _http(body: bytes, status: str = "200 OK", ctype: str = "text/html; charset=utf-8") -> bytes:
+    return (f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+def _crawl() -> bytes:
+    http = "Content-Type: application/http; msgtype=response\r\n"
+    return (_record("warcinfo", "", b"software: test\r\n")
+            + _record("request", "https://news.example.com/bridge", b"GET /bridge HTTP/1.1\r\n\r\n",
+                      "Content-Type: application/http; msgtype=request\r\n")
+            + _record("response", "https://news.example.com/bridge", _http(PAGE), http)
+            + _record("response", "https://news.example.com/logo.png", _http(b"\x89PNG", ctype="image/png"), http)
+            + _record("response", "https://news.example.com/old", _http(b"", "301 Moved Permanently"), http)
+            + _record("metadata", "https://news.example.com/bridge", b"outlinks: none\r\n")
+            + _record("revisit", "https://news.example.com/bridge", b""))
+
+
+def test_html_response_becomes_an_article_with_target_uri_and_dates():
+    records = split_file(RawFile("memory://crawl.warc", _crawl(), None, None), NOW)
+    assert len(records) == 1
+    article = parse_record(records[0])
+    assert article.url == "https://news.example.com/bridge"
+    assert article.title == "Mayor opens bridge"
+    assert article.published_at == dt.datetime(2024, 5, 1, 8, 30, tzinfo=dt.timezone.utc)
+    assert article.hints["warc_date"] == "2024-05-02T00:00:00Z"
+    assert "new bridge" in article.body
+
+
+def test_non_page_records_are_skipped_and_counted_by_type():
+    parts = split_warc(_crawl())
+    assert parts.skipped == {"warcinfo": 1, "request": 1, "response:image": 1, "response:status-301": 1,
+                             "metadata": 1, "revisit": 1}
+    assert parts.broken_tail is None
+
+
+def test_truncated_warc_keeps_records_before_the_break_and_the_break_is_one_dead_letter():
+    data = _crawl() + _record("response", "https://news.example.com/bridge2", _http(PAGE),
+                              "Content-Type: application/http; msgtype=response\r\n")
+    cut = data[: len(data) - 200]
+    records = split_file(RawFile("memory://cut.warc", cut, None, None), NOW)
+    assert len(records) == 2
+    parse_record(records[0])
+    with pytest.raises(ParseError, match="truncated WARC"):
+        parse_record(records[1])
+
+
+def test_gzipped_warc_without_extension_is_sniffed():
+    data = b"".join(gzip.compress(part) for part in (_crawl(),))
+    records = split_file(RawFile("memory://crawl-no-extension", data, len(data), None), NOW)
+    assert [r.kind for r in records] == ["warc"]
+
+
+def test_warc_with_only_non_pages_is_one_dead_letter():
+    with pytest.raises(ParseError, match="no HTML response records"):
+        split_file(RawFile("memory://x.warc", _record("warcinfo", "", b"x"), None, None), NOW)
+
+
+@pytest.mark.parametrize("path, pages", [
+    (("commoncrawl-whirlwind-python", "whirlwind.warc.gz"), 1),
+    (("ukwa-webarchive-test-suite", "IAH-20080430204825-00000-blackbook-truncated.warc"), 2),
+    (("allenai-dolma", "sample-0001.warc.gz"), 15),
+])
+def test_real_warcs(path, pages):
+    raw = read_file(FileRef(str(shared_data("formats", "warc", *path)), None, None))
+    records = split_file(raw, NOW)
+    assert len(records) == pages
+    article = parse_record(records[0])
+    assert article.url and article.url.startswith("http") and article.hints["warc_date"]
+
+
+def test_real_warc_cut_in_half():
+    raw = read_file(FileRef(str(shared_data("formats", "warc", "commoncrawl-whirlwind-python", "whirlwind.warc")), None, None))
+    records = split_file(raw._replace(data=raw.data[: len(raw.data) // 2]), NOW)
+    assert len(records) == 1
+    with pytest.raises(ParseError, match="truncated"):
+        parse_record(records[0])
+
+
+def test_wget_angle_bracket_target_uri():
+    raw = read_file(FileRef(str(shared_data("formats", "warc", "allenai-dolma", "sample-0001.warc.gz")), None, None))
+    article = parse_record(split_file(raw, NOW)[0])
+    assert not article.hints["warc_target_uri"].startswith("<")

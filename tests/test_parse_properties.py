@@ -1,0 +1,107 @@
+"""Property tests: whatever bytes arrive, parsing raises only dead-letter exceptions, and every
+record a file splits into ends up as exactly one article or one dead letter."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+from pydantic import ValidationError
+
+from conftest import SHARED_DATA
+from transforms.formats import ParseError
+from transforms.parse import parse_record, split_file
+from transforms.read import ReadError, RawFile
+from transforms.text import DecodeError
+
+NOW = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+# What a parse step may raise: each becomes a dead letter with a stage (ValidationError: validate).
+DEAD_LETTER_ERRORS = (ParseError, DecodeError, ReadError, ValidationError)
+EXTENSIONS = ["", ".txt", ".json", ".jsonl", ".html", ".xml", ".warc", ".rss"]
+
+SAMPLES = [
+    ("formats", "nitf", "superdesk-core", "pa5.xml"),
+    ("formats", "newsml-g2", "superdesk-core", "ap.xml"),
+    ("formats", "newsml-1", "superdesk-core", "afp.xml"),
+    ("formats", "rss-atom", "rss-parser", "heise.atom"),
+    ("formats", "rss-atom", "feedreader", "Rss20CTVNews.xml"),
+    ("formats", "warc", "commoncrawl-whirlwind-python", "whirlwind.warc"),
+    ("bbc", "sport", "199.txt"),
+]
+SPEC_SAMPLES = [
+    b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item><title>A</title>'
+    b"<description>Some text of the item.</description></item></channel></rss>",
+    b"<nitf><body><body.head><hedline><hl1>H</hl1></hedline></body.head>"
+    b"<body.content><p>Body text.</p></body.content></body></nitf>",
+    b'{"title": "T", "text": "Body of the story."}\n{"title": "U"}\n',
+    b"<html><head><title>T</title></head><body><article><p>" + b"Some story text. " * 30 + b"</p></article></body></html>",
+]
+
+
+def _real_samples() -> list[bytes]:
+    found = []
+    for parts in SAMPLES:
+        path = SHARED_DATA.joinpath(*parts)
+        if path.exists():
+            found.append(path.read_bytes()[:60_000])
+    return found
+
+
+def account(data: bytes, extension: str) -> tuple[int, int, int]:
+    """(records in, articles, dead letters) for one file, as the pipeline counts them."""
+    try:
+        records = split_file(RawFile(f"memory://sample{extension}", data, len(data), None), NOW)
+    except DEAD_LETTER_ERRORS:
+        return 1, 0, 1  # the whole file is one dead letter
+    articles = dead = 0
+    for record in records:
+        try:
+            parse_record(record)
+            articles += 1
+        except DEAD_LETTER_ERRORS:
+            dead += 1
+    return len(records), articles, dead
+
+
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FAST
+@given(data=st.binary(max_size=2048), extension=st.sampled_from(EXTENSIONS))
+def test_arbitrary_bytes_never_raise_and_are_accounted_for(data, extension):
+    records_in, articles, dead = account(data, extension)
+    assert records_in == articles + dead
+
+
+@st.composite
+def mutated(draw):
+    pool = _real_samples() + SPEC_SAMPLES
+    data = bytearray(draw(st.sampled_from(pool)))
+    for _ in range(draw(st.integers(1, 6))):
+        action = draw(st.sampled_from(["flip", "cut", "insert", "delete"]))
+        pos = draw(st.integers(0, max(len(data) - 1, 0)))
+        if action == "flip" and data:
+            data[pos] = draw(st.integers(0, 255))
+        elif action == "cut":
+            del data[pos:]
+        elif action == "insert":
+            data[pos:pos] = draw(st.sampled_from([b"<", b"&", b"]]>", b"\x00", b"\xff\xfe", b"WARC/1.0\r\n",
+                                                  b"<!ENTITY x 'y'>", b"\r\n\r\n", b'"', b"{"]))
+        elif data:
+            del data[pos:pos + draw(st.integers(1, 64))]
+    return bytes(data)
+
+
+@FAST
+@given(data=mutated(), extension=st.sampled_from(EXTENSIONS))
+def test_mutated_real_samples_never_raise_and_are_accounted_for(data, extension):
+    records_in, articles, dead = account(data, extension)
+    assert records_in == articles + dead
+
+
+@pytest.mark.parametrize("index", range(len(SPEC_SAMPLES)))
+def test_unmutated_spec_samples_give_articles(index):
+    records_in, articles, dead = account(SPEC_SAMPLES[index], "")
+    assert articles >= 1 and records_in == articles + dead
