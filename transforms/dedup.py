@@ -62,12 +62,13 @@ from transforms.model import Article, Duplicate
 
 @dataclasses.dataclass(frozen=True)
 class DedupOptions:
-    """Near-duplicate settings (defaults measured on the syndication benchmark, `make eval`)."""
+    """Dedup settings; the near-duplicate defaults are `MinHashParams`' (measured on the syndication
+    benchmark, `make eval`)."""
 
-    shingle_size: int = 5
-    bands: int = 32
-    rows: int = 4
-    threshold: float = 0.5
+    shingle_size: int = MinHashParams.shingle_size
+    bands: int = MinHashParams.bands
+    rows: int = MinHashParams.rows
+    threshold: float = MinHashParams.threshold
     index: Optional[str] = None  # fsspec URL of the cross-run dedup index; None: this run only
     retention_days: int = 365
 

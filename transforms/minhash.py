@@ -111,8 +111,8 @@ class MinHashParams:
     syndication benchmark: `make eval`, `bench/eval_dedup.py`)."""
 
     shingle_size: int = 5
-    bands: int = 16
-    rows: int = 8
+    bands: int = 32
+    rows: int = 4
     threshold: float = 0.5
     seed: int = 1
 
