@@ -1,0 +1,337 @@
+"""`make bench`: newsbeam against its peer (datatrove) and its own no-Beam floor, in one run.
+
+    python -m bench.run [--articles 100000] [--scale 400000] [--only newsbeam-peer-2w,…]
+
+On one generated corpus (`bench/corpus.py`, JSONL.gz layout) it runs, each as its own process
+tree, one after another:
+
+| job | what |
+|---|---|
+| `newsbeam-full-1w` / `-2w` | `newsbeam run` (parse, clean, dedup, enrich, write) on the local FnApiRunner, one worker / `--direct_running_mode multi_processing --direct_num_workers 2` |
+| `newsbeam-peer-1w` / `-2w` | the same with `--skip_enrich`: the peer's work (read, parse, exact + near dedup, write) |
+| `floor` | newsbeam's plain-Python cores in one loop, no Beam, one process (`bench/floor.py`) |
+| `datatrove` | datatrove 0.10 doing the equivalent work with two workers (`bench/peer_datatrove.py`), skipped with a message when it is not installed |
+| `…@<scale>` | the newsbeam two-worker jobs again on a corpus `--scale` articles large (memory growth) |
+
+For each: articles/s (records in / wall time of the whole process, start-up included), peak RSS
+of the process tree (sum over the process and all its descendants, sampled every 0.2 s), time
+per stage, and dedup quality against the corpus ground truth (`bench/quality.py`). The bar's
+ratios are computed from this one run, so machine noise mostly cancels. Results go to
+`bench/results/bench-<N>.json` and `bench/results/bench-<N>.md`; the load average before and
+after is recorded, since a shared machine skews absolute numbers.
+
+datatrove runs with the interpreter named by `NEWSBEAM_PEER_PYTHON`, else `.venv-peer/bin/python`
+(what `make bench` builds from `bench/peer-requirements.txt`, kept apart from apache-beam),
+else the current one if it can import datatrove.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Optional
+
+from bench.corpus import CORPUS_ROOT, DEFAULT_DATA, ensure_corpus
+from bench.quality import evaluate, kept_from_parquet, load_truth, record_index
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "results"
+RUNS = CORPUS_ROOT / "_runs"
+TWO_WORKERS = ["--direct_running_mode", "multi_processing", "--direct_num_workers", "2"]
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+BARS = (
+    ("peer-2w >= 3x datatrove", "newsbeam-peer-2w", "datatrove", 3.0),
+    ("full-2w >= 2x datatrove", "newsbeam-full-2w", "datatrove", 2.0),
+    ("peer-1w >= 0.7x floor", "newsbeam-peer-1w", "floor", 0.7),
+)
+
+
+# --- process-tree measurement ----------------------------------------------------------------------
+
+def _tree_rss(root: int) -> int:
+    """Resident bytes of `root` and all its descendants right now."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        try:
+            with open(f"/proc/{pid}/statm") as handle:
+                total += int(handle.read().split()[1]) * PAGE
+        except (OSError, IndexError, ValueError):
+            pass
+        stack.extend(children.get(pid, ()))
+    return total
+
+
+def measure(cmd: list[str], log: Path, env: Optional[dict] = None, interval: float = 0.2) -> dict:
+    """Run `cmd`; its exit code, wall seconds and the peak RSS of its process tree."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+        peak = 0
+        done = threading.Event()
+
+        def sample():
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, _tree_rss(proc.pid))
+                done.wait(interval)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        rc = proc.wait()
+        done.set()
+        sampler.join()
+        return {"rc": rc, "wall_s": time.perf_counter() - started, "peak_rss_mib": peak / 2**20}
+
+
+def _tail(path: Path, lines: int = 6) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+# --- the jobs --------------------------------------------------------------------------------------
+
+def peer_python() -> Optional[str]:
+    candidates = [os.environ.get("NEWSBEAM_PEER_PYTHON"), str(ROOT / ".venv-peer" / "bin" / "python"),
+                  sys.executable]
+    for python in candidates:
+        if python and Path(python).exists():
+            probe = subprocess.run([python, "-c", "import datatrove.pipeline.dedup"], capture_output=True)
+            if probe.returncode == 0:
+                return python
+    return None
+
+
+def newsbeam_job(name: str, corpus: Path, extra: list[str]) -> dict:
+    out = RUNS / name
+    shutil.rmtree(out, ignore_errors=True)
+    result_file = RUNS / f"{name}.json"
+    cmd = [sys.executable, "-m", "bench.newsbeam_job", "--json", str(result_file), "--",
+           "--input", str(corpus / "jsonl"), "--output", str(out), "--run_id", name, *extra]
+    return _run_job(name, cmd, result_file, lambda r: kept_from_parquet(str(out)))
+
+
+def floor_job(name: str, corpus: Path) -> dict:
+    out = RUNS / name
+    shutil.rmtree(out, ignore_errors=True)
+    result_file = RUNS / f"{name}.json"
+    cmd = [sys.executable, "-m", "bench.floor", "--input", str(corpus / "jsonl"), "--output", str(out),
+           "--json", str(result_file)]
+    return _run_job(name, cmd, result_file, lambda r: kept_from_parquet(str(out)))
+
+
+def datatrove_job(name: str, corpus: Path, python: str) -> dict:
+    out = RUNS / name
+    shutil.rmtree(out, ignore_errors=True)
+    result_file = RUNS / f"{name}.json"
+    cmd = [python, "-m", "bench.peer_datatrove", "--input", str(corpus / "jsonl"), "--output", str(out),
+           "--workers", "2", "--json", str(result_file)]
+    return _run_job(name, cmd, result_file,
+                    lambda r: {record_index(u) for u in r.pop("kept_ids", [])} - {None})
+
+
+def _run_job(name: str, cmd: list[str], result_file: Path, kept_of) -> dict:
+    print(f"bench: {name} ...", file=sys.stderr, flush=True)
+    result_file.unlink(missing_ok=True)
+    log = RUNS / f"{name}.log"
+    measured = measure(cmd, log)
+    row = {"job": name, **measured, "log": str(log.relative_to(ROOT))}
+    if measured["rc"] != 0 or not result_file.exists():
+        row["error"] = f"exit {measured['rc']}: " + _tail(log)
+        print(f"bench: {name} FAILED ({row['error']})", file=sys.stderr)
+        return row
+    result = json.loads(result_file.read_text())
+    row["kept"] = kept_of(result)
+    row["stages"] = result.get("stages", {})
+    if result.get("manifest"):
+        row["counts"] = result["manifest"].get("counts")
+        row["balanced"] = result["manifest"].get("balanced")
+    for key in ("near_dedup", "tasks", "workers"):
+        if key in result:
+            row[key] = result[key]
+    print(f"bench: {name} done in {measured['wall_s']:.1f} s, peak RSS {measured['peak_rss_mib']:.0f} MiB",
+          file=sys.stderr, flush=True)
+    return row
+
+
+def plan(only: Optional[set[str]], scale: int) -> list[tuple[str, str, list[str], bool]]:
+    """(job name, kind, extra args, at scale) of every job to run, in order."""
+    jobs = [
+        ("newsbeam-full-1w", "newsbeam", [], False),
+        ("newsbeam-full-2w", "newsbeam", TWO_WORKERS, False),
+        ("newsbeam-peer-1w", "newsbeam", ["--skip_enrich"], False),
+        ("newsbeam-peer-2w", "newsbeam", ["--skip_enrich", *TWO_WORKERS], False),
+        ("floor", "floor", [], False),
+        ("datatrove", "datatrove", [], False),
+    ]
+    if scale:
+        jobs += [("newsbeam-peer-2w", "newsbeam", ["--skip_enrich", *TWO_WORKERS], True),
+                 ("newsbeam-full-2w", "newsbeam", TWO_WORKERS, True)]
+    return [j for j in jobs if not only or j[0] in only]
+
+
+# --- report ----------------------------------------------------------------------------------------
+
+def _rate(row: dict, n: int) -> Optional[float]:
+    if "error" in row or row.get("skipped"):
+        return None
+    return n / row["wall_s"]
+
+
+def bars(rows: dict[str, dict], n: int, scale: int) -> list[dict]:
+    out = []
+    for label, a, b, need in BARS:
+        ra, rb = _rate(rows.get(a, {"skipped": 1}), n), _rate(rows.get(b, {"skipped": 1}), n)
+        ratio = ra / rb if ra and rb else None
+        out.append({"bar": label, "ratio": ratio, "need": need, "met": ratio is not None and ratio >= need})
+    for job in ("newsbeam-full-2w", "newsbeam-peer-2w"):
+        small, large = rows.get(job), rows.get(f"{job}@{scale}")
+        if small and large and "error" not in small and "error" not in large:
+            ratio = large["peak_rss_mib"] / small["peak_rss_mib"]
+            out.append({"bar": f"{job} RSS at {scale} <= 1.5x at {n}", "ratio": ratio, "need": 1.5,
+                        "met": ratio <= 1.5, "lower_is_better": True})
+    errors = [r["quality"]["distinct_dropped"]["error"] for name, r in rows.items()
+              if name.startswith("newsbeam") and "quality" in r]
+    if errors:
+        out.append({"bar": "newsbeam drops no distinct article", "ratio": max(errors), "need": 0,
+                    "met": max(errors) == 0, "lower_is_better": True})
+    return out
+
+
+def markdown(report: dict) -> str:
+    n = report["articles"]
+    lines = [
+        f"newsbeam benchmark — {n:,} articles ({report['corpus']['exact']:,} exact + "
+        f"{report['corpus']['near']:,} near copies planted), JSONL.gz layout, {report['machine']}",
+        f"load average before {report['load_before']}, after {report['load_after']}; {report['started_at']}",
+        "",
+        "| job | articles/s | wall s | peak RSS MiB | kept | copies missed (exact/near) | distinct dropped (error/real copy) | top stages (s) |",
+        "|---|---:|---:|---:|---:|---|---|---|",
+    ]
+    for name, row in report["rows"].items():
+        if row.get("skipped"):
+            lines.append(f"| {name} | skipped: {row['skipped']} | | | | | | |")
+            continue
+        if "error" in row:
+            lines.append(f"| {name} | failed (see {row['log']}) | | | | | | |")
+            continue
+        size = row.get("articles", n)
+        q = row.get("quality", {})
+        missed = q.get("copies_missed", {})
+        dropped = q.get("distinct_dropped", {})
+        top = sorted(row.get("stages", {}).items(), key=lambda kv: -kv[1])[:5]
+        stages = ", ".join(f"{k} {v:.1f}" for k, v in top)
+        lines.append(
+            f"| {name} | {size / row['wall_s']:,.0f} | {row['wall_s']:.1f} | {row['peak_rss_mib']:,.0f} | "
+            f"{q.get('kept', '')} | {missed.get('total', '')} ({missed.get('exact', '')}/{missed.get('near', '')}) | "
+            f"{dropped.get('total', '')} ({dropped.get('error', '')}/{dropped.get('real_copy', '')}) | {stages} |")
+    lines += ["", "| bar | measured | needed | met |", "|---|---:|---:|---|"]
+    for bar in report["bars"]:
+        ratio = "n/a" if bar["ratio"] is None else f"{bar['ratio']:.2f}"
+        sign = "<=" if bar.get("lower_is_better") else ">="
+        lines.append(f"| {bar['bar']} | {ratio} | {sign} {bar['need']} | {'yes' if bar['met'] else 'NO'} |")
+    return "\n".join(lines) + "\n"
+
+
+def _bench_dedup() -> Optional[dict]:
+    """The near-dedup micro-benchmark of `bench/bench_dedup.py`, when it exists."""
+    try:
+        from bench import bench_dedup
+    except ImportError:
+        return None
+    try:
+        return bench_dedup.main()
+    except Exception as exc:  # its failure must not lose the rest of the report
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def main(argv: Optional[list[str]] = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--articles", "-n", type=int, default=int(os.environ.get("BENCH_ARTICLES", 100_000)))
+    parser.add_argument("--scale", type=int, default=int(os.environ.get("BENCH_SCALE", 400_000)),
+                        help="also run the newsbeam 2-worker jobs at this size for memory growth (0: skip)")
+    parser.add_argument("--only", help="comma-separated job names to run (default: all)")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--no-dedup-bench", action="store_true", help="skip bench/bench_dedup.py")
+    args = parser.parse_args(argv)
+    only = set(args.only.split(",")) if args.only else None
+    if not args.data.is_dir():
+        print(f"bench: source data not found at {args.data}; nothing to benchmark", file=sys.stderr)
+        return {}
+
+    corpus = ensure_corpus(args.articles, ("jsonl",), data=args.data)
+    large = ensure_corpus(args.scale, ("jsonl",), data=args.data) if args.scale else None
+    truth = {args.articles: load_truth(corpus)}
+    if large:
+        truth[args.scale] = load_truth(large)
+    python = peer_python()
+    report = {
+        "articles": args.articles,
+        "scale": args.scale,
+        "corpus": json.loads((corpus / "CORPUS.json").read_text()),
+        "machine": f"{os.cpu_count()} cores, Python {sys.version.split()[0]}",
+        "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "load_before": load_average(),
+        "rows": {},
+    }
+    for name, kind, extra, at_scale in plan(only, args.scale):
+        size, source = (args.scale, large) if at_scale else (args.articles, corpus)
+        key = f"{name}@{size}" if at_scale else name
+        if kind == "newsbeam":
+            row = newsbeam_job(key, source, extra)
+        elif kind == "floor":
+            row = floor_job(key, source)
+        elif python is None:
+            row = {"job": key, "skipped": "datatrove not installed (make bench builds .venv-peer from "
+                                          "bench/peer-requirements.txt)"}
+            print(f"bench: {row['skipped']}", file=sys.stderr)
+        else:
+            row = datatrove_job(key, source, python)
+        row["articles"] = size
+        if "kept" in row:
+            row["quality"] = evaluate(truth[size], row.pop("kept"), args.data)
+        report["rows"][key] = row
+    report["load_after"] = load_average()
+    report["bars"] = bars(report["rows"], args.articles, args.scale)
+    if not args.no_dedup_bench:
+        dedup = _bench_dedup()
+        if dedup is not None:
+            report["bench_dedup"] = dedup
+    RESULTS.mkdir(exist_ok=True)
+    table = markdown(report)
+    (RESULTS / f"bench-{args.articles}.json").write_text(json.dumps(report, indent=2, default=str))
+    (RESULTS / f"bench-{args.articles}.md").write_text(table)
+    print(table)
+    return report
+
+
+if __name__ == "__main__":
+    main()
