@@ -24,9 +24,20 @@ test: venv
 eval: venv
 	$(BIN)/python -m bench.eval
 
+# The peer (datatrove) gets its own venv: its dependencies would change apache-beam's (xxhash, dill).
+PEER       ?= .venv-peer
+PEER_STAMP := $(PEER)/.installed
+
+$(PEER_STAMP): bench/peer-requirements.txt
+	$(PYTHON) -m venv $(PEER)
+	$(PEER)/bin/python -m pip install --quiet -r bench/peer-requirements.txt && touch $(PEER_STAMP) \
+	  || echo "bench: datatrove could not be installed into $(PEER): its row will be skipped"
+
+# `make bench BENCH_ARGS="--articles 20000 --scale 0"` for a quick run.
 bench: venv
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]' || echo "bench extra (datatrove) not installed: the peer column will be skipped"
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	-$(MAKE) --no-print-directory $(PEER_STAMP)
+	NEWSBEAM_PEER_PYTHON=$(PEER)/bin/python $(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf out/ .pytest_cache
