@@ -31,7 +31,7 @@ def guarded(pcoll, label: str, transform, stage: str):
 
 
 def _split(raw, limits):
-    return split_file(raw, dt.datetime.now(UTC))
+    return split_file(raw, dt.datetime.now(UTC), limits)
 
 
 def build_pipeline(p: beam.Pipeline, inputs: list[str], output: str, *, limits: ReadLimits = ReadLimits(),

@@ -82,7 +82,7 @@ def mixed_input(tmp_path):
     (src / "binary.txt").write_bytes(bytes(range(256)) * 20)
     (src / "invalid-utf8.txt").write_bytes(b"Caf\xc3\x28 \xff\xfe broken \x80\x81 bytes\n\nmore \xe9 text here")
     (src / "malformed.json").write_text('{"title": "x", "text": ')
-    full = _gzip(("\n".join(_article_line(100 + i) for i in range(50)) + "\n").encode())
+    full = _gzip(("\n".join(_article_line(100 + i) for i in range(3000)) + "\n").encode())
     (src / "truncated.jsonl.gz").write_bytes(full[: len(full) // 2])
     (src / "bomb.txt.gz").write_bytes(_gzip(b"A" * (40 * 1024 * 1024)))
     (src / "good.txt").write_text("A clear headline about harbours\n\n" + "Ships sailed into the harbour today. " * 20)
@@ -112,7 +112,11 @@ def test_bad_input_is_accounted_for_and_never_fails_the_job(tmp_path, mixed_inpu
     by_file = {d["source_uri"].rsplit("/", 1)[-1]: d for d in dead if d["record_index"] is None}
     assert by_file["empty.txt"]["message"] == "file is empty"
     assert "binary" in by_file["binary.txt"]["message"]
-    assert by_file["truncated.jsonl.gz"]["stage"] == "read"
+    # A truncated gzip keeps every whole line before the break; the break is one dead letter.
+    (cut,) = [d for d in dead if d["source_uri"].endswith("truncated.jsonl.gz")]
+    assert cut["stage"] == "read" and "ends early" in cut["message"]
+    kept = [r for r in articles + duplicates if r["source_uri"].startswith(cut["source_uri"] + "#")]
+    assert len(kept) == cut["record_index"] > 100
     assert "max_ratio" in by_file["bomb.txt.gz"]["message"]
     assert by_file["malformed.json"]["stage"] == "parse"
     for row in dead:

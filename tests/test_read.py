@@ -66,10 +66,21 @@ def test_file_size_limit_applies_to_decompressed_bytes(tmp_path):
         read_file(expand_input(str(path))[0], ReadLimits(max_file_bytes=4096))
 
 
-def test_truncated_gzip_is_a_read_error(tmp_path):
-    data = _gzip(b"line\n" * 10000)
+def test_truncated_gzip_keeps_what_decompressed_before_the_break(tmp_path):
+    import os
+
+    payload = os.urandom(300_000).hex().encode()  # incompressible, so the cut lands mid-stream
+    data = _gzip(payload)
     path = tmp_path / "cut.jsonl.gz"
     path.write_bytes(data[: len(data) // 2])
+    raw = read_file(expand_input(str(path))[0])
+    assert raw.truncated and "gzip stream ends early" in raw.truncated
+    assert raw.data and payload.startswith(raw.data)
+
+
+def test_gzip_cut_before_any_data_is_a_read_error(tmp_path):
+    path = tmp_path / "stub.txt.gz"
+    path.write_bytes(_gzip(b"hello world" * 100)[:12])
     with pytest.raises(ReadError, match="gzip"):
         read_file(expand_input(str(path))[0])
 

@@ -39,7 +39,7 @@ from transforms.formats import feeds, html, newsml, nitf, warc
 from transforms.formats.charset import decode_document
 from transforms.formats.markup import local, parse_xml
 from transforms.model import UTC, Article, stable_id
-from transforms.read import COMPRESSIONS, LimitExceeded, RawFile, ReadLimits
+from transforms.read import COMPRESSIONS, LimitExceeded, RawFile, ReadError, ReadLimits
 from transforms.text import DecodeError, normalise_whitespace, paragraphs, parse_datetime
 
 __all__ = ["PARSERS", "ParseError", "RawRecord", "build_article", "parse_record", "sniff_kind",
@@ -158,11 +158,25 @@ def _split_lines(raw: RawFile, read_at: dt.datetime) -> list[RawRecord]:
     lines = raw.data.split(b"\n")
     if lines and not lines[-1].strip():
         lines.pop()
+    if raw.truncated:
+        # The last line was cut by the break: it becomes the one record that reports it.
+        tail = lines.pop() if lines else b""
+        return [RawRecord(raw.uri, i, "json", line, raw.mtime, read_at) for i, line in enumerate(lines)] + [
+            RawRecord(raw.uri, len(lines), TRUNCATED, tail + b"\n" + raw.truncated.encode(), raw.mtime, read_at)]
     return [
         RawRecord(raw.uri, i, "json", line, raw.mtime, read_at)
         for i, line in enumerate(lines)
         if line.strip() or i < len(lines) - 1  # blank lines inside still count as (bad) records
     ]
+
+
+# Record kind of the part of a file after a break in its compressed stream.
+TRUNCATED = "truncated"
+
+
+def _reject_truncated(record: RawRecord) -> dict[str, Any]:
+    reason = record.payload.rsplit(b"\n", 1)[-1].decode("utf-8", "replace")
+    raise ReadError(f"{reason}; records before the break were kept")
 
 
 WARC_SKIPPED = Metrics.counter("newsbeam", "warc_records_skipped")
@@ -178,6 +192,10 @@ def _split_warc(raw: RawFile, read_at: dt.datetime) -> list[RawRecord]:
     if skipped:
         WARC_SKIPPED.inc(skipped)
     payloads = parts.records + ([parts.broken_tail] if parts.broken_tail is not None else [])
+    if raw.truncated and parts.broken_tail is None:
+        # The compressed stream broke exactly between two WARC records: the break is one record.
+        return _records(raw, read_at, "warc", payloads) + [
+            RawRecord(raw.uri, len(payloads), TRUNCATED, raw.truncated.encode(), raw.mtime, read_at)]
     if not payloads:
         raise ParseError(f"WARC holds no HTML response records ({skipped} other records skipped: "
                          + ", ".join(f"{k} x{v}" for k, v in sorted(parts.skipped.items())) + ")")
@@ -211,6 +229,9 @@ def split_file(raw: RawFile, read_at: dt.datetime, limits: ReadLimits = ReadLimi
         if not data.strip():
             raise ParseError("file is empty once decompressed")
     kind = sniff_kind(raw.data, _extension(raw.uri))
+    if raw.truncated and kind not in ("jsonl", "warc"):
+        # Only line- and record-framed formats have whole records before a break.
+        raise ReadError(f"cannot read file: {raw.truncated}")
     if kind == "warc":
         return _split_warc(raw, read_at)
     if kind in ("feed", "nitf", "newsml-g2", "newsml-1"):
@@ -383,6 +404,7 @@ PARSERS: dict[str, Callable[[RawRecord], dict[str, Any]]] = {
     "nitf": lambda record: nitf.parse_nitf(record.payload),
     "newsml-g2": lambda record: newsml.parse_newsml_g2(record.payload),
     "newsml-1": lambda record: newsml.parse_newsml_1(record.payload),
+    TRUNCATED: _reject_truncated,
 }
 
 
@@ -428,7 +450,7 @@ def parse_record(record: RawRecord, limits: ReadLimits = ReadLimits()) -> Articl
         raise ParseError(f"no parser for record kind {record.kind!r}")
     try:
         fields = parser(record)
-    except (ParseError, DecodeError, LimitExceeded):
+    except (ParseError, DecodeError, ReadError):  # LimitExceeded is a ReadError
         raise
     except RecursionError as exc:
         raise ParseError("record nests too deeply to parse") from exc

@@ -28,6 +28,8 @@ from transforms.model import UTC
 
 LOG = logging.getLogger("newsbeam.read")
 
+READ_CHUNK = 64 * 1024  # a break in a compressed stream loses at most the chunk being inflated
+
 COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".lzma": "lzma", ".zst": "zstd"}
 
 
@@ -60,6 +62,9 @@ class RawFile(NamedTuple):
     data: bytes
     stored_size: Optional[int]
     mtime: Optional[float]
+    # Why a compressed stream ended early, when it did: `data` then holds what decompressed
+    # before the break, and record splitting keeps every whole record in it.
+    truncated: Optional[str] = None
 
 
 # --- matching ----------------------------------------------------------------------------------
@@ -181,7 +186,9 @@ def _zip_members(archive: FileRef) -> list[FileRef]:
     for p, info in sorted(zfs.find("/", detail=True).items()):
         if info.get("type") == "directory" or _is_hidden(p):
             continue
-        members.append(FileRef(f"zip://{p.lstrip('/')}::{archive.uri}", info.get("size"), archive.mtime))
+        # The stored (compressed) size, so that the ratio limit guards each member.
+        stored = info.get("compress_size", info.get("size"))
+        members.append(FileRef(f"zip://{p.lstrip('/')}::{archive.uri}", stored, archive.mtime))
     return members
 
 
@@ -197,13 +204,25 @@ def compression_of(uri: str) -> Optional[str]:
 
 
 def read_file(ref: FileRef, limits: ReadLimits = ReadLimits()) -> RawFile:
-    """The decompressed bytes of one file, or `LimitExceeded`/`ReadError` with the reason."""
+    """The decompressed bytes of one file, or `LimitExceeded`/`ReadError` with the reason.
+
+    A compressed stream that ends early keeps what decompressed before the break (see
+    `RawFile.truncated`); a stream that yields nothing at all is a `ReadError`.
+    """
     compression = compression_of(ref.uri)
-    chunks, total = [], 0
+    # Archive members (zip://…::a.zip) are compressed too; their FileRef carries the stored size.
+    guarded = compression or ("::" in ref.uri and ref.uri.split("://", 1)[0] in ("zip", "tar"))
+    chunks, total, truncated = [], 0, None
     try:
         with fsspec.open(ref.uri, "rb", compression=compression) as handle:
             while True:
-                chunk = handle.read(1 << 20)
+                try:
+                    chunk = handle.read(READ_CHUNK)
+                except EOFError as exc:
+                    if not compression or not total:
+                        raise
+                    truncated = f"{compression} stream ends early after {total} bytes: {exc}"
+                    break
                 if not chunk:
                     break
                 total += len(chunk)
@@ -212,10 +231,10 @@ def read_file(ref: FileRef, limits: ReadLimits = ReadLimits()) -> RawFile:
                     raise LimitExceeded(
                         f"file inflates past max_file_bytes={limits.max_file_bytes}"
                     )
-                if (compression and ref.size and total > limits.ratio_floor_bytes
+                if (guarded and ref.size and total > limits.ratio_floor_bytes
                         and total / ref.size > limits.max_ratio):
                     raise LimitExceeded(
-                        f"{compression} stream inflates more than max_ratio={limits.max_ratio:g}x "
+                        f"{compression or 'archive member'} inflates more than max_ratio={limits.max_ratio:g}x "
                         f"({ref.size} stored bytes -> over {total} bytes): likely a decompression bomb"
                     )
     except ReadError:
@@ -225,7 +244,7 @@ def read_file(ref: FileRef, limits: ReadLimits = ReadLimits()) -> RawFile:
         raise ReadError(f"cannot read {kind}: {type(exc).__name__}: {exc}") from exc
     except Exception as exc:  # zstd, lzma and fsspec backends raise their own error types
         raise ReadError(f"cannot read file: {type(exc).__name__}: {exc}") from exc
-    return RawFile(ref.uri, b"".join(chunks), ref.size, ref.mtime)
+    return RawFile(ref.uri, b"".join(chunks), ref.size, ref.mtime, truncated)
 
 
 # --- Beam --------------------------------------------------------------------------------------
