@@ -153,7 +153,23 @@ def run(argv: Sequence[str]) -> dict | None:
     state = result.wait_until_finish()
     if str(state).upper().endswith(("FAILED", "CANCELLED")):
         raise RuntimeError(f"runner reported {state}")
-    return read_manifest(ours.output, run_info["run_id"])
+    manifest = read_manifest(ours.output, run_info["run_id"])
+    manifest["counters"] = _counters(result)
+    return manifest
+
+
+def _counters(result) -> dict:
+    """newsbeam's Beam counters of a finished run (bytes read, WARC records skipped, …)."""
+    from apache_beam.metrics.metric import MetricsFilter
+
+    try:
+        found = result.metrics().query(MetricsFilter().with_namespace("newsbeam"))["counters"]
+    except Exception:  # a runner without metrics support: the summary just shows less
+        return {}
+    totals: dict = {}
+    for counter in found:
+        totals[counter.key.metric.name] = totals.get(counter.key.metric.name, 0) + (counter.committed or 0)
+    return totals
 
 
 def read_manifest(output: str, run_id: str) -> dict:
@@ -176,6 +192,12 @@ def summary(manifest: dict) -> str:
         f" (records read = articles + duplicates + dead letters)",
         f"  manifest       {out}/_runs/{manifest['run_id']}.json",
     ]
+    counters = manifest.get("counters") or {}
+    if counters.get("warc_records_skipped"):
+        lines.insert(3, f"  (WARC records skipped on purpose: {counters['warc_records_skipped']} "
+                        "request/metadata/revisit/non-HTML; not article records)")
+    if counters.get("bytes_read"):
+        lines.insert(2, f"  bytes read     {counters['bytes_read']:>9}")
     return "\n".join(lines)
 
 
