@@ -6,13 +6,20 @@ Guarantees, for every article whatever its source format:
 - Share, subscribe, sign-up, advertisement and "read more" lines never reach the body.
 - "Additional reporting by X in Y", "Reporting by X; Editing by Y" and similar credit lines
   leave the body; the names (without the "in Place" part) go to `contributors`.
+- Bylines ("By X and Y") at the head go to `authors`; "— AP" sign-offs, the "Reuter" end mark and
+  "(Reporting by X; Editing by Y)" tails leave the body (`transforms.bylines`).
+- A dateline opening the body ("LONDON, March 3 (Reuters) -") moves to `dateline`
+  (`transforms.dateline`), before dedup, so copies that differ only in their dateline still match.
+  When an untitled body opens with a headline line followed by a dateline, that line is the title.
 - `content_hash` is computed from the cleaned body, so furniture does not make copies differ.
 """
 
 from __future__ import annotations
 
 import re
-from transforms.model import Article
+from transforms.bylines import split_bylines
+from transforms.dateline import find_dateline
+from transforms.model import Article, Dateline
 from transforms.text import content_fingerprint, count_words
 
 # A heading that opens a trailing block of links to other stories.
@@ -50,6 +57,7 @@ _NAME = re.compile(r"^[A-Z][\w'’.-]*(?:\s+(?:[A-Z][\w'’.-]*|de|da|van|von|de
 # A trailer heading further up than this fraction of the text is more likely part of the story.
 TRAILER_MIN_POSITION = 0.5
 FURNITURE_MAX_WORDS = 25
+HEADLINE_MAX_WORDS = 20
 
 
 def credit_names(line: str) -> list[str] | None:
@@ -99,15 +107,38 @@ class EmptyBody(ValueError):
     stage = "validate"
 
 
+def split_dateline(title: str | None, body: str, hint: str | None = None
+                   ) -> tuple[str | None, Dateline | None, str]:
+    """(title, dateline, body without it). An untitled body whose first line is a headline and
+    whose second paragraph opens with a dateline gets that line as its title."""
+    dateline, rest = find_dateline(body, hint)
+    if dateline is None and title is None and "\n\n" in body:
+        head, tail = body.split("\n\n", 1)
+        # A dateline right after it is what shows a short single line to be a headline.
+        if "\n" not in head and len(head.split()) <= HEADLINE_MAX_WORDS:
+            dateline, rest = find_dateline(tail, hint)
+            if dateline is not None:
+                return head.strip(), dateline, rest
+    return title, dateline, rest
+
+
 def clean_article(article: Article) -> Article:
     """An article with a clean body, credits moved, and its content hash and word count set."""
     body, credits = clean_body(article.body)
-    if not body.strip():
+    body, authors_found, tail_credits = split_bylines(body)
+    title, dateline, body = split_dateline(article.title, body, article.hints.get("dateline"))
+    body = body.strip()
+    if not body:
         raise EmptyBody("body is empty once site furniture and credit lines are removed")
     contributors = list(article.contributors)
-    contributors.extend(n for n in credits if n not in contributors)
+    contributors.extend(n for n in credits + tail_credits if n not in contributors)
+    authors = list(article.authors)
+    authors.extend(n for n in authors_found if n not in authors)
     return article.model_copy(update={
+        "title": title,
         "body": body,
+        "dateline": dateline if dateline is not None else article.dateline,
+        "authors": authors,
         "contributors": contributors,
         "content_hash": content_fingerprint(body),
         "word_count": count_words(body),
