@@ -7,11 +7,17 @@ import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from apache_beam.testing.test_pipeline import TestPipeline
 
 # TestPipeline defaults to DirectRunner, which first tries to download the Prism runner; the
 # tests run offline on Beam's FnApiRunner, as the CLI does by default.
 TestPipeline.pytest_test_pipeline_options = "--runner=FnApiRunner"
+
+# Property tests: no deadline (the machine may be loaded); in CI the examples are derandomised so
+# that a run is reproducible; locally they vary from run to run and keep finding new cases.
+settings.register_profile("newsbeam", deadline=None, derandomize=bool(os.environ.get("CI")))
+settings.load_profile("newsbeam")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()

@@ -32,6 +32,7 @@ from typing import Any, Callable, NamedTuple, Optional
 from urllib.parse import urlsplit
 
 import zstandard
+from lxml import etree
 from apache_beam.metrics import Metrics
 
 from transforms.formats import ParseError
@@ -206,6 +207,14 @@ def _split_xml(raw: RawFile, read_at: dt.datetime, kind: str) -> list[RawRecord]
     if kind == "nitf":
         return [RawRecord(raw.uri, None, kind, raw.data, raw.mtime, read_at)]
     root = parse_xml(raw.data)
+    try:
+        return _split_xml_items(raw, read_at, kind, root)
+    except etree.LxmlError as exc:
+        # Recovered trees of damaged documents can still trip lxml when items are cut out.
+        raise ParseError(f"damaged {kind} document: {exc}") from exc
+
+
+def _split_xml_items(raw: RawFile, read_at: dt.datetime, kind: str, root) -> list[RawRecord]:
     if kind == "feed":
         items = feeds.split_feed(root)
         if not items:

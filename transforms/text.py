@@ -1,13 +1,11 @@
-"""Plain-text helpers shared by the stages: decoding bytes, dates, whitespace, hashing.
+"""Plain-text helpers shared by the stages: dates, whitespace, paragraphs, fingerprints.
 
-Decoding honours a BOM, then tries strict UTF-8, then lets charset-normalizer detect the
-encoding; bytes that look like binary data or cannot be decoded raise `DecodeError` instead of
-producing mojibake.
+(Decoding bytes lives in `transforms.formats.charset`; it raises `DecodeError`, defined here so
+that every stage can name it without importing the formats.)
 """
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
 import email.utils
 import hashlib
@@ -15,75 +13,13 @@ import re
 import unicodedata
 from typing import Any, Optional
 
-import charset_normalizer
-
 UTC = dt.timezone.utc
-
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
 
 
 class DecodeError(ValueError):
     """Bytes that are not text in any encoding we can trust."""
 
     stage = "parse"
-
-
-def _looks_binary(data: bytes) -> bool:
-    sample = data[:8192]
-    if not sample:
-        return False
-    if b"\x00" in sample:
-        return True
-    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13, 27))
-    return controls / len(sample) > 0.05
-
-
-def decode_bytes(data: bytes, declared: Optional[str] = None) -> tuple[str, str]:
-    """Bytes -> (text, encoding). BOM first, then a declared charset, then UTF-8, then detection."""
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            try:
-                return data[len(bom):].decode(encoding), encoding
-            except UnicodeDecodeError as exc:
-                raise DecodeError(f"bytes after a {encoding} BOM do not decode: {exc}") from exc
-    if declared:
-        try:
-            return data.decode(declared), codecs.lookup(declared).name
-        except (LookupError, UnicodeDecodeError):
-            pass
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    if _looks_binary(data):
-        raise DecodeError("content looks binary (NUL or control bytes), not text")
-    best = charset_normalizer.from_bytes(data).best()
-    if best is None:
-        raise DecodeError("no text encoding fits these bytes")
-    if best.encoding.replace("-", "_").startswith(_MULTIBYTE) and _high_byte_ratio(data) < 0.10:
-        # Text that is nearly all ASCII with a few high bytes (a £ or an é) is a single-byte
-        # Western encoding; CJK multi-byte text has high bytes in most characters. The detector
-        # otherwise reads BBC's Latin-1 "£15.8m" as Shift-JIS "｣15.8m".
-        try:
-            return data.decode("cp1252"), "cp1252"
-        except UnicodeDecodeError:
-            return data.decode("latin-1"), "latin-1"
-    return str(best), best.encoding
-
-
-_MULTIBYTE = ("cp932", "shift_jis", "euc_jp", "euc_jis", "iso2022", "gb2312", "gbk", "gb18030", "hz",
-              "big5", "cp950", "euc_kr", "cp949", "johab", "utf_16", "utf_32")
-
-
-def _high_byte_ratio(data: bytes) -> float:
-    sample = data[:65536]
-    return sum(b >= 0x80 for b in sample) / max(len(sample), 1)
 
 
 def normalise_whitespace(text: str) -> str:

@@ -15,6 +15,7 @@ Guarantees:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import re
 import uuid
@@ -26,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.metrics import Metrics
 
-from transforms.model import TABLES, _Record, to_arrow
+from transforms.model import TABLES, _Record, arrow_schema
 
 _SLUG = re.compile(r"[^a-z0-9-]+")
 
@@ -61,6 +62,15 @@ def _record_id(record: _Record) -> str:
     return getattr(record, "id", None) or f"{record.source_uri}|{record.record_index}|{record.stage}"
 
 
+# Deriving a schema from the model walks every field (~1 ms); one partition file needs it once.
+_schema_of = functools.lru_cache(maxsize=None)(arrow_schema)
+
+
+def _to_arrow(records: Sequence[_Record], model: type[_Record]) -> pa.Table:
+    exclude = set(model.PARTITION_COLUMNS)
+    return pa.Table.from_pylist([r.model_dump(exclude=exclude) for r in records], schema=_schema_of(model))
+
+
 def file_name(ids: Sequence[str]) -> str:
     digest = hashlib.blake2b("\n".join(ids).encode("utf-8"), digest_size=10).hexdigest()
     return f"part-{digest}.parquet"
@@ -80,7 +90,7 @@ def write_partition(output: str, table: str, partition: str, records: Iterable[_
         name = file_name([_record_id(r) for r in chunk])
         final = f"{folder}/{name}"
         temp = f"{folder}/.{name}.{uuid.uuid4().hex}.tmp"
-        arrow = to_arrow(chunk, model)
+        arrow = _to_arrow(chunk, model)
         arrow = arrow.replace_schema_metadata({
             **(arrow.schema.metadata or {}),
             b"newsbeam.table": table.encode(),
@@ -126,7 +136,9 @@ class WriteTable(beam.PTransform):
         table = self.table
         return (
             records
-            | "ByPartition" >> beam.Map(lambda r: (partition_path(table, r), r))
+            # Typed, so that records cross the shuffle with the model's coder, not pickled.
+            | "ByPartition" >> beam.Map(lambda r: (partition_path(table, r), r)).with_output_types(
+                tuple[str, TABLES[table]])
             | "Group" >> beam.GroupByKey()
             | "WriteParquet" >> beam.ParDo(_WritePartitionFn(self.output, table, self.options))
         )
