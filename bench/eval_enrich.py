@@ -1,0 +1,203 @@
+"""`make eval` enrich: dateline, topic and language accuracy on the shared corpora.
+
+- Dateline: Reuters-21578 stories with a <DATELINE>, rebuilt as wire copy (title line, blank line,
+  body opening with the dateline as printed), through `parse_text` + `clean_article`. A city is
+  right when it equals the printed city (case-insensitive) or the gazetteer resolves the printed
+  city to the same place (BASLE -> Basel). False datelines: the same stories without their
+  dateline, and the BBC stories (which have none).
+- Topic: 5-fold cross-validation over BBC + AG News (each fold's model never saw its test
+  stories; needs the `build` extra); World counts as right when predicted as politics, conflict,
+  disaster, crime, society, environment or health. Plus per-class precision/recall of the shipped
+  model on the hand-labelled set `tests/data/topic_handlabelled.csv` (never trained on).
+- Language: the non-English pages of the article-extraction benchmark (label from the site's
+  country domain) plus `tests/data/language_samples.csv`.
+"""
+
+from __future__ import annotations
+
+import collections
+import csv
+import datetime as dt
+import glob
+import gzip
+import html
+import importlib.util
+import json
+import re
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / ".." / "shared" / "data"
+WORLD_OK = {"politics-government", "conflict-war-peace", "disaster-accident", "crime-law-justice", "society",
+            "environment", "health"}
+
+
+def _article(text: str):
+    from transforms.clean import clean_article
+    from transforms.model import Article
+    from transforms.parse import parse_text
+
+    fields = parse_text(text)
+    return clean_article(Article(id="x", source_uri="eval", title=fields["title"], body=fields["body"],
+                                 ingested_at=dt.datetime(2024, 1, 1)))
+
+
+def reuters_stories():
+    def unescape(t):
+        return html.unescape(re.sub(r"&#\d+;", "", t or ""))
+
+    for path in sorted(glob.glob(str(DATA / "reuters21578" / "reut2-*.sgm"))):
+        sgml = Path(path).read_bytes().decode("latin-1")
+        for m in re.finditer(r'<REUTERS[^>]*NEWID="(\d+)"[^>]*>(.*?)</REUTERS>', sgml, re.S):
+            get = lambda tag: (re.search(rf"<{tag}>(.*?)</{tag}>", m.group(2), re.S) or [None, None])[1]
+            if get("BODY"):
+                yield m.group(1), unescape(get("TITLE")).strip(), unescape(get("DATELINE")).strip(), unescape(get("BODY"))
+
+
+def eval_datelines() -> dict:
+    from transforms.dateline import DATE
+    from transforms.gazetteer import fold, get_gazetteer
+
+    gazetteer = get_gazetteer()
+    n = right = false_pos = negatives = 0
+    wrong = collections.Counter()
+    for _, title, dateline, body in reuters_stories():
+        head = f"{title}\n\n" if title else ""
+        if dateline:
+            n += 1
+            gold = re.split(r",|\s-", DATE.sub("", dateline.lstrip("* ")))[0].strip()
+            found = _article(head + dateline + " " + body).dateline
+            city = found.city if found else None
+            resolved = gazetteer.resolve_city(gold)
+            ok = bool(city) and (fold(city) == fold(gold) or (resolved is not None and resolved.name == city))
+            right += ok
+            if not ok:
+                wrong[f"{gold} -> {city}"] += 1
+        negatives += 1
+        false_pos += _article(head + body).dateline is not None
+    bbc_n = bbc_fp = 0
+    for path in sorted(glob.glob(str(DATA / "bbc" / "*" / "*.txt"))):
+        bbc_n += 1
+        bbc_fp += _article(Path(path).read_bytes().decode("latin-1")).dateline is not None
+    report = {"dateline_city_accuracy": right / max(n, 1), "dateline_n": n,
+              "false_dateline_rate_reuters_without": false_pos / max(negatives, 1), "false_n_reuters": negatives,
+              "false_dateline_rate_bbc": bbc_fp / max(bbc_n, 1), "false_n_bbc": bbc_n}
+    print(f"dateline city accuracy {report['dateline_city_accuracy']:.4f} (n={n})")
+    print(f"false datelines: Reuters bodies without their dateline {false_pos}/{negatives}, BBC {bbc_fp}/{bbc_n}")
+    print("most common misses:", ", ".join(f"{k} ×{v}" for k, v in wrong.most_common(8)))
+    return report
+
+
+def _confusion(pairs: list[tuple[str, str]], title: str) -> None:
+    gold_labels = sorted({g for g, _ in pairs})
+    table = collections.Counter(pairs)
+    predicted = sorted({p for _, p in pairs})
+    print(f"{title}: rows gold, columns predicted")
+    print(" " * 26 + " ".join(f"{p[:8]:>8}" for p in predicted))
+    for g in gold_labels:
+        print(f"  {g[:24]:<24}" + " ".join(f"{table[(g, p)]:>8}" for p in predicted))
+
+
+def eval_topics() -> dict:
+    from transforms.topic import load_model
+
+    spec = importlib.util.spec_from_file_location("build_topic_model", ROOT / "scripts" / "build_topic_model.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    report: dict = {}
+    # Hand-labelled classes, shipped model (these records are excluded from its training).
+    model = load_model()
+    texts = {ref: text for ref, text, _ in build.load_ag()}
+    pairs = []
+    for ref, label in build.load_handlabelled():
+        slug, score = model.predict(texts[ref])
+        pairs.append((label, slug if score >= model.threshold else "unknown"))
+    per_class = {}
+    for label in sorted({g for g, _ in pairs}):
+        tp = sum(1 for g, p in pairs if g == label and p == label)
+        support = sum(1 for g, _ in pairs if g == label)
+        predicted = sum(1 for _, p in pairs if p == label)
+        per_class[label] = {"precision": tp / predicted if predicted else 0.0, "recall": tp / support, "n": support}
+        print(f"hand-labelled {label:<20} precision {per_class[label]['precision']:.2f} recall "
+              f"{per_class[label]['recall']:.2f} (n={support})")
+    report["handlabelled"] = per_class
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        print("topic cross-validation skipped: install the build extra (scikit-learn)")
+        return report
+    docs = build.training_documents()
+    concepts = build.load_iptc()
+    folds = 5
+    by_corpus: dict[str, list[tuple[str, str]]] = {"bbc": [], "ag_news": []}
+    for k in range(folds):
+        test = [d for i, d in enumerate(docs) if i % folds == k]
+        train = [d for i, d in enumerate(docs) if i % folds != k]
+        fold_model = build.as_model(build.train(train, concepts))
+        for ref, text, gold in test:
+            slug, score = fold_model.predict(text)
+            by_corpus[ref.split("/")[0]].append((gold, slug if score >= fold_model.threshold else "unknown"))
+    for corpus, pairs in by_corpus.items():
+        ok = sum(1 for g, p in pairs if p == g or (corpus == "ag_news" and g == "politics-government" and p in WORLD_OK))
+        report[f"topic_accuracy_{corpus}"] = ok / len(pairs)
+        report[f"topic_n_{corpus}"] = len(pairs)
+        print(f"topic accuracy {corpus} (5-fold CV) {ok / len(pairs):.4f} (n={len(pairs)})")
+        _confusion(pairs, f"{corpus} confusion")
+    return report
+
+
+def language_samples() -> list[tuple[str, str, str]]:
+    """(reference, text, gold language) for the language evaluation."""
+    out = []
+    truth = json.loads((DATA / "article-extraction-benchmark" / "ground-truth.json").read_text(encoding="utf-8"))
+    tld = {".com.br": "pt", ".ru": "ru", ".co.kr": "ko", ".it": "it", ".de": "de", ".fr": "fr", ".es": "es"}
+    for key, item in sorted(truth.items()):
+        host = re.sub(r"^https?://([^/]+).*", r"\1", item["url"])
+        for suffix, lang in tld.items():
+            if host.endswith(suffix):
+                out.append((f"aeb/{key[:12]}", item["articleBody"], lang))
+    samples = ROOT / "tests" / "data" / "language_samples.csv"
+    if samples.exists():
+        with open(samples, newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                out.append((row["id"], row["text"], row["language"]))
+    return out
+
+
+def eval_language() -> dict:
+    from transforms.enrich import detect_language
+
+    pairs = [(gold, detect_language(text)[0] or "none") for _, text, gold in language_samples()]
+    ok = sum(g == p for g, p in pairs)
+    print(f"language accuracy {ok / len(pairs):.4f} (n={len(pairs)}, languages={len({g for g, _ in pairs})})")
+    _confusion(pairs, "language confusion")
+    return {"language_accuracy": ok / len(pairs), "language_n": len(pairs)}
+
+
+def eval_seed() -> dict:
+    from transforms.enrich import enrich_article
+
+    article = enrich_article(_article((ROOT / "seeds" / "000_983ffb8b3d720b76.txt").read_text(encoding="utf-8")))
+    codes = {p.country_code for p in article.places if p.kind == "country"}
+    report = {"seed_topic": article.topic, "seed_language": article.language,
+              "seed_dateline": None if article.dateline is None else article.dateline.text,
+              "seed_places_us_cn": {"US", "CN"} <= codes}
+    print("seed:", report)
+    return report
+
+
+def main() -> dict:
+    if not DATA.exists():
+        print(f"skipped: {DATA} not found")
+        return {"skipped": True}
+    report = {}
+    for part in (eval_seed, eval_datelines, eval_language, eval_topics):
+        started = time.perf_counter()
+        report.update(part())
+        print(f"({part.__name__}: {time.perf_counter() - started:.1f} s)\n")
+    return report
+
+
+if __name__ == "__main__":
+    main()
