@@ -123,10 +123,13 @@ def dedup_key(article: Article, hasher: Optional[MinHasher] = None) -> DedupKey:
                     signature, article.date)
 
 
+PRIOR_PREFIX = "index:"  # record keys of index entries, so they never collide with this run's
+
+
 def _without_reprocessed(keys: list[DedupKey]) -> list[DedupKey]:
     """Index entries of records this run reads again are replaced by the new reading."""
     fresh = {k.record_key for k in keys if not k.prior}
-    return [k for k in keys if not (k.prior and k.record_key in fresh)]
+    return [k for k in keys if not (k.prior and k.record_key[len(PRIOR_PREFIX):] in fresh)]
 
 
 def fold_group(keys: Iterable[DedupKey], method: str = "exact", similarity: float = 1.0) -> DedupKey:
@@ -350,7 +353,7 @@ def prior_key(row: dict, params: MinHashParams) -> DedupKey:
     """An index entry -> a rank-0 key (its signature dropped when made with other parameters)."""
     no_time, published, richness = row["rank"].split("|")
     signature = row["signature"] if row["minhash"] == minhash_tag(params) else b""
-    return DedupKey(row["source_uri"], row["id"], row["content_hash"],
+    return DedupKey(PRIOR_PREFIX + row["source_uri"], row["id"], row["content_hash"],
                     (no_time == "1", published, int(richness), row["source_uri"]), (), signature,
                     row.get("date", ""), True, row["cluster_id"])
 
