@@ -33,11 +33,15 @@ near-duplicate pairs rather than being spread over workers.
 Cross-run dedup (`index=URL`): the fingerprints of every record a run saw (articles and copies,
 with the canonical id each was folded into) are written to a Parquet index partitioned by
 `date=`. The next run reads the entries less than `retention_days` older than its newest article
-(or the index's newest entry, if later), deletes older partitions, and lets the entries take part in both exact and near dedup as rank-0 keys: a new copy of an earlier
-article becomes a `duplicates` row pointing at the earlier canonical id. Entries of records that
-the run reads again (same source and id) are replaced, so rerunning a job is idempotent. Limits:
-an earlier run's `duplicate_count` is not revised, and two clusters emitted separately by earlier
-runs are not merged when a new article bridges them (the new article joins the first by rank).
+(or the index's newest entry, if later), deletes older partitions, and lets the entries take part
+in both exact and near dedup as rank-0 keys: a new copy of an earlier article becomes a
+`duplicates` row pointing at the earlier canonical id. Entries of records that the run reads again
+(same source and id) are replaced, so rerunning a job is idempotent. Runs over consecutive parts
+of an input give the same articles and clusters as one run over all of it whenever no later part
+holds a copy that the rank rule would prefer to its earlier canonical (true for time-ordered runs
+of dated articles). Limits: an earlier run's `duplicate_count` is not revised, and two clusters
+emitted separately by earlier runs are not merged when a new article bridges them (it joins the
+one whose canonical ranks first).
 """
 
 from __future__ import annotations
