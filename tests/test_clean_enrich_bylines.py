@@ -1,0 +1,38 @@
+"""clean_article splits bylines, sign-offs and datelines before dedup; bylines core."""
+
+import datetime as dt
+
+from transforms.bylines import split_bylines
+from transforms.clean import clean_article
+from transforms.model import Article
+
+
+def _article(body, title=None):
+    return Article(id="x", source_uri="mem://x", title=title, body=body, ingested_at=dt.datetime(2024, 1, 1))
+
+
+def test_byline_and_reuters_tail_move_to_authors_and_contributors():
+    body = ("By Jane Doe and John Roe\n\nLONDON, March 3 (Reuters) - Sterling rose.\n\n"
+            "Traders said so. (Reporting by Ann Lee; Writing by Bo Chan; Editing by Cy Dorn)")
+    article = clean_article(_article(body))
+    assert article.authors == ["Jane Doe", "John Roe"]
+    assert article.contributors == ["Ann Lee", "Bo Chan", "Cy Dorn"]
+    assert article.dateline.city == "London"
+    assert article.body == "Sterling rose.\n\nTraders said so."
+
+
+def test_sign_offs_and_reuter_end_mark_leave_the_body():
+    assert split_bylines("Shares rose.\n\nThe market closed. — AP")[0] == "Shares rose.\n\nThe market closed."
+    assert split_bylines("Net 418,733 vs 235,572 Reuter")[0] == "Net 418,733 vs 235,572"
+    assert split_bylines("He spoke to Reuters.")[0] == "He spoke to Reuters."
+
+
+def test_copies_differing_only_in_dateline_hash_alike():
+    a = clean_article(_article("WASHINGTON (AP) — The Senate passed the bill on a vote of 60 to 40 today."))
+    b = clean_article(_article("The Senate passed the bill on a vote of 60 to 40 today."))
+    assert a.content_hash == b.content_hash and b.dateline is None
+
+
+def test_untitled_wire_copy_headline_becomes_title():
+    article = clean_article(_article("KELTIC INC YEAR NET\n\nTORONTO, March 5 - Shr 99 cts vs 1.25 dlrs"))
+    assert article.title == "KELTIC INC YEAR NET" and article.dateline.city == "Toronto"

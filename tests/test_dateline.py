@@ -1,0 +1,52 @@
+"""find_dateline: wire datelines leave the body and resolve with the shipped gazetteer."""
+
+import pytest
+
+from transforms.dateline import find_dateline, parse_dateline
+
+
+@pytest.mark.parametrize("body, city, country, agency, date_text", [
+    ("WASHINGTON (AP) — The Senate voted on Tuesday.", "Washington", "US", "AP", None),
+    ("LONDON, March 3 (Reuters) - Sterling rose on Monday.", "London", "GB", "Reuters", "March 3"),
+    ("BASLE, March 3 - Sandoz AG said profits rose.", "Basel", "CH", None, "March 3"),
+    ("LOMBARD, Ill., March 3 - Duchossois Industries said.", "Lombard", "US", None, "March 3"),
+    ("PEKING, March 3 - China's trade deficit narrowed.", "Beijing", "CN", None, "March 3"),
+    ("BOMBAY, Jan 5 (UPI) -- Indian shares fell.", "Mumbai", "IN", "UPI", "Jan 5"),
+    ("PARIS (AFP) – France's prime minister resigned.", "Paris", "FR", "AFP", None),
+    ("Wien – Die Regierung hat am Montag beschlossen.", "Vienna", "AT", None, None),
+    ("Berlin (dpa) - Die Bundesregierung plant neue Regeln.", "Berlin", "DE", "dpa", None),
+    ("KABUL, Afghanistan — Taliban officials said on Sunday.", "Kabul", "AF", None, None),
+])
+def test_wire_datelines_are_split_and_resolved(body, city, country, agency, date_text):
+    dateline, rest = find_dateline(body)
+    assert dateline is not None
+    assert (dateline.city, dateline.country_code, dateline.agency, dateline.date_text) == (city, country, agency, date_text)
+    assert dateline.latitude is not None
+    assert rest[0].isupper() and not rest.startswith(("-", "—", "–"))
+
+
+def test_state_qualifier_sets_region():
+    dateline, _ = find_dateline("LOMBARD, Ill., March 3 - Duchossois said.")
+    assert dateline.region == "Illinois"
+
+
+def test_unknown_small_town_keeps_printed_name_in_title_case():
+    dateline, _ = find_dateline("SMALLVILLEX, Kan., March 3 - The company said.")
+    assert dateline.city == "Smallvillex" and dateline.region == "Kansas"
+
+
+@pytest.mark.parametrize("body", [
+    "Joe Biden has held his second call with Chinese leader Xi Jinping. The discussion was held in Washington - late.",
+    "Quarterly profits at US media giant TimeWarner jumped 76% to $1.13bn.",
+    "UPDATE 2 - Shares fell sharply.",
+    "Mr Smith - who lives nearby - said so.",
+    "March 3 - nothing happened.",
+])
+def test_bodies_without_dateline_are_left_alone(body):
+    assert find_dateline(body) == (None, body)
+
+
+def test_parser_hint_wins_and_is_cut_from_body():
+    dateline, rest = find_dateline("MOSCOW, Monday (Reuters) - Talks resumed.", hint="MOSCOW, Monday (Reuters)")
+    assert dateline.city == "Moscow" and dateline.agency == "Reuters" and rest == "Talks resumed."
+    assert parse_dateline("FORT WASHINGTON, Pa.", trusted=True).region == "Pennsylvania"

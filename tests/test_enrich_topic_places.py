@@ -1,0 +1,62 @@
+"""Topic, language and places cores, and the seed article end to end through clean + enrich."""
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from transforms.clean import clean_article
+from transforms.enrich import detect_language, enrich_article
+from transforms.model import Article
+from transforms.parse import parse_text
+from transforms.places import find_places
+from transforms.topic import TOPICS, classify_topic
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_seed_article_is_politics_english_without_dateline_and_names_us_and_china():
+    fields = parse_text((ROOT / "seeds" / "000_983ffb8b3d720b76.txt").read_text(encoding="utf-8"))
+    article = enrich_article(clean_article(Article(id="s", source_uri="seed", title=fields["title"],
+                                                   body=fields["body"], ingested_at=dt.datetime(2024, 1, 1))))
+    assert (article.topic, article.topic_code, article.language, article.dateline) == (
+        "politics-government", "medtop:11000000", "en", None)
+    codes = {p.country_code for p in article.places if p.kind == "country"}
+    assert {"US", "CN"} <= codes
+    assert "Tom Mitchell" in article.contributors
+
+
+@pytest.mark.parametrize("text, slug", [
+    ("Manchester United beat Chelsea 2-1 in the Premier League on Saturday, with a late goal from the striker.", "sport"),
+    ("Shares in the bank fell 5% after it reported lower quarterly profits and cut its dividend, analysts said.",
+     "economy-business-finance"),
+])
+def test_topic_of_clear_stories(text, slug):
+    topic, code, score = classify_topic(text)
+    assert topic == slug and code == TOPICS[slug] and 0 < score <= 1
+
+
+def test_non_english_and_tiny_texts_are_unknown():
+    assert classify_topic("Die Regierung hat am Montag neue Regeln beschlossen.", "de")[0] == "unknown"
+    assert classify_topic("Hello", "en")[0] == "unknown"
+
+
+@pytest.mark.parametrize("text, code", [
+    ("정부는 화요일 새로운 주택 건설 계획을 발표했다.", "ko"),
+    ("政府は火曜日、住宅建設の新しい計画を発表した。", "ja"),
+    ("Правительство представило новый план.", "ru"),
+    ("Η κυβέρνηση παρουσίασε νέο σχέδιο.", "el"),
+    ("Le gouvernement a présenté un nouveau plan.", "fr"),
+])
+def test_language_on_short_texts_and_other_scripts(text, code):
+    assert detect_language(text)[0] == code
+
+
+def test_ambiguous_place_words_need_context():
+    names = {p.name for p in find_places("Jordan scores 40", "Michael Jordan scored 40. Chad Smith joined him. "
+                                         "He grew up in Reading and Atlanta, Georgia.")}
+    assert "Jordan" not in names and "Chad" not in names
+    assert {"Reading", "Georgia", "Atlanta"} <= names
+    georgia = [p for p in find_places(None, "Georgia said Russian troops left Tbilisi.") if p.name == "Georgia"]
+    assert georgia and georgia[0].country_code == "GE"
+    assert {p.name for p in find_places(None, "King Abdullah of Jordan met officials in Amman.")} >= {"Jordan", "Amman"}
