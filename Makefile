@@ -22,6 +22,7 @@ test: venv
 	$(BIN)/python -m pytest -n 2 -q
 
 eval: venv
+	$(BIN)/python -m pip install --quiet -e '.[test,gcp,build]'
 	$(BIN)/python -m bench.eval
 
 # The peer (datatrove) gets its own venv: its dependencies would change apache-beam's (xxhash, dill).
