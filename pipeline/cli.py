@@ -26,6 +26,9 @@ from transforms.read import input_exists
 LOG = logging.getLogger("newsbeam")
 
 BEAM_HELP = (
+    "--streaming keeps watching the inputs: every --poll-interval seconds the files not seen "
+    "before are processed as one batch, and copies across batches fold through a dedup index "
+    "(--dedup-index, default OUT/_dedup_index). "
     "Any Apache Beam pipeline option is accepted as well and passed through, e.g. "
     "--runner DataflowRunner --project P --region R --temp_location gs://… to run the same graph "
     "on Dataflow, or --direct_running_mode multi_processing --direct_num_workers 2 locally. "
@@ -109,11 +112,12 @@ def _local_runner(options):
 
 
 def run(argv: Sequence[str]) -> dict | None:
-    """Run one job from command-line arguments; returns the manifest for blocking runners."""
-    import apache_beam as beam
-    from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+    """Run one job from command-line arguments; returns the manifest for blocking runners.
 
-    from pipeline.graph import build_pipeline
+    With `--streaming` on the local runner it keeps watching the inputs instead (see
+    `pipeline.watch`) and returns the manifest of its last batch.
+    """
+    from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
     ours, rest = _run_parser().parse_known_args(argv)
     _, unknown = _beam_parser().parse_known_args(rest)
@@ -127,24 +131,43 @@ def run(argv: Sequence[str]) -> dict | None:
         if not input_exists(url):
             raise UsageError(f"input not found: {url}")
     _check_output_writable(ours.output)
+    standard = PipelineOptions(list(argv)).view_as(StandardOptions)
+    if standard.streaming:
+        if standard.runner:
+            raise UsageError(
+                f"--streaming runs on the local runner only; on {standard.runner} launch scheduled batch "
+                "runs with --dedup-index instead (deploy/schedule_batch.sh)")
+        from pipeline.watch import watch
 
-    options = PipelineOptions(list(argv))
+        return watch(ours, [a for a in argv if a != "--streaming"])
+    return run_batch(ours, list(argv), list(ours.input))
+
+
+def run_batch(ours: argparse.Namespace, argv: list[str], inputs: list[str],
+              run_id: Optional[str] = None) -> dict | None:
+    """One batch job over `inputs` with the options in `argv`; the manifest when it waited."""
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+    from pipeline.graph import build_pipeline
+
+    options = PipelineOptions(argv)
     nb = options.view_as(NewsbeamOptions)
     runner_name = options.view_as(StandardOptions).runner
     started = dt.datetime.now(UTC)
     settings = {k: v for k, v in vars(ours).items()}
     run_info = {
-        "run_id": nb.run_id or _run_id(started, settings),
+        "run_id": run_id or nb.run_id or _run_id(started, settings),
         "version": version(),
         "started_at": started.isoformat(),
-        "inputs": list(ours.input),
+        "inputs": inputs,
         "output": ours.output,
         "options": settings,
         "runner": runner_name or "FnApiRunner (local)",
     }
     runner = None if runner_name else _local_runner(options)
     pipeline = beam.Pipeline(runner=runner, options=options)
-    build_pipeline(pipeline, list(ours.input), ours.output, limits=nb.read_limits(),
+    build_pipeline(pipeline, inputs, ours.output, limits=nb.read_limits(),
                    write=nb.write_options(), run_info=run_info)
     result = pipeline.run()
     if runner_name and "dataflow" in runner_name.lower():

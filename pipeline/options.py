@@ -60,6 +60,14 @@ class NewsbeamOptions(PipelineOptions):
                             default=_DEDUP.threshold,
                             help="estimated Jaccard similarity of word shingles at which two bodies are near "
                                  "duplicates")
+        parser.add_argument("--near_containment", "--near-containment", dest="near_containment", type=float,
+                            default=_DEDUP.containment,
+                            help="share of the shorter body's shingles found in the longer at which two bodies "
+                                 "are near duplicates too (copies with their last paragraphs trimmed)")
+        parser.add_argument("--poll_interval", "--poll-interval", dest="poll_interval", type=float, default=30.0,
+                            help="with --streaming: seconds between two looks at the inputs")
+        parser.add_argument("--max_polls", "--max-polls", dest="max_polls", type=int, default=None,
+                            help="with --streaming: stop after this many looks (default: watch until interrupted)")
         parser.add_argument("--run_id", "--run-id", dest="run_id", default=None,
                             help="name of this run's manifest under _runs/ (default: start time and a hash of the options)")
 
@@ -69,7 +77,8 @@ class NewsbeamOptions(PipelineOptions):
 
     def dedup_options(self) -> DedupOptions:
         return DedupOptions(shingle_size=self.shingle_size, bands=self.minhash_bands, rows=self.minhash_rows,
-                            threshold=self.near_threshold, index=self.dedup_index,
+                            threshold=self.near_threshold, containment=self.near_containment,
+                            index=self.dedup_index,
                             retention_days=self.dedup_retention_days)
 
     def write_options(self) -> WriteOptions:
