@@ -15,8 +15,10 @@ How the corpus is built (deterministic for a given `--seed`):
 - A pool of paragraphs from `../shared/data` (BBC News, Reuters-21578, AG News), each at least
   12 words, deduplicated on normalised text, so distinct articles never share a paragraph by
   accident of the source and only rarely by chance of the draw.
-- A distinct article is a real title plus 2-16 paragraphs drawn from the pool: about a fifth
-  short (2-3 paragraphs, ~50-120 words), like wire briefs.
+- A distinct article is a real title plus 3-16 paragraphs drawn from the pool: about a fifth
+  short (3 paragraphs, ~60-150 words), like wire briefs. No paragraph makes up more than 40% of
+  an article's words: paragraphs are reused across articles (the pool is finite), and one long
+  shared paragraph would make two distinct articles near copies by accident.
 - About 10% of the records are exact copies (same title and body under another URL and site,
   published up to a day later) and 10% near copies: an original of at least 120 words edited the
   way syndication edits a story (a word replaced, a sentence cut, a paragraph dropped or added),
@@ -52,6 +54,8 @@ FILES_PER_FOLDER = 1000
 MIN_PARAGRAPH_WORDS = 12
 NEAR_MIN_WORDS = 120
 NEAR_JACCARD = (0.8, 1.0)
+MAX_PARAGRAPH_SHARE = 0.4
+GENERATOR_VERSION = 2  # bump when the same seed would give a different corpus
 
 _WORD = re.compile(r"\w+")
 SITES = ("dailyherald.example", "newsroom.example", "wirefeed.example", "metro-times.example",
@@ -167,7 +171,7 @@ class Record(NamedTuple):
 def _article_length(rng: random.Random) -> int:
     roll = rng.random()
     if roll < 0.2:
-        return rng.randint(2, 3)
+        return 3
     if roll < 0.75:
         return rng.randint(4, 9)
     return rng.randint(10, 16)
@@ -218,8 +222,13 @@ def generate(n: int, pools: Pools, seed: int = 7, exact_share: float = 0.1,
     n_orig = n - n_exact - n_near
     start = dt.date(2004, 1, 1)
     originals = []
+    sizes = [len(p.split()) for p in pools.paragraphs]
     for g in range(n_orig):
-        ids = rng.sample(range(len(pools.paragraphs)), _article_length(rng))
+        length = _article_length(rng)
+        for _ in range(50):
+            ids = rng.sample(range(len(pools.paragraphs)), length)
+            if max(sizes[j] for j in ids) <= MAX_PARAGRAPH_SHARE * sum(sizes[j] for j in ids):
+                break
         day = start + dt.timedelta(days=rng.randrange(730))
         originals.append(Record(-1, g, "original", rng.choice(pools.titles),
                                 tuple(pools.paragraphs[j] for j in ids), tuple(ids),
@@ -321,7 +330,8 @@ def ensure_corpus(n: int, layouts: tuple[str, ...] = ("jsonl", "txt"), seed: int
     meta = out / "CORPUS.json"
     if meta.exists():
         info = json.loads(meta.read_text())
-        if info.get("records") == n and info.get("seed") == seed and set(layouts) <= set(info.get("layouts", [])):
+        if (info.get("records") == n and info.get("seed") == seed
+                and info.get("generator") == GENERATOR_VERSION and set(layouts) <= set(info.get("layouts", []))):
             return out
     started = time.perf_counter()
     pools = load_pools(data)
@@ -329,6 +339,7 @@ def ensure_corpus(n: int, layouts: tuple[str, ...] = ("jsonl", "txt"), seed: int
     write_corpus(records, pools, out, layouts)
     info = json.loads(meta.read_text())
     info["seed"] = seed
+    info["generator"] = GENERATOR_VERSION
     meta.write_text(json.dumps(info, indent=2))
     print(f"corpus: {n} records ({info['exact']} exact, {info['near']} near copies) -> {out} "
           f"in {time.perf_counter() - started:.0f} s", file=sys.stderr)

@@ -11,7 +11,7 @@ tree, one after another:
 | `newsbeam-peer-1w` / `-2w` | the same with `--skip_enrich`: the peer's work (read, parse, exact + near dedup, write) |
 | `floor` | newsbeam's plain-Python cores in one loop, no Beam, one process (`bench/floor.py`) |
 | `datatrove` | datatrove 0.10 doing the equivalent work with two workers (`bench/peer_datatrove.py`), skipped with a message when it is not installed |
-| `…@<scale>` | the newsbeam two-worker jobs again on a corpus `--scale` articles large (memory growth) |
+| `newsbeam-peer-2w@<scale>` | the peer-work two-worker job again on a corpus `--scale` articles large (memory growth; `--scale-full` adds the full pipeline) |
 
 For each: articles/s (records in / wall time of the whole process, start-up included), peak RSS
 of the process tree (sum over the process and all its descendants, sampled every 0.2 s), time
@@ -182,7 +182,7 @@ def _run_job(name: str, cmd: list[str], result_file: Path, kept_of) -> dict:
     return row
 
 
-def plan(only: Optional[set[str]], scale: int) -> list[tuple[str, str, list[str], bool]]:
+def plan(only: Optional[set[str]], scale: int, scale_full: bool = False) -> list[tuple[str, str, list[str], bool]]:
     """(job name, kind, extra args, at scale) of every job to run, in order."""
     jobs = [
         ("newsbeam-full-1w", "newsbeam", [], False),
@@ -193,8 +193,9 @@ def plan(only: Optional[set[str]], scale: int) -> list[tuple[str, str, list[str]
         ("datatrove", "datatrove", [], False),
     ]
     if scale:
-        jobs += [("newsbeam-peer-2w", "newsbeam", ["--skip_enrich", *TWO_WORKERS], True),
-                 ("newsbeam-full-2w", "newsbeam", TWO_WORKERS, True)]
+        jobs.append(("newsbeam-peer-2w", "newsbeam", ["--skip_enrich", *TWO_WORKERS], True))
+        if scale_full:
+            jobs.append(("newsbeam-full-2w", "newsbeam", TWO_WORKERS, True))
     return [j for j in jobs if not only or j[0] in only]
 
 
@@ -278,6 +279,8 @@ def main(argv: Optional[list[str]] = None) -> dict:
     parser.add_argument("--articles", "-n", type=int, default=int(os.environ.get("BENCH_ARTICLES", 100_000)))
     parser.add_argument("--scale", type=int, default=int(os.environ.get("BENCH_SCALE", 400_000)),
                         help="also run the newsbeam 2-worker jobs at this size for memory growth (0: skip)")
+    parser.add_argument("--scale-full", action="store_true",
+                        help="at --scale, run the full pipeline too (enrichment makes it the longest job)")
     parser.add_argument("--only", help="comma-separated job names to run (default: all)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--no-dedup-bench", action="store_true", help="skip bench/bench_dedup.py")
@@ -302,7 +305,7 @@ def main(argv: Optional[list[str]] = None) -> dict:
         "load_before": load_average(),
         "rows": {},
     }
-    for name, kind, extra, at_scale in plan(only, args.scale):
+    for name, kind, extra, at_scale in plan(only, args.scale, args.scale_full):
         size, source = (args.scale, large) if at_scale else (args.articles, corpus)
         key = f"{name}@{size}" if at_scale else name
         if kind == "newsbeam":
