@@ -105,14 +105,22 @@ def _shingles3(story: Story) -> set[int]:
 
 def distinct_originals(stories: list[Story], containment: float = 0.6) -> tuple[list[Story], list[tuple[str, str]]]:
     """Stories minus those whose text is (mostly) another story's; returns (kept, dropped pairs)."""
-    from transforms.minhash import MinHasher, MinHashParams, candidate_pairs
+    import itertools
+
+    from transforms.minhash import MinHasher, MinHashParams
 
     broad = MinHasher(MinHashParams(shingle_size=3, bands=64, rows=2, threshold=0.1, seed=99))
     sets = {s.key: _shingles3(s) for s in stories}
-    keys = {s.key: broad.band_keys(broad.signature(" ".join(s.paragraphs))) for s in stories}
+    buckets: dict[int, list[str]] = {}
+    for s in stories:
+        for key in broad.band_keys(broad.signature(" ".join(s.paragraphs))):
+            buckets.setdefault(key, []).append(s.key)
+    # Every pair of every bucket (not the detector's star), so no copy escapes the check.
+    candidates = {tuple(sorted(pair)) for members in buckets.values() if 1 < len(members) <= 300
+                  for pair in itertools.combinations(members, 2)}
     order = {s.key: i for i, s in enumerate(stories)}
     dropped: dict[str, str] = {}
-    for a, b in sorted(candidate_pairs(keys), key=lambda e: (order[e[0]], order[e[1]])):
+    for a, b in sorted(candidates, key=lambda e: sorted((order[e[0]], order[e[1]]))):
         first, second = sorted((a, b), key=order.get)
         sa, sb = sets[first], sets[second]
         inter = len(sa & sb)
@@ -185,11 +193,11 @@ def _trim(rng: random.Random, paras: list[str], max_fraction: float) -> list[str
     return paras
 
 
-def make_copy(rng: random.Random, story: Story, others: list[Story]) -> str:
-    """Raw text of one syndicated copy of `story`."""
+def make_copy(rng: random.Random, story: Story, others: list[Story], max_trim: float = 0.4) -> str:
+    """Raw text of one syndicated copy of `story` (up to `max_trim` of its words trimmed)."""
     paras = list(story.paragraphs)
     if rng.random() < 0.6:
-        paras = _trim(rng, paras, 0.4)
+        paras = _trim(rng, paras, max_trim)
     if rng.random() < 0.5:
         i = rng.randrange(len(paras))
         paras[i] = _typos(rng, paras[i], rng.randint(1, 3))
@@ -260,11 +268,11 @@ def choose_originals(rng: random.Random, originals: int, data: Path = DATA) -> t
 
 
 def build(out_dir: Path = CORPUS / "syndication", originals: int = 1200, max_copies: int = 4,
-          seed: int = 4, data: Path = DATA) -> dict:
+          seed: int = 4, data: Path = DATA, max_trim: float = 0.4) -> dict:
     """Write the benchmark; returns {'files': {name: story}, 'stats': {...}}. Reuses a built one."""
     out_dir = Path(out_dir)
     labels_path = out_dir / "labels.json"
-    want = {"originals": originals, "max_copies": max_copies, "seed": seed}
+    want = {"originals": originals, "max_copies": max_copies, "seed": seed, "max_trim": max_trim, "version": 2}
     if labels_path.exists():
         labels = json.loads(labels_path.read_text())
         if labels.get("params") == want:
@@ -281,7 +289,7 @@ def build(out_dir: Path = CORPUS / "syndication", originals: int = 1200, max_cop
         files[name] = story.key
         for c in range(rng.randint(0, max_copies)):
             name = f"{n:05d}-{c + 1}.txt"
-            (out_dir / name).write_text(make_copy(rng, story, chosen), encoding="utf-8")
+            (out_dir / name).write_text(make_copy(rng, story, chosen, max_trim), encoding="utf-8")
             files[name] = story.key
     stats.update(originals=len(chosen), files=len(files))
     labels = {"params": want, "files": files, "stats": stats}

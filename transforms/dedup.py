@@ -5,8 +5,10 @@ What counts as a copy:
   twice), or the same `content_hash` (the same body once case, punctuation, whitespace and site
   furniture are ignored);
 - near: among the survivors of exact dedup, two bodies whose word-shingle sets have an
-  estimated Jaccard similarity >= `threshold` (MinHash, `transforms/minhash.py`), and every
-  article connected to them by such pairs (a cluster is a connected component).
+  estimated Jaccard similarity >= `threshold`, or whose shorter body is contained in the longer
+  at >= `containment` (a copy with its last paragraphs trimmed), estimated from MinHash
+  signatures (`transforms/minhash.py`); and every article connected to them by such pairs (a
+  cluster is a connected component).
 
 Which copy is canonical is decided by `canonical_rank`, an order-independent rule, so the answer
 does not depend on runner, bundling or worker count:
@@ -60,7 +62,14 @@ import pyarrow.parquet as pq
 from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 
-from transforms.minhash import MinHasher, MinHashParams, bucket_edges, connected_components, estimate_jaccard
+from transforms.minhash import (
+    MinHasher,
+    MinHashParams,
+    bucket_edges,
+    connected_components,
+    estimate_jaccard,
+    is_near_duplicate,
+)
 from transforms.model import Article, Duplicate
 
 
@@ -73,6 +82,7 @@ class DedupOptions:
     bands: int = MinHashParams.bands
     rows: int = MinHashParams.rows
     threshold: float = MinHashParams.threshold
+    containment: float = MinHashParams.containment
     index: Optional[str] = None  # fsspec URL of the cross-run dedup index; None: this run only
     retention_days: int = 365
 
@@ -83,7 +93,7 @@ class DedupOptions:
 
     def minhash(self) -> MinHashParams:
         return MinHashParams(shingle_size=self.shingle_size, bands=self.bands, rows=self.rows,
-                             threshold=self.threshold)
+                             threshold=self.threshold, containment=self.containment)
 
 
 class Member(NamedTuple):
@@ -103,6 +113,7 @@ class DedupKey(NamedTuple):
     date: str = ""
     prior: bool = False  # read from the dedup index: emitted by an earlier run
     cluster_id: str = ""  # for prior keys: the canonical id that earlier run folded it into
+    shingles: int = 0  # distinct shingles of the body (for the containment rule)
 
     @property
     def order(self) -> tuple:
@@ -122,9 +133,9 @@ def canonical_rank(article: Article) -> tuple:
 
 
 def dedup_key(article: Article, hasher: Optional[MinHasher] = None) -> DedupKey:
-    signature = hasher.fingerprint(article.body)[0] if hasher is not None else b""
+    signature, shingles = hasher.fingerprint(article.body) if hasher is not None else (b"", 0)
     return DedupKey(article.source_uri, article.id, article.content_hash, canonical_rank(article), (),
-                    signature, article.date)
+                    signature, article.date, shingles=shingles)
 
 
 PRIOR_PREFIX = "index:"  # record keys of index entries, so they never collide with this run's
@@ -252,17 +263,18 @@ def _edges_from(joined):
     if keys and others:
         for other in sorted(others):
             _CANDIDATE_EDGES.inc()
-            yield other, (record_key, keys[0].signature)
+            yield other, (record_key, keys[0].signature, keys[0].shingles)
 
 
-def _verified(joined, threshold: float):
-    """Join 2: both ends' signatures -> the edge when their estimated Jaccard reaches the threshold."""
+def _verified(joined, params: MinHashParams):
+    """Join 2: both ends' signatures -> the edge when they pass `is_near_duplicate`."""
     record_key, grouped = joined
     keys = list(grouped["key"])
     if not keys:
         return
-    for other, signature in grouped["edge"]:
-        if estimate_jaccard(signature, keys[0].signature) >= threshold:
+    for other, signature, shingles in grouped["edge"]:
+        similarity = estimate_jaccard(signature, keys[0].signature)
+        if is_near_duplicate(similarity, shingles, keys[0].shingles, params):
             _VERIFIED_EDGES.inc()
             yield other, record_key
 
@@ -297,7 +309,6 @@ class NearDedup(beam.PTransform):
 
     def expand(self, keys):
         hasher = MinHasher(self.params)
-        threshold = self.params.threshold
         by_record = keys | "ByRecord" >> beam.Map(lambda k: (k.record_key, k))
         edges = (
             keys
@@ -308,7 +319,7 @@ class NearDedup(beam.PTransform):
         half = ({"key": by_record, "edge": edges} | "JoinFirstEnd" >> beam.CoGroupByKey()
                 | "CarrySignature" >> beam.FlatMap(_edges_from))
         verified = ({"key": by_record, "edge": half} | "JoinSecondEnd" >> beam.CoGroupByKey()
-                    | "Verify" >> beam.FlatMap(_verified, threshold))
+                    | "Verify" >> beam.FlatMap(_verified, self.params))
         roots = (
             verified
             | "OneEdgeList" >> beam.Map(lambda edge: (None, edge))
@@ -333,6 +344,7 @@ INDEX_SCHEMA = pa.schema([
     pa.field("cluster_id", pa.string(), metadata={"description": "canonical id it was folded into (own id when canonical)"}),
     pa.field("content_hash", pa.string()),
     pa.field("signature", pa.binary(), metadata={"description": "MinHash, little-endian uint32 per permutation"}),
+    pa.field("shingles", pa.int32(), metadata={"description": "distinct shingles of the body"}),
     pa.field("minhash", pa.string(), metadata={"description": "parameters of `signature`: k=..,perm=..,seed=.."}),
     pa.field("rank", pa.string(), metadata={"description": "canonical rank: no-time flag|published|-richness"}),
 ])
@@ -349,7 +361,8 @@ def index_row(key: DedupKey, table: dict, params: MinHashParams) -> dict:
     cluster_id = decision.canonical_id if decision is not None and decision.canonical_id else key.id
     no_time, published, richness, _ = key.rank
     return {"id": key.id, "source_uri": key.record_key, "cluster_id": cluster_id,
-            "content_hash": key.content_hash, "signature": key.signature, "minhash": minhash_tag(params),
+            "content_hash": key.content_hash, "signature": key.signature, "shingles": key.shingles,
+            "minhash": minhash_tag(params),
             "rank": f"{int(no_time)}|{published}|{richness}", "date": key.date}
 
 
@@ -359,7 +372,7 @@ def prior_key(row: dict, params: MinHashParams) -> DedupKey:
     signature = row["signature"] if row["minhash"] == minhash_tag(params) else b""
     return DedupKey(PRIOR_PREFIX + row["source_uri"], row["id"], row["content_hash"],
                     (no_time == "1", published, int(richness), row["source_uri"]), (), signature,
-                    row.get("date", ""), True, row["cluster_id"])
+                    row.get("date", ""), True, row["cluster_id"], int(row.get("shingles") or 0))
 
 
 def index_partitions(index: str, retention_days: int, newest: str = "") -> tuple[list[str], list[str]]:

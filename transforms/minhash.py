@@ -111,9 +111,10 @@ class MinHashParams:
     syndication benchmark: `make eval`, `bench/eval_dedup.py`)."""
 
     shingle_size: int = 5
-    bands: int = 32
-    rows: int = 4
+    bands: int = 42
+    rows: int = 3
     threshold: float = 0.5
+    containment: float = 0.8
     seed: int = 1
 
     def __post_init__(self):
@@ -125,6 +126,8 @@ class MinHashParams:
             raise ValueError(f"bands x rows = {self.bands * self.rows} permutations is too many (at most 1024)")
         if not 0.0 < self.threshold <= 1.0:
             raise ValueError(f"near-duplicate threshold must be in (0, 1], got {self.threshold}")
+        if not 0.0 < self.containment <= 1.0:
+            raise ValueError(f"near-duplicate containment must be in (0, 1], got {self.containment}")
 
     @property
     def num_perm(self) -> int:
@@ -195,6 +198,24 @@ def estimate_jaccard(a: np.ndarray | bytes, b: np.ndarray | bytes) -> float:
     return float(np.count_nonzero(sa == sb)) / sa.size
 
 
+def estimate_containment(jaccard: float, size_a: int, size_b: int) -> float:
+    """Share of the smaller shingle set found in the larger, from their Jaccard and sizes:
+    |A n B| = J (|A| + |B|) / (1 + J)."""
+    smaller = min(size_a, size_b)
+    if smaller <= 0:
+        return 0.0
+    return min(1.0, jaccard * (size_a + size_b) / ((1.0 + jaccard) * smaller))
+
+
+def is_near_duplicate(jaccard: float, size_a: int, size_b: int, params: MinHashParams) -> bool:
+    """The verification rule: Jaccard >= threshold, or the shorter body (a copy with its last
+    paragraphs trimmed) contained in the longer at >= `containment`. For bodies of equal size
+    containment >= 0.8 means Jaccard >= 0.67, so the second rule only adds pairs of very
+    different lengths."""
+    return jaccard >= params.threshold or (
+        jaccard > 0.0 and estimate_containment(jaccard, size_a, size_b) >= params.containment)
+
+
 def exact_jaccard(a: np.ndarray, b: np.ndarray) -> float:
     """Jaccard similarity of two sorted unique hash arrays (e.g. `shingle_hashes`)."""
     if a.size == 0 and b.size == 0:
@@ -230,12 +251,18 @@ def candidate_pairs(band_keys: dict[str, list[int]]) -> set[tuple[str, str]]:
 
 
 def verified_pairs(edges: Iterable[tuple[str, str]], signatures: dict[str, np.ndarray | bytes],
-                   threshold: float) -> list[tuple[str, str, float]]:
-    """Candidate edges whose estimated Jaccard reaches the threshold, with that estimate."""
+                   params: MinHashParams, sizes: dict[str, int] | None = None) -> list[tuple[str, str, float]]:
+    """Candidate edges that pass `is_near_duplicate`, with their estimated Jaccard.
+
+    Without `sizes` (shingles per body) only the Jaccard threshold applies."""
     out = []
     for a, b in sorted(edges):
         similarity = estimate_jaccard(signatures[a], signatures[b])
-        if similarity >= threshold:
+        if sizes is None:
+            near = similarity >= params.threshold
+        else:
+            near = is_near_duplicate(similarity, sizes[a], sizes[b], params)
+        if near:
             out.append((a, b, similarity))
     return out
 
@@ -264,9 +291,11 @@ def connected_components(edges: Iterable[tuple[str, str]]) -> dict[str, str]:
 def near_duplicate_clusters(bodies: dict[str, str], params: MinHashParams = MinHashParams()) -> list[list[str]]:
     """name -> body  =>  clusters (sorted lists of names, two or more) of near-duplicate bodies."""
     hasher = MinHasher(params)
-    signatures = {name: hasher.signature(body) for name, body in bodies.items()}
+    hashes = {name: shingle_hashes(words(body), params.shingle_size, params.seed) for name, body in bodies.items()}
+    signatures = {name: hasher.signature_of_hashes(h) for name, h in hashes.items()}
+    sizes = {name: int(h.size) for name, h in hashes.items()}
     keys = {name: hasher.band_keys(sig) for name, sig in signatures.items()}
-    edges = verified_pairs(candidate_pairs(keys), signatures, params.threshold)
+    edges = verified_pairs(candidate_pairs(keys), signatures, params, sizes)
     roots = connected_components((a, b) for a, b, _ in edges)
     clusters: dict[str, list[str]] = {}
     for node, root in roots.items():
