@@ -2,7 +2,7 @@
 
     python -m bench.run [--articles 100000] [--scale 400000] [--only newsbeam-peer-2w,…]
 
-On one generated corpus (`bench/corpus.py`, JSONL.gz layout) it runs, each as its own process
+On one generated corpus (`bench/corpus.py`; JSONL.gz layout, or `--layout txt`) it runs, each as its own process
 tree, one after another:
 
 | job | what |
@@ -131,11 +131,12 @@ def peer_python() -> Optional[str]:
 
 
 def newsbeam_job(name: str, corpus: Path, extra: list[str]) -> dict:
+    """`corpus` is the layout folder (`…/jsonl` or `…/txt`)."""
     out = RUNS / name
     shutil.rmtree(out, ignore_errors=True)
     result_file = RUNS / f"{name}.json"
     cmd = [sys.executable, "-m", "bench.newsbeam_job", "--json", str(result_file), "--",
-           "--input", str(corpus / "jsonl"), "--output", str(out), "--run_id", name, *extra]
+           "--input", str(corpus), "--output", str(out), "--run_id", name, *extra]
     return _run_job(name, cmd, result_file, lambda r: kept_from_parquet(str(out)))
 
 
@@ -143,7 +144,7 @@ def floor_job(name: str, corpus: Path) -> dict:
     out = RUNS / name
     shutil.rmtree(out, ignore_errors=True)
     result_file = RUNS / f"{name}.json"
-    cmd = [sys.executable, "-m", "bench.floor", "--input", str(corpus / "jsonl"), "--output", str(out),
+    cmd = [sys.executable, "-m", "bench.floor", "--input", str(corpus), "--output", str(out),
            "--json", str(result_file)]
     return _run_job(name, cmd, result_file, lambda r: kept_from_parquet(str(out)))
 
@@ -152,7 +153,7 @@ def datatrove_job(name: str, corpus: Path, python: str) -> dict:
     out = RUNS / name
     shutil.rmtree(out, ignore_errors=True)
     result_file = RUNS / f"{name}.json"
-    cmd = [python, "-m", "bench.peer_datatrove", "--input", str(corpus / "jsonl"), "--output", str(out),
+    cmd = [python, "-m", "bench.peer_datatrove", "--input", str(corpus), "--output", str(out),
            "--workers", "2", "--json", str(result_file)]
     return _run_job(name, cmd, result_file,
                     lambda r: {record_index(u) for u in r.pop("kept_ids", [])} - {None})
@@ -231,7 +232,7 @@ def markdown(report: dict) -> str:
     n = report["articles"]
     lines = [
         f"newsbeam benchmark — {n:,} articles ({report['corpus']['exact']:,} exact + "
-        f"{report['corpus']['near']:,} near copies planted), JSONL.gz layout, {report['machine']}",
+        f"{report['corpus']['near']:,} near copies planted), {report.get('layout', 'jsonl')} layout, {report['machine']}",
         f"load average before {report['load_before']}, after {report['load_after']}; {report['started_at']}",
         "",
         "| job | articles/s | wall s | peak RSS MiB | kept | copies missed (exact/near) | distinct dropped (error/real copy) | top stages (s) |",
@@ -282,6 +283,9 @@ def main(argv: Optional[list[str]] = None) -> dict:
     parser.add_argument("--scale-full", action="store_true",
                         help="at --scale, run the full pipeline too (enrichment makes it the longest job)")
     parser.add_argument("--only", help="comma-separated job names to run (default: all)")
+    parser.add_argument("--layout", choices=("jsonl", "txt"), default="jsonl",
+                        help="corpus layout: JSONL.gz files of 1,000 records, or one .txt per article "
+                             "(datatrove has no plain-text reader: its row is skipped)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--no-dedup-bench", action="store_true", help="skip bench/bench_dedup.py")
     args = parser.parse_args(argv)
@@ -290,8 +294,8 @@ def main(argv: Optional[list[str]] = None) -> dict:
         print(f"bench: source data not found at {args.data}; nothing to benchmark", file=sys.stderr)
         return {}
 
-    corpus = ensure_corpus(args.articles, ("jsonl",), data=args.data)
-    large = ensure_corpus(args.scale, ("jsonl",), data=args.data) if args.scale else None
+    corpus = ensure_corpus(args.articles, (args.layout,), data=args.data)
+    large = ensure_corpus(args.scale, (args.layout,), data=args.data) if args.scale else None
     truth = {args.articles: load_truth(corpus)}
     if large:
         truth[args.scale] = load_truth(large)
@@ -300,6 +304,7 @@ def main(argv: Optional[list[str]] = None) -> dict:
         "articles": args.articles,
         "scale": args.scale,
         "corpus": json.loads((corpus / "CORPUS.json").read_text()),
+        "layout": args.layout,
         "machine": f"{os.cpu_count()} cores, Python {sys.version.split()[0]}",
         "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "load_before": load_average(),
@@ -307,11 +312,14 @@ def main(argv: Optional[list[str]] = None) -> dict:
     }
     for name, kind, extra, at_scale in plan(only, args.scale, args.scale_full):
         size, source = (args.scale, large) if at_scale else (args.articles, corpus)
+        source = source / args.layout
         key = f"{name}@{size}" if at_scale else name
         if kind == "newsbeam":
             row = newsbeam_job(key, source, extra)
         elif kind == "floor":
             row = floor_job(key, source)
+        elif args.layout != "jsonl":
+            row = {"job": key, "skipped": "datatrove has no reader for one-article .txt files"}
         elif python is None:
             row = {"job": key, "skipped": "datatrove not installed (make bench builds .venv-peer from "
                                           "bench/peer-requirements.txt)"}
@@ -330,8 +338,9 @@ def main(argv: Optional[list[str]] = None) -> dict:
             report["bench_dedup"] = dedup
     RESULTS.mkdir(exist_ok=True)
     table = markdown(report)
-    (RESULTS / f"bench-{args.articles}.json").write_text(json.dumps(report, indent=2, default=str))
-    (RESULTS / f"bench-{args.articles}.md").write_text(table)
+    stem = f"bench-{args.articles}" + ("" if args.layout == "jsonl" else f"-{args.layout}")
+    (RESULTS / f"{stem}.json").write_text(json.dumps(report, indent=2, default=str))
+    (RESULTS / f"{stem}.md").write_text(table)
     print(table)
     return report
 
