@@ -19,6 +19,7 @@ Guarantees:
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
 import hashlib
 import pickle
@@ -33,6 +34,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import zstandard
 from apache_beam.metrics import Metrics
+
+from pydantic import BaseModel
 
 from transforms.model import TABLES, _Record, arrow_schema
 
@@ -82,11 +85,25 @@ def _zstd() -> tuple[zstandard.ZstdCompressor, zstandard.ZstdDecompressor]:
     return _codecs.pair
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def _column_value(value):
+    """A field value as Arrow takes it; timestamps as UTC microseconds (pickling a datetime costs
+    more than the rest of the row)."""
+    if isinstance(value, dt.datetime):
+        return ((value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)) - _EPOCH) // _MICROSECOND
+    if isinstance(value, BaseModel):
+        return value.model_dump()
+    if isinstance(value, list) and value and isinstance(value[0], BaseModel):
+        return [item.model_dump() for item in value]
+    return value
+
+
 def pack_row(record: _Record) -> tuple[str, bytes]:
     """(sort id, packed column values) of a record: what travels to the writer."""
-    model = type(record)
-    data = record.model_dump(exclude=set(model.PARTITION_COLUMNS))
-    values = tuple(data[name] for name in _schema_of(model).names)
+    values = tuple(_column_value(getattr(record, name)) for name in _schema_of(type(record)).names)
     return _record_id(record), _zstd()[0].compress(pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL))
 
 
