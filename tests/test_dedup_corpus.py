@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import collections
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
 
 from transforms.minhash import near_duplicate_clusters
 
-BBC = Path(__file__).resolve().parents[2] / "shared" / "data" / "bbc"
+BBC = Path(os.environ.get("NEWSBEAM_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")) / "bbc"
 pytestmark = [pytest.mark.corpus,
               pytest.mark.skipif(not BBC.is_dir(), reason="../shared/data/bbc not present")]
 
