@@ -63,7 +63,7 @@ class NewsbeamOptions(PipelineOptions):
         parser.add_argument("--near_containment", "--near-containment", dest="near_containment", type=float,
                             default=_DEDUP.containment,
                             help="share of the shorter body's shingles found in the longer at which two bodies "
-                                 "are near duplicates too (copies with their last paragraphs trimmed)")
+                                 "are near duplicates too (copies with their last paragraphs trimmed); above 1: off")
         parser.add_argument("--poll_interval", "--poll-interval", dest="poll_interval", type=float, default=30.0,
                             help="with --streaming: seconds between two looks at the inputs")
         parser.add_argument("--max_polls", "--max-polls", dest="max_polls", type=int, default=None,

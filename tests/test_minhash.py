@@ -14,8 +14,10 @@ from transforms.minhash import (
     bucket_edges,
     candidate_pairs,
     connected_components,
+    estimate_containment,
     estimate_jaccard,
     exact_jaccard,
+    is_near_duplicate,
     lsh_probability,
     near_duplicate_clusters,
     shingle_hashes,
@@ -125,3 +127,18 @@ def test_parameters_are_checked_with_a_readable_message():
         MinHashParams(threshold=1.5)
     with pytest.raises(ValueError, match="band"):
         MinHashParams(bands=0)
+
+
+def test_lead_paragraphs_of_a_longer_story_count_as_a_copy():
+    full = story(20, n=900)
+    lead = "\n\n".join(full.split("\n\n")[:4])  # about a third of the words: Jaccard ~0.3
+    bodies = {"full": full, "lead": lead, "other": story(21, n=900)}
+    assert near_duplicate_clusters(bodies) == [["full", "lead"]]
+    assert near_duplicate_clusters(bodies, MinHashParams(containment=1.01)) == []
+
+
+def test_containment_rule_adds_nothing_for_bodies_of_equal_length():
+    params = MinHashParams()
+    assert not is_near_duplicate(0.45, 300, 300, params)  # would need Jaccard >= 0.67
+    assert is_near_duplicate(0.35, 300, 900, params)  # the shorter is ~93% inside the longer
+    assert estimate_containment(1.0, 10, 10) == 1.0

@@ -126,8 +126,9 @@ class MinHashParams:
             raise ValueError(f"bands x rows = {self.bands * self.rows} permutations is too many (at most 1024)")
         if not 0.0 < self.threshold <= 1.0:
             raise ValueError(f"near-duplicate threshold must be in (0, 1], got {self.threshold}")
-        if not 0.0 < self.containment <= 1.0:
-            raise ValueError(f"near-duplicate containment must be in (0, 1], got {self.containment}")
+        if not 0.0 < self.containment:
+            raise ValueError(f"near-duplicate containment must be above 0 (above 1 turns the rule off), "
+                             f"got {self.containment}")
 
     @property
     def num_perm(self) -> int:
@@ -211,7 +212,7 @@ def is_near_duplicate(jaccard: float, size_a: int, size_b: int, params: MinHashP
     """The verification rule: Jaccard >= threshold, or the shorter body (a copy with its last
     paragraphs trimmed) contained in the longer at >= `containment`. For bodies of equal size
     containment >= 0.8 means Jaccard >= 0.67, so the second rule only adds pairs of very
-    different lengths."""
+    different lengths. A `containment` above 1 turns the second rule off."""
     return jaccard >= params.threshold or (
         jaccard > 0.0 and estimate_containment(jaccard, size_a, size_b) >= params.containment)
 
