@@ -262,7 +262,8 @@ def main() -> dict:
           f"{bbc['byte_identical_groups_found']}/{bbc['byte_identical_groups']}; duplicates {bbc['duplicates']}")
     print(f"  same-title pairs with different bytes: {bbc['same_title_pairs_with_different_bytes']}, "
           f"folded as the same story: {bbc['same_title_pairs_folded']}")
-    print("  same-title pairs judged to be different stories (not folded):")
+    print("  same-title pairs judged to be different stories (not folded: the text was rewritten, not copied;")
+    print("  a syndication dedup keeps both):")
     for p in bbc["same_title_pairs_judged_different_stories"]:
         print(f"    {p['a']} vs {p['b']}  similarity {p['similarity']:.3f}  \"{p['title']}\"")
     print(f"  near duplicates whose title differs from their canonical's: {bbc['near_pairs_with_different_titles']}")
