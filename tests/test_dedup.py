@@ -99,6 +99,16 @@ def test_exact_copy_of_a_near_copy_names_the_cluster_canonical():
     run_dedup([exact, near, first], check=check)
 
 
+def test_copy_cut_to_its_lead_paragraphs_folds_into_the_full_story():
+    full = article("full.txt", story(8, n_paragraphs=12), title="Full")
+    lead = article("lead.txt", story(8, n_paragraphs=12)[:5])  # 5 of 12 paragraphs: Jaccard ~0.4 < 0.5
+
+    def check(arts, dups):
+        assert_that(dups | beam.Map(summary), equal_to([("duplicate", lead.id, full.id, "near")]))
+
+    run_dedup([lead, full], check=check)
+
+
 def test_different_stories_on_the_same_subject_stay_apart():
     base = story(4)
     # Same template, every sentence's second half different: shares words, not passages.
