@@ -1,20 +1,29 @@
 """Topic: the IPTC Media Topic (top level) of an English article, with a calibrated score.
 
-`classify_topic(text)` returns `(slug, medtop code, score)`. The model is a linear classifier
-over tf-idf weighted words and word pairs, shipped as numpy arrays in
-`transforms/data/topic_model.npz` and built by `scripts/build_topic_model.py` (sources,
-licences and evaluation: `transforms/data/TOPIC_MODEL.md`). Scoring an article is a dictionary
-lookup per token and one small matrix product: tens of microseconds, no scikit-learn at run time.
+`classify_topic(text, language)` returns `(slug, medtop code, score)`. Two stages, shipped as numpy
+arrays in `transforms/data/topic_model.npz` and built by `scripts/build_topic_model.py` (sources,
+licences and evaluation: `transforms/data/TOPIC_MODEL.md`):
 
-`unknown` is returned when the top class's probability is below the model's calibrated
-threshold, when the text is too short to judge, and for text the caller says is not English.
+1. a linear model over tf-idf weighted words and word pairs for the five classes with labelled
+   training data (arts, business, politics, science-technology, sport), with one weight set for
+   full articles and one for snippets (shared weights plus length-specific ones, folded together
+   at build time); its decision values become probabilities by a softmax with a temperature
+   fitted on held-out data;
+2. a lexicon detector for the classes without labelled data (crime, disaster, conflict, health,
+   environment, religion, education, labour, weather, lifestyle, society, human-interest): a story
+   that names at least `min_hits` distinct cue terms of one such class, more than of any other, and
+   densely enough (`min_density` of the distinct terms of its head),
+   is filed there instead (never a story stage 1 calls sport).
+
+Scoring is a dictionary lookup per token and one small matrix product: no scikit-learn at run time.
+`unknown` is returned when the top probability is below the calibrated threshold, when the text is
+too short to judge, and for text the caller says is not English.
 """
 
 from __future__ import annotations
 
 import functools
-import math
-import re
+from collections import Counter
 from importlib import resources
 from typing import Optional
 
@@ -43,9 +52,13 @@ TOPICS: dict[str, str] = {
 SLUG_BY_CODE = {code: slug for slug, code in TOPICS.items()}
 UNKNOWN = "unknown"
 MIN_WORDS = 5
-MAX_CHARS = 3000  # the head of a story says what it is about; keeps scoring under ~0.5 ms
+MAX_CHARS = 3000  # the head of a story says what it is about; keeps scoring well under 0.5 ms
+LONG_WORDS = 150  # a text of at least this many words is an article, shorter ones are snippets
+LEXICON_CHARS = 1500  # cue terms count in the first paragraphs only, where a story states its subject
 
-_TOKEN = re.compile(r"[a-z][a-z0-9]*(?:['’][a-z]+)?|\d+(?:[.,]\d+)?")
+# Lower-cased text -> words: everything but letters, digits and apostrophes becomes a space
+# (str.translate + split is several times faster than a regular expression).
+_SPLIT = str.maketrans({c: " " for c in map(chr, range(0x3000)) if not (c.isalnum() or c == "'")} | {"’": "'"})
 # Common function words: kept out of features so that word pairs carry content.
 STOPWORDS = frozenset(
     "a an the and or but if of to in on at by for with from as is are was were be been being it its this "
@@ -55,69 +68,133 @@ STOPWORDS = frozenset(
     "into over after before between under again further once up down out off very s t".split())
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _normal(tok: str) -> str:
+    """A raw token as a feature word; '' for function words and single letters."""
+    tok = tok.strip("'")
+    if tok[:1].isdigit():
+        return "#"
+    if tok.endswith("'s"):
+        tok = tok[:-2]
+    if tok in STOPWORDS or len(tok) < 2:
+        return ""
+    return tok
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in map(_normal, text.lower().translate(_SPLIT).split()) if w]
+
+
 def tokens(text: str) -> list[str]:
-    """Words of a text as the model sees them: lower case, no function words, numbers as `#`."""
-    out = []
-    for tok in _TOKEN.findall(text[:MAX_CHARS].lower().replace("’", "'")):
-        if tok[0].isdigit():
-            out.append("#")
-        elif tok not in STOPWORDS and len(tok) > 1:
-            out.append(tok.replace("'s", "") if tok.endswith("'s") else tok)
-    return out
+    """Words of a text's head as the model sees them: lower case, no function words, numbers as `#`."""
+    return _words(text[:LEXICON_CHARS]) + _words(text[LEXICON_CHARS:MAX_CHARS])
+
+
+def _pairs(words: list[str]) -> list[str]:
+    return [f"{a} {b}" for a, b in zip(words, words[1:])]
 
 
 def features(text: str) -> list[str]:
     """Unigrams and adjacent pairs: the model's feature names for a text."""
     words = tokens(text)
-    return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+    return words + _pairs(words)
+
+
+def is_long(text: str) -> bool:
+    """Full article (True) or snippet: stage 1 keeps weights for each besides the shared ones."""
+    return len(text.split(None, LONG_WORDS)) > LONG_WORDS
+
+
+def lexicon_features(text: str) -> set[str]:
+    """Distinct words and pairs of the head of a story: what the lexicon detector counts."""
+    words = _words(text[:LEXICON_CHARS])
+    return set(words + _pairs(words))
 
 
 class TopicModel:
     """The shipped arrays with the scoring rule; `predict` is the whole run-time cost."""
 
     def __init__(self, vocabulary: list[str], idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray,
-                 classes: list[str], threshold: float):
+                 classes: list[str], temperature: float = 1.0, threshold: float = 0.0,
+                 lexicon: Optional[dict[str, str]] = None, min_hits: int = 99, min_density: float = 1.0,
+                 coef_short: Optional[np.ndarray] = None):
         self.index = {term: i for i, term in enumerate(vocabulary)}
         self.idf = idf.astype(np.float32)
-        self.coef_t = np.ascontiguousarray(coef.astype(np.float32).T)  # (terms, classes)
+        # (terms, classes) weights for articles and for snippets (shared + length-specific weights).
+        self.coef_t = np.ascontiguousarray(coef.astype(np.float32).T)
+        self.coef_short_t = self.coef_t if coef_short is None else np.ascontiguousarray(coef_short.astype(np.float32).T)
         self.intercept = intercept.astype(np.float32)
-        self.classes = classes
+        self.classes = list(classes)
+        self.temperature = float(temperature)
         self.threshold = float(threshold)
+        self.lexicon = dict(lexicon or {})
+        self.min_hits = int(min_hits)
+        self.min_density = float(min_density)
 
-    def probabilities(self, text: str) -> Optional[np.ndarray]:
-        counts: dict[int, int] = {}
-        index = self.index
-        for feature in features(text):
-            i = index.get(feature)
-            if i is not None:
-                counts[i] = counts.get(i, 0) + 1
-        if not counts:
+    def decision(self, text: str, feats: Optional[list[str]] = None) -> Optional[np.ndarray]:
+        """Stage-1 decision values per class, None when no known term occurs."""
+        found = [i for i in map(self.index.get, features(text) if feats is None else feats) if i is not None]
+        if not found:
             return None
-        ids = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-        tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), dtype=np.float32, count=len(counts))
-        values = tf * self.idf[ids]
+        ids, tf = np.unique(np.array(found, dtype=np.int64), return_counts=True)
+        values = (1.0 + np.log(tf.astype(np.float32))) * self.idf[ids]
         values /= np.linalg.norm(values) or 1.0
-        logits = values @ self.coef_t[ids] + self.intercept
+        coef_t = self.coef_t if is_long(text) else self.coef_short_t
+        return values @ coef_t[ids] + self.intercept
+
+    def probabilities(self, text: str, feats: Optional[list[str]] = None) -> Optional[np.ndarray]:
+        logits = self.decision(text, feats)
+        if logits is None:
+            return None
+        logits = logits * self.temperature
         logits -= logits.max()
         probs = np.exp(logits)
         return probs / probs.sum()
 
+    def lexicon_vote(self, text: str, head: Optional[set[str]] = None) -> tuple[Optional[str], int, float]:
+        """(class, distinct cue terms, their share of the head's distinct terms) of the lexicon's best
+        class; class None on a tie or no hit."""
+        terms = lexicon_features(text) if head is None else head
+        hits = Counter(slug for slug in map(self.lexicon.get, terms) if slug is not None)
+        if not hits:
+            return None, 0, 0.0
+        ranked = sorted(hits.values(), reverse=True)
+        best = max(hits, key=hits.get)
+        return (best if len(ranked) == 1 or ranked[0] > ranked[1] else None), ranked[0], ranked[0] / len(terms)
+
     def predict(self, text: str) -> tuple[str, float]:
-        probs = self.probabilities(text)
+        """(slug, score) before the `unknown` threshold; `unknown` only when nothing is known."""
+        head_words = _words(text[:LEXICON_CHARS])
+        words = head_words + _words(text[LEXICON_CHARS:MAX_CHARS])
+        probs = self.probabilities(text, words + _pairs(words))
         if probs is None:
             return UNKNOWN, 0.0
         best = int(probs.argmax())
-        return self.classes[best], float(probs[best])
+        slug, score = self.classes[best], float(probs[best])
+        if slug != "sport" and self.lexicon:
+            cue_class, hits, density = self.lexicon_vote(text, set(head_words + _pairs(head_words)))
+            if cue_class is not None and hits >= self.min_hits and density >= self.min_density:
+                # A cue count of min_hits scores 0.5 (the threshold's scale), each further cue halves the rest.
+                return cue_class, max(score, 1.0 - 0.5 ** (hits - self.min_hits + 1))
+        return slug, score
+
+    def classify(self, text: str) -> str:
+        slug, score = self.predict(text)
+        return slug if score >= self.threshold else UNKNOWN
 
 
 def load_model(path=None) -> TopicModel:
     source = path or resources.files("transforms") / "data" / "topic_model.npz"
     with source.open("rb") if hasattr(source, "open") and not isinstance(source, str) else open(source, "rb") as fh:
         data = np.load(fh, allow_pickle=False)
+        terms = str(data["lexicon_terms"]).split("\n")
         return TopicModel(
             vocabulary=str(data["vocabulary"]).split("\n"),
-            idf=data["idf"], coef=data["coef"], intercept=data["intercept"],
-            classes=str(data["classes"]).split("\n"), threshold=float(data["threshold"]),
+            idf=data["idf"], coef=data["coef"], coef_short=data["coef_short"], intercept=data["intercept"],
+            classes=str(data["classes"]).split("\n"), temperature=float(data["temperature"]),
+            threshold=float(data["threshold"]),
+            lexicon=dict(zip(terms, str(data["lexicon_classes"]).split("\n"))), min_hits=int(data["min_hits"]),
+            min_density=float(data["min_density"]),
         )
 
 
