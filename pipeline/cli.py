@@ -131,7 +131,14 @@ def run(argv: Sequence[str]) -> dict | None:
         if not input_exists(url):
             raise UsageError(f"input not found: {url}")
     _check_output_writable(ours.output)
-    standard = PipelineOptions(list(argv)).view_as(StandardOptions)
+    nb = PipelineOptions(list(argv)).view_as(NewsbeamOptions)
+    try:  # every setting is checked here, so a bad value is a usage error, not a failed job
+        nb.read_limits(), nb.write_options(), nb.dedup_options()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    if ours.poll_interval < 0 or (ours.max_polls is not None and ours.max_polls < 1):
+        raise UsageError("--poll-interval must be >= 0 and --max-polls >= 1")
+    standard = nb.view_as(StandardOptions)
     if standard.streaming:
         if standard.runner:
             raise UsageError(

@@ -41,6 +41,9 @@ def test_python_dash_m_pipeline_runs_the_seeds(tmp_path):
     (["run", "--input", "/no/such/place/", "--output", "OUT"], "input not found: /no/such/place/"),
     (["run", "--input", "seeds/", "--output", "OUT", "--ouput", "x"], "unknown option --ouput"),
     (["frobnicate"], "unknown command"),
+    (["run", "--input", "seeds/", "--output", "OUT", "--near-threshold", "1.5"], "threshold must be in (0, 1]"),
+    (["run", "--input", "seeds/", "--output", "OUT", "--rows-per-file", "0"], "rows_per_file"),
+    (["run", "--input", "seeds/", "--output", "OUT", "--max-ratio", "0.5"], "max_ratio must be above 1"),
 ])
 def test_unusable_invocations_exit_2_with_one_line(tmp_path, capsys, args, needle):
     args = [a.replace("OUT", str(tmp_path / "out")) for a in args]

@@ -50,6 +50,13 @@ class ReadLimits:
     max_ratio: float = 200.0  # decompressed / stored size, checked past `ratio_floor_bytes`
     ratio_floor_bytes: int = 8 * 1024 * 1024
 
+    def __post_init__(self):
+        for name in ("max_file_bytes", "max_record_bytes", "ratio_floor_bytes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive number of bytes, got {getattr(self, name)}")
+        if self.max_ratio <= 1:
+            raise ValueError(f"max_ratio must be above 1, got {self.max_ratio:g}")
+
 
 class FileRef(NamedTuple):
     uri: str

@@ -49,6 +49,11 @@ class WriteOptions:
     compression: str = "zstd"
     compression_level: int = 3
 
+    def __post_init__(self):
+        if self.rows_per_file < 1 or self.row_group_size < 1:
+            raise ValueError(f"rows_per_file and row_group_size must be at least 1, got "
+                             f"{self.rows_per_file} and {self.row_group_size}")
+
 
 def slug(value: str, fallback: str = "unknown") -> str:
     """A safe partition value: lower-case letters, digits and dashes only."""
