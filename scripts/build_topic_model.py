@@ -18,10 +18,11 @@ Two stages, so that weak labels never touch the classes that have real labels:
    each class (`iptc-mediatopic/mediatopic-en.json`, CC BY 4.0), each term kept only when it
    belongs to one class. A story overrides stage 1 when its head names at least `min_hits`
    distinct terms of one class, more than of any other, and at least `min_density` of its distinct
-   terms; the rule is chosen by `choose_override_rule` on the labelled corpora, which the lexicon
-   never saw: at most `MAX_OVERRIDE_RATE` of BBC and AG Business/Sci-Tech/Sports stories filed
-   elsewhere, and as many AG World stories as possible (World covers politics, crime, conflict,
-   disaster...). The hand-labelled set plays no part in it.
+   terms; the rule (one for stories stage 1 calls politics, one for arts/business/science, none
+   for sport) is chosen by `choose_override_rule` on held-out stage-1 predictions of the labelled
+   corpora, which the lexicon never saw: at most `MAX_OVERRIDE_RATE` of labelled articles and
+   snippets (BBC; AG Business/Sci-Tech/Sports) filed elsewhere, and as many AG World stories as possible
+   (World covers politics, crime, conflict, disaster...). The hand-labelled set plays no part.
 
 The records of `tests/data/topic_handlabelled.csv` (evaluation only) are never trained on.
 Run: `python scripts/build_topic_model.py` (needs the `build` extra: scikit-learn).
@@ -56,8 +57,13 @@ UNLABELLED = sorted(set(TOPICS) - set(LABELLED))
 MIN_DF = 2
 SVM_C = 0.5
 BBC_WEIGHT = 3.0  # full articles are rarer than AG snippets; without it BBC accuracy drops ~1 point
+# Scale of the length-specific feature copies: 1.5 measured best for BBC (0.976 at 1.0, 0.980 at
+# 1.5, 0.981 at 2.0) at a small cost on AG (0.884, 0.883, 0.880), stage 1 alone, 5-fold CV.
+LENGTH_SCALE = 1.5
 FOLDS = 5
-MAX_OVERRIDE_RATE = 0.0125
+# Most labelled stories the lexicon may file elsewhere, for articles and for snippets: articles name
+# more cue words by chance, and each one moved costs labelled-class accuracy.
+MAX_OVERRIDE_RATE = {"article": 0.005, "snippet": 0.0125}
 # Cue words and phrases per class without labelled data, written from the IPTC definitions.
 CUES = {
     "crime-law-justice": "police arrested arrest charged murder murdered trial jury convicted sentenced prison jail "
@@ -173,16 +179,17 @@ def fit_linear(docs: list[tuple[str, str, str]]):
     vectorizer = TfidfVectorizer(analyzer=features, sublinear_tf=True, min_df=MIN_DF, dtype=np.float32)
     matrix = vectorizer.fit_transform([text for _, text, _ in docs]).tocsr()
     long_ = np.array([is_long(text) for _, text, _ in docs], dtype=np.float32)
-    augmented = hstack([matrix, diags(long_) @ matrix, diags(1.0 - long_) @ matrix]).tocsr()
+    augmented = hstack([matrix, diags(long_ * LENGTH_SCALE) @ matrix,
+                        diags((1.0 - long_) * LENGTH_SCALE) @ matrix]).tocsr()
     weights = np.array([BBC_WEIGHT if ref.startswith("bbc/") else 1.0 for ref, _, _ in docs])
     svm = LinearSVC(C=SVM_C).fit(augmented, [slug for _, _, slug in docs], sample_weight=weights)
     shared, article, snippet = np.split(svm.coef_.astype(np.float32), 3, axis=1)
     return (vectorizer.get_feature_names_out().tolist(), vectorizer.idf_.astype(np.float32),
-            shared + article, shared + snippet, svm.intercept_.astype(np.float32), svm.classes_.tolist())
+            shared + LENGTH_SCALE * article, shared + LENGTH_SCALE * snippet, svm.intercept_.astype(np.float32), svm.classes_.tolist())
 
 
 def as_model(linear, temperature: float = 1.0, threshold: float = 0.0, lex: dict[str, str] | None = None,
-             min_hits: int = 99, min_density: float = 1.0) -> TopicModel:
+             min_hits=99, min_density=1.0) -> TopicModel:
     vocabulary, idf, coef, coef_short, intercept, classes = linear
     return TopicModel(vocabulary, idf, coef, intercept, classes, temperature=temperature, threshold=threshold,
                       lexicon=lex or {}, min_hits=min_hits, min_density=min_density, coef_short=coef_short)
@@ -225,24 +232,53 @@ def calibrate(classes: list[str], decisions: list, gold: list[str]) -> tuple[flo
     return temperature, float(candidates[int(np.argmax(net))])
 
 
-def choose_override_rule(docs: list[tuple[str, str, str]], lex: dict[str, str]) -> tuple[int, float, dict]:
-    """(min_hits, min_density) of the lexicon override: of the rules that file at most
-    MAX_OVERRIDE_RATE of the labelled stories (BBC, AG Business/Sci-Tech/Sports) elsewhere, the one
-    that files the most AG World stories (where crime, conflict, disaster... stories live)."""
+def choose_override_rule(docs: list[tuple[str, str, str]], lex: dict[str, str], classes: list[str],
+                         decisions: list) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Per stage-1 class, (min_hits, min_density) of the lexicon override.
+
+    Stories stage 1 calls politics get one rule, arts/business/science another, sport none (a
+    doping or stadium-disaster story is still sport news). Of the pairs of rules that file at most
+    MAX_OVERRIDE_RATE of the labelled articles and snippets (BBC; AG Business, Sci/Tech, Sports)
+    elsewhere, the one that files the most AG World stories (where crime, conflict, disaster...
+    stories live).
+    Stage-1 classes come from the held-out `decisions`, as at run time on unseen stories."""
     empty = np.zeros((1, 0), np.float32)
     probe = as_model(([], np.zeros(0, np.float32), empty, empty, np.zeros(1, np.float32), ["x"]), lex=lex)
-    votes = [(probe.lexicon_vote(text), ref.startswith("bbc/") or slug != "politics-government")
-             for ref, text, slug in docs]
-    negatives = sum(1 for _, negative in votes if negative)
-    best, table = None, {}
-    for hits in (2, 3, 4):
-        for density in np.round(np.arange(0.0, 0.105, 0.005), 3):
-            fired = [negative for (cls, n, d), negative in votes if cls and n >= hits and d >= density]
-            rate, world = sum(fired) / negatives, len(fired) - sum(fired)
-            table[f"{hits}/{density}"] = (round(rate, 4), world)
-            if rate <= MAX_OVERRIDE_RATE and (best is None or world > best[2]):
-                best = (hits, float(density), world)
-    return best[0], best[1], {"negatives": negatives, "chosen": table[f"{best[0]}/{best[1]}"]}
+    rules = [(hits, float(density)) for hits in (2, 3, 4) for density in np.round(np.arange(0.0, 0.105, 0.005), 3)]
+    groups = {"politics": [], "other": []}
+    negatives = Counter()
+    for (ref, text, slug), decision in zip(docs, decisions):
+        negative = ref.startswith("bbc/") or slug != "politics-government"
+        length = "article" if is_long(text) else "snippet"
+        negatives[length] += negative
+        predicted = classes[int(np.argmax(decision))] if decision is not None else "sport"
+        if predicted != "sport":
+            groups["politics" if predicted == "politics-government" else "other"].append(
+                (probe.lexicon_vote(text), negative, length))
+
+    def fired(group, rule):
+        hits, density = rule
+        out = [(negative, length) for (cls, n, d), negative, length in groups[group]
+               if cls and n >= hits and d >= density]
+        return (sum(1 for negative, length in out if negative and length == "article"),
+                sum(1 for negative, length in out if negative and length == "snippet"),
+                sum(1 for negative, _ in out if not negative))  # labelled moved (articles, snippets), World moved
+
+    table = {group: [fired(group, rule) for rule in rules] for group in groups}
+    best = None
+    for i, (art_p, snip_p, world_p) in enumerate(table["politics"]):
+        for j, (art_o, snip_o, world_o) in enumerate(table["other"]):
+            rates = {"article": (art_p + art_o) / max(negatives["article"], 1),
+                     "snippet": (snip_p + snip_o) / max(negatives["snippet"], 1)}
+            if all(rates[k] <= MAX_OVERRIDE_RATE[k] for k in rates) and (best is None or world_p + world_o > best[0]):
+                best = (world_p + world_o, i, j, rates)
+    _, i, j, rate = best
+    min_hits = np.array([99 if c == "sport" else rules[i if c == "politics-government" else j][0] for c in classes])
+    min_density = np.array([1.0 if c == "sport" else rules[i if c == "politics-government" else j][1]
+                            for c in classes])
+    return min_hits.astype(np.int32), min_density.astype(np.float32), {
+        "politics_rule": rules[i], "other_rule": rules[j], "labelled_moved_rate": {k: round(v, 4) for k, v in rate.items()},
+        "world_moved": best[0]}
 
 
 def training_documents() -> list[tuple[str, str, str]]:
@@ -253,8 +289,8 @@ def training_documents() -> list[tuple[str, str, str]]:
 def build() -> tuple[dict, dict]:
     docs = training_documents()
     lex = lexicon(load_iptc())
-    min_hits, min_density, rates = choose_override_rule(docs, lex)
     classes, decisions = held_out_scores(docs)
+    min_hits, min_density, rates = choose_override_rule(docs, lex, classes, decisions)
     temperature, threshold = calibrate(classes, decisions, [slug for _, _, slug in docs])
     vocabulary, idf, coef, coef_short, intercept, classes = fit_linear(docs)
     terms = sorted(lex)
@@ -269,12 +305,11 @@ def build() -> tuple[dict, dict]:
         "threshold": np.float32(threshold),
         "lexicon_terms": np.array("\n".join(terms)),
         "lexicon_classes": np.array("\n".join(lex[t] for t in terms)),
-        "min_hits": np.int32(min_hits),
-        "min_density": np.float32(min_density),
+        "min_hits": min_hits,
+        "min_density": min_density,
     }
     info = {"documents": len(docs), "terms": len(vocabulary), "lexicon_terms": len(terms),
-            "temperature": temperature, "threshold": threshold, "min_hits": min_hits,
-            "min_density": min_density, "override_rule": rates}
+            "temperature": temperature, "threshold": threshold, "override_rule": rates}
     return arrays, info
 
 

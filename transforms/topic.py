@@ -12,7 +12,7 @@ licences and evaluation: `transforms/data/TOPIC_MODEL.md`):
 2. a lexicon detector for the classes without labelled data (crime, disaster, conflict, health,
    environment, religion, education, labour, weather, lifestyle, society, human-interest): a story
    that names at least `min_hits` distinct cue terms of one such class, more than of any other, and
-   densely enough (`min_density` of the distinct terms of its head),
+   densely enough (`min_density` of the distinct terms of its head) -- both set per stage-1 class,
    is filed there instead (never a story stage 1 calls sport).
 
 Scoring is a dictionary lookup per token and one small matrix product: no scikit-learn at run time.
@@ -116,7 +116,7 @@ class TopicModel:
 
     def __init__(self, vocabulary: list[str], idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray,
                  classes: list[str], temperature: float = 1.0, threshold: float = 0.0,
-                 lexicon: Optional[dict[str, str]] = None, min_hits: int = 99, min_density: float = 1.0,
+                 lexicon: Optional[dict[str, str]] = None, min_hits=99, min_density=1.0,
                  coef_short: Optional[np.ndarray] = None):
         self.index = {term: i for i, term in enumerate(vocabulary)}
         self.idf = idf.astype(np.float32)
@@ -128,8 +128,9 @@ class TopicModel:
         self.temperature = float(temperature)
         self.threshold = float(threshold)
         self.lexicon = dict(lexicon or {})
-        self.min_hits = int(min_hits)
-        self.min_density = float(min_density)
+        # Override rule per stage-1 class (a scalar applies to all): cue terms needed, and their density.
+        self.min_hits = np.broadcast_to(np.asarray(min_hits, dtype=np.int64), (len(self.classes),))
+        self.min_density = np.broadcast_to(np.asarray(min_density, dtype=np.float64), (len(self.classes),))
 
     def decision(self, text: str, feats: Optional[list[str]] = None) -> Optional[np.ndarray]:
         """Stage-1 decision values per class, None when no known term occurs."""
@@ -171,11 +172,12 @@ class TopicModel:
             return UNKNOWN, 0.0
         best = int(probs.argmax())
         slug, score = self.classes[best], float(probs[best])
-        if slug != "sport" and self.lexicon:
+        if self.lexicon:
             cue_class, hits, density = self.lexicon_vote(text, set(head_words + _pairs(head_words)))
-            if cue_class is not None and hits >= self.min_hits and density >= self.min_density:
-                # A cue count of min_hits scores 0.5 (the threshold's scale), each further cue halves the rest.
-                return cue_class, max(score, 1.0 - 0.5 ** (hits - self.min_hits + 1))
+            need = int(self.min_hits[best])
+            if cue_class is not None and hits >= need and density >= self.min_density[best]:
+                # The rule's minimum scores 0.5 (the threshold's scale); each further cue halves the rest.
+                return cue_class, max(score, 1.0 - 0.5 ** (hits - need + 1))
         return slug, score
 
     def classify(self, text: str) -> str:
@@ -193,8 +195,8 @@ def load_model(path=None) -> TopicModel:
             idf=data["idf"], coef=data["coef"], coef_short=data["coef_short"], intercept=data["intercept"],
             classes=str(data["classes"]).split("\n"), temperature=float(data["temperature"]),
             threshold=float(data["threshold"]),
-            lexicon=dict(zip(terms, str(data["lexicon_classes"]).split("\n"))), min_hits=int(data["min_hits"]),
-            min_density=float(data["min_density"]),
+            lexicon=dict(zip(terms, str(data["lexicon_classes"]).split("\n"))), min_hits=data["min_hits"],
+            min_density=data["min_density"],
         )
 
 
