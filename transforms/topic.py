@@ -53,7 +53,7 @@ SLUG_BY_CODE = {code: slug for slug, code in TOPICS.items()}
 UNKNOWN = "unknown"
 MIN_WORDS = 5
 MAX_CHARS = 3000  # the head of a story says what it is about; keeps scoring well under 0.5 ms
-LONG_WORDS = 150  # a text of at least this many words is an article, shorter ones are snippets
+LONG_WORDS = 150  # a text of more than this many words is an article, shorter ones are snippets
 LEXICON_CHARS = 1500  # cue terms count in the first paragraphs only, where a story states its subject
 
 # Lower-cased text -> words: everything but letters, digits and apostrophes becomes a space
@@ -86,7 +86,8 @@ def _words(text: str) -> list[str]:
 
 
 def tokens(text: str) -> list[str]:
-    """Words of a text's head as the model sees them: lower case, no function words, numbers as `#`."""
+    """Words of a text's head as the model sees them: lower case, no function words, numbers as `#`.
+    Cut at LEXICON_CHARS and MAX_CHARS, so that the lexicon's head is a prefix of the same words."""
     return _words(text[:LEXICON_CHARS]) + _words(text[LEXICON_CHARS:MAX_CHARS])
 
 
