@@ -182,7 +182,7 @@ def fit_linear(docs: list[tuple[str, str, str]]):
     augmented = hstack([matrix, diags(long_ * LENGTH_SCALE) @ matrix,
                         diags((1.0 - long_) * LENGTH_SCALE) @ matrix]).tocsr()
     weights = np.array([BBC_WEIGHT if ref.startswith("bbc/") else 1.0 for ref, _, _ in docs])
-    svm = LinearSVC(C=SVM_C).fit(augmented, [slug for _, _, slug in docs], sample_weight=weights)
+    svm = LinearSVC(C=SVM_C, random_state=0).fit(augmented, [slug for _, _, slug in docs], sample_weight=weights)
     shared, article, snippet = np.split(svm.coef_.astype(np.float32), 3, axis=1)
     return (vectorizer.get_feature_names_out().tolist(), vectorizer.idf_.astype(np.float32),
             shared + LENGTH_SCALE * article, shared + LENGTH_SCALE * snippet, svm.intercept_.astype(np.float32), svm.classes_.tolist())
