@@ -36,7 +36,7 @@ from lxml import etree
 from apache_beam.metrics import Metrics
 
 from transforms.formats import ParseError
-from transforms.formats import feeds, html, newsml, nitf, warc
+from transforms.formats import feeds, html, newsml, nitf, sgml, warc
 from transforms.formats.charset import decode_document
 from transforms.formats.markup import local, parse_xml
 from transforms.model import UTC, Article, stable_id
@@ -108,6 +108,8 @@ def sniff_kind(data: bytes, extension: str) -> str:
     if data.lstrip(b"\r\n")[:5] == b"WARC/":
         return "warc"
     text = _head_text(data).lstrip("\ufeff \t\r\n")
+    if sgml.looks_like_reuters_sgml(text):
+        return "reuters-sgml"
     if text.startswith("<"):
         root = _xml_root(text)
         if root in XML_KINDS:
@@ -243,6 +245,8 @@ def split_file(raw: RawFile, read_at: dt.datetime, limits: ReadLimits = ReadLimi
         raise ReadError(f"cannot read file: {raw.truncated}")
     if kind == "warc":
         return _split_warc(raw, read_at)
+    if kind == "reuters-sgml":
+        return _records(raw, read_at, kind, sgml.split_stories(raw.data))
     if kind in ("feed", "nitf", "newsml-g2", "newsml-1"):
         return _split_xml(raw, read_at, kind)
     if kind == "html":
@@ -413,6 +417,7 @@ PARSERS: dict[str, Callable[[RawRecord], dict[str, Any]]] = {
     "nitf": lambda record: nitf.parse_nitf(record.payload),
     "newsml-g2": lambda record: newsml.parse_newsml_g2(record.payload),
     "newsml-1": lambda record: newsml.parse_newsml_1(record.payload),
+    "reuters-sgml": lambda record: sgml.parse_story(record.payload),
     TRUNCATED: _reject_truncated,
 }
 

@@ -7,6 +7,7 @@
 | `feeds` | RSS 2.0, RSS 1.0 (RDF) and Atom: one record per item | `feed` |
 | `nitf` | NITF 2.x/3.x, standalone or inside a NewsML wrapper | `nitf` |
 | `newsml` | NewsML-G2 (`newsItem`, `newsMessage`) and NewsML 1.x | `newsml-g2`, `newsml-1` |
+| `sgml` | Reuters-21578 style SGML: one record per `<REUTERS>` story | `reuters-sgml` |
 | `markup` | what they share: charset decoding, safe XML, markup -> paragraphs | |
 
 Every parser returns a dict of article fields (`title, body, url, site, authors, published_at,
