@@ -16,6 +16,7 @@ Runs after dedup, so only canonical articles pay for it. Every model ships insid
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from typing import Optional
 
@@ -43,14 +44,21 @@ def _identifier():
 _SCRIPT_LANGUAGES = {"HANGUL": "ko", "HIRAGANA": "ja", "KATAKANA": "ja", "THAI": "th", "GREEK": "el",
                      "HEBREW": "he", "GEORGIAN": "ka", "ARMENIAN": "hy"}
 SCRIPT_SHARE = 0.3
+_FIRST_SCRIPT_CHAR = "\u0370"  # Greek, the first of those scripts in code point order
+_THREE_LETTERS = re.compile(r"[^\W\d_](?:.*?[^\W\d_]){2}", re.S)
 
 
 def _script_language(sample: str) -> Optional[str]:
+    sample = sample[:1000]
+    if sample.isascii():  # the common case: no letter of those scripts can be in it
+        return None
     letters = 0
     counts: dict[str, int] = {}
-    for ch in sample[:1000]:
+    for ch in sample:
         if ch.isalpha():
             letters += 1
+            if ch < _FIRST_SCRIPT_CHAR:  # Latin letters: none of the scripts above
+                continue
             script = unicodedata.name(ch, "").split(" ", 1)[0]
             lang = _SCRIPT_LANGUAGES.get(script)
             if lang:
@@ -66,7 +74,7 @@ def _script_language(sample: str) -> Optional[str]:
 def detect_language(text: str, declared: Optional[str] = None) -> tuple[Optional[str], Optional[float]]:
     """(ISO 639-1 code, score in 0..1) of a text; (None, None) when there is nothing to detect."""
     sample = text[:LANGUAGE_SAMPLE_CHARS]
-    if sum(ch.isalpha() for ch in sample) < 3:
+    if not _THREE_LETTERS.search(sample):
         return None, None
     by_script = _script_language(sample)
     if by_script:
