@@ -158,8 +158,9 @@ def parse_html(data: bytes, url: Optional[str] = None, charset: Optional[str] = 
     authors = _authors(getattr(doc, "author", None)) or _authors(
         next((meta[k] for k in AUTHOR_META if k in meta and not meta[k].startswith("http")), None))
     published = _published(tree, meta) or parse_datetime(getattr(doc, "date", None))
-    site = (getattr(doc, "sitename", None) or meta.get("og:site_name")
-            or (urlsplit(page_url).hostname if page_url else None))
+    site = next((name.strip() for name in (getattr(doc, "sitename", None), meta.get("og:site_name"),
+                                           urlsplit(page_url).hostname if page_url else None)
+                 if name and any(ch.isalpha() for ch in name)), None)  # not "6.0"
     title = getattr(doc, "title", None) or meta.get("og:title")
     return {
         "title": " ".join(title.split()) if title else None,
