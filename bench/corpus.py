@@ -37,7 +37,6 @@ import datetime as dt
 import gzip
 import html
 import json
-import os
 import random
 import re
 import shutil

@@ -21,7 +21,6 @@ import collections
 import csv
 import datetime as dt
 import glob
-import gzip
 import html
 import importlib.util
 import json

@@ -4,7 +4,6 @@ record a file splits into ends up as exactly one article or one dead letter."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
