@@ -174,8 +174,7 @@ def run_batch(ours: argparse.Namespace, argv: list[str], inputs: list[str],
     }
     runner = None if runner_name else _local_runner(options)
     pipeline = beam.Pipeline(runner=runner, options=options)
-    build_pipeline(pipeline, inputs, ours.output, limits=nb.read_limits(),
-                   write=nb.write_options(), run_info=run_info)
+    build_pipeline(pipeline, inputs, ours.output, run_info=run_info)
     result = pipeline.run()
     if runner_name and "dataflow" in runner_name.lower():
         LOG.info("submitted Dataflow job %s", getattr(result, "job_id", lambda: "?")())

@@ -34,18 +34,19 @@ def _split(raw, limits):
     return split_file(raw, dt.datetime.now(UTC), limits)
 
 
-def build_pipeline(p: beam.Pipeline, inputs: list[str], output: str, *, limits: ReadLimits = ReadLimits(),
-                   write: WriteOptions = WriteOptions(), run_info: dict | None = None,
+def build_pipeline(p: beam.Pipeline, inputs: list[str], output: str, *, limits: ReadLimits | None = None,
+                   write: WriteOptions | None = None, run_info: dict | None = None,
                    skip_enrich: bool | None = None, dedup: DedupOptions | None = None) -> dict:
     """Add the whole batch graph to `p`; returns its main PCollections by name.
 
-    `skip_enrich` (default: the pipeline's `--skip_enrich` option) leaves enrichment out, e.g. to
-    time the read -> dedup -> write path alone.
+    Settings not passed come from the pipeline's options (`NewsbeamOptions`); `skip_enrich`
+    leaves enrichment out, e.g. to time the read -> dedup -> write path alone.
     """
-    if skip_enrich is None:
-        skip_enrich = p.options.view_as(NewsbeamOptions).skip_enrich
-    if dedup is None:
-        dedup = p.options.view_as(NewsbeamOptions).dedup_options()
+    options = p.options.view_as(NewsbeamOptions)
+    limits = options.read_limits() if limits is None else limits
+    write = options.write_options() if write is None else write
+    skip_enrich = options.skip_enrich if skip_enrich is None else skip_enrich
+    dedup = options.dedup_options() if dedup is None else dedup
     files = p | "Inputs" >> beam.Create(sorted(set(inputs))) | "Match" >> MatchFiles()
     raw, read_dead = guarded(files, "Read", beam.ParDo(ReadFileFn(limits)), "read")
     records, split_dead = guarded(raw, "Split", beam.FlatMap(_split, limits).with_output_types(RawRecord),
