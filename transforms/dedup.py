@@ -101,6 +101,7 @@ class Member(NamedTuple):
     id: str
     method: str  # "exact" or "near"
     similarity: float
+    date: str = ""  # the copy's `date` (where its row is written)
 
 
 class DedupKey(NamedTuple):
@@ -154,7 +155,7 @@ def fold_group(keys: Iterable[DedupKey], method: str = "exact", similarity: floa
     members = list(canonical.members)
     for other in others:
         if not other.prior:  # an earlier run's record is not emitted again
-            members.append(Member(other.record_key, other.id, method, similarity))
+            members.append(Member(other.record_key, other.id, method, similarity, other.date))
         members.extend(other.members)
     return canonical._replace(members=tuple(members))
 
@@ -167,7 +168,7 @@ def fold_near(keys: Iterable[DedupKey]) -> DedupKey:
     for other in others:
         similarity = round(estimate_jaccard(other.signature, canonical.signature), 4)
         if not other.prior:
-            members.append(Member(other.record_key, other.id, "near", similarity))
+            members.append(Member(other.record_key, other.id, "near", similarity, other.date))
         members.extend(m._replace(method="near", similarity=similarity) for m in other.members)
     return canonical._replace(members=tuple(members))
 
@@ -177,6 +178,7 @@ class Decision(NamedTuple):
     method: Optional[str]
     similarity: Optional[float]
     duplicate_count: int  # set for a canonical article: copies folded into it
+    date: str = ""  # `date` of the record it is about, so a writer can route it with the record
 
 
 def decisions(key: DedupKey) -> Iterable[tuple[str, Decision]]:
@@ -184,9 +186,9 @@ def decisions(key: DedupKey) -> Iterable[tuple[str, Decision]]:
     if not key.members:
         return
     if not key.prior:
-        yield key.record_key, Decision(None, None, None, len(key.members))
+        yield key.record_key, Decision(None, None, None, len(key.members), key.date)
     for member in key.members:
-        yield member.record_key, Decision(key.canonical_id, member.method, member.similarity, 0)
+        yield member.record_key, Decision(key.canonical_id, member.method, member.similarity, 0, member.date)
 
 
 def apply_decision(article: Article, decision: Optional[Decision]) -> tuple[str, object]:
@@ -489,6 +491,40 @@ class WriteDedupIndex(beam.PTransform):
 
 # --- the composite ------------------------------------------------------------------------------
 
+class DedupDecisions(beam.PTransform):
+    """`DedupKey`s of this run -> `(record_key, Decision)`: one entry per copy and per canonical
+    article with copies (records without an entry are lone articles).
+
+    Exact copies (same id or content hash) and then near copies (MinHash/LSH clusters) are folded
+    into their canonical (module docstring). With `options.index`, keys of earlier runs take part
+    and this run's fingerprints are added to the index. Only keys cross its shuffles: callers keep
+    the bodies and apply the decisions where the bodies are (`Dedup` does it with a side input,
+    the batch graph in its writer).
+    """
+
+    def __init__(self, options: DedupOptions = DedupOptions(), near: bool = True):
+        super().__init__()
+        if not isinstance(options, DedupOptions):
+            raise TypeError(f"DedupDecisions expects DedupOptions, got {type(options).__name__}")
+        self.options, self.near = options, near
+
+    def expand(self, keys):
+        params = self.options.minhash()
+        everything = keys
+        if self.options.index:
+            prior = keys | "Prior" >> ReadDedupIndex(self.options.index, self.options.retention_days, params)
+            everything = (keys, prior) | "WithPrior" >> beam.Flatten()
+        survivors = everything | "SameId" >> _FoldBy("id") | "SameContent" >> _FoldBy("content_hash")
+        if self.near:
+            survivors = survivors | "Near" >> NearDedup(params)
+        table = survivors | "Decisions" >> beam.FlatMap(decisions)
+        if self.options.index:
+            (keys
+             | "IndexRows" >> beam.Map(index_row, beam.pvalue.AsDict(table), params)
+             | "UpdateIndex" >> WriteDedupIndex(self.options.index, self.options.retention_days))
+        return table
+
+
 class Dedup(beam.PTransform):
     """Articles -> {'articles': canonical and lone articles, 'duplicates': Duplicate rows}.
 
@@ -508,22 +544,10 @@ class Dedup(beam.PTransform):
         self.near = near
 
     def expand(self, articles):
-        params = self.options.minhash()
-        hasher = MinHasher(params) if self.near else None
+        hasher = MinHasher(self.options.minhash()) if self.near else None
         keys = articles | "Keys" >> beam.Map(dedup_key, hasher)
-        everything = keys
-        if self.options.index:
-            prior = keys | "Prior" >> ReadDedupIndex(self.options.index, self.options.retention_days, params)
-            everything = (keys, prior) | "WithPrior" >> beam.Flatten()
-        survivors = everything | "SameId" >> _FoldBy("id") | "SameContent" >> _FoldBy("content_hash")
-        if self.near:
-            survivors = survivors | "Near" >> NearDedup(params)
-        table = survivors | "Decisions" >> beam.FlatMap(decisions)
+        table = keys | "Decide" >> DedupDecisions(self.options, self.near)
         folded = articles | "Fold" >> beam.ParDo(_FoldFn(), table=beam.pvalue.AsDict(table)).with_outputs("duplicates", main="articles")
-        if self.options.index:
-            (keys
-             | "IndexRows" >> beam.Map(index_row, beam.pvalue.AsDict(table), params)
-             | "UpdateIndex" >> WriteDedupIndex(self.options.index, self.options.retention_days))
         return {
             "articles": folded.articles | "Articles" >> beam.Map(lambda a: a).with_output_types(Article),
             "duplicates": folded.duplicates | "Duplicates" >> beam.Map(lambda d: d).with_output_types(Duplicate),
