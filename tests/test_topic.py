@@ -31,10 +31,18 @@ def _build_module():
 
 
 def test_model_is_small_and_knows_every_class_it_can_return():
-    assert MODEL.stat().st_size < 3_000_000
+    assert MODEL.stat().st_size < 4_500_000
     model = get_model()
     assert set(model.classes) | set(model.lexicon.values()) == set(TOPICS)
     assert 0.0 < model.threshold < 1.0 and model.temperature > 0 and min(model.min_hits) >= 2
+
+
+def test_word_vectors_carry_meaning_for_words_stage_1_has_no_weight_for():
+    model = get_model()
+    assert len(model.vector_index) > 20_000 and model.vector_class.shape == (len(model.vector_index), len(model.classes))
+    # A word too rare in the training corpora to be a term still leans towards its class through its vector.
+    assert "fullback" not in model.index
+    assert model.classes[int(model.vector_class[model.vector_index["fullback"]].argmax())] == "sport"
 
 
 def test_seed_article_is_politics():

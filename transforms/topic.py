@@ -4,18 +4,21 @@
 arrays in `transforms/data/topic_model.npz` and built by `scripts/build_topic_model.py` (sources,
 licences and evaluation: `transforms/data/TOPIC_MODEL.md`):
 
-1. a linear model over tf-idf weighted words and word pairs for the five classes with labelled
-   training data (arts, business, politics, science-technology, sport), with one weight set for
+1. a linear model for the five classes with labelled training data (arts, business, politics,
+   science-technology, sport) over tf-idf weighted words and word pairs, with one weight set for
    full articles and one for snippets (shared weights plus length-specific ones, folded together
-   at build time); its decision values become probabilities by a softmax with a temperature
-   fitted on held-out data;
+   at build time), plus the story's tf-idf weighted mean word vector (vectors distilled from a
+   sentence encoder at build time, so that words too rare to have learnt weights still count);
+   its decision values become probabilities by a softmax with a temperature fitted on held-out
+   data;
 2. a lexicon detector for the classes without labelled data (crime, disaster, conflict, health,
    environment, religion, education, labour, weather, lifestyle, society, human-interest): a story
    that names at least `min_hits` distinct cue terms of one such class, more than of any other, and
    densely enough (`min_density` of the distinct terms of its head) -- both set per stage-1 class,
    is filed there instead (never a story stage 1 calls sport).
 
-Scoring is a dictionary lookup per token and one small matrix product: no scikit-learn at run time.
+Scoring is two dictionary lookups per token and small matrix products: no scikit-learn and no
+sentence encoder at run time (each word's vector is folded into class weights when the model loads).
 `unknown` is returned when the top probability is below the calibrated threshold, when the text is
 too short to judge, and for text the caller says is not English.
 """
@@ -112,13 +115,26 @@ def lexicon_features(text: str) -> set[str]:
     return set(words + _pairs(words))
 
 
+def mean_vector(words: list[str], index: dict[str, int], idf: np.ndarray, rows: np.ndarray) -> Optional[np.ndarray]:
+    """The tf-idf weighted mean of `rows` (word vectors, or their class weights) over the known words
+    (pairs are skipped: they have no vector); None when no word is known."""
+    found = [i for i in map(index.get, words) if i is not None]
+    if not found:
+        return None
+    ids, tf = np.unique(np.array(found, dtype=np.int64), return_counts=True)
+    weights = (1.0 + np.log(tf.astype(np.float32))) * idf[ids]
+    return weights @ rows[ids] / weights.sum()
+
+
 class TopicModel:
     """The shipped arrays with the scoring rule; `predict` is the whole run-time cost."""
 
     def __init__(self, vocabulary: list[str], idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray,
                  classes: list[str], temperature: float = 1.0, threshold: float = 0.0,
                  lexicon: Optional[dict[str, str]] = None, min_hits=99, min_density=1.0,
-                 coef_short: Optional[np.ndarray] = None):
+                 coef_short: Optional[np.ndarray] = None, vector_words: Optional[list[str]] = None,
+                 vectors: Optional[np.ndarray] = None, vector_idf: Optional[np.ndarray] = None,
+                 vector_coef: Optional[np.ndarray] = None):
         self.index = {term: i for i, term in enumerate(vocabulary)}
         self.idf = idf.astype(np.float32)
         # (terms, classes) weights for articles and for snippets (shared + length-specific weights).
@@ -132,17 +148,45 @@ class TopicModel:
         # Override rule per stage-1 class (a scalar applies to all): cue terms needed, and their density.
         self.min_hits = np.broadcast_to(np.asarray(min_hits, dtype=np.int64), (len(self.classes),))
         self.min_density = np.broadcast_to(np.asarray(min_density, dtype=np.float64), (len(self.classes),))
+        # Word vectors: each word's class weights are its vector times `vector_coef`, folded once here,
+        # so a story's mean vector costs one row lookup per word.
+        self.vector_index = {word: i for i, word in enumerate(vector_words or [])}
+        self.vector_idf = np.zeros(0, np.float32) if vector_idf is None else vector_idf.astype(np.float32)
+        self.vector_class = (np.zeros((0, len(self.classes)), np.float32) if vectors is None or vector_coef is None
+                             else vectors.astype(np.float32) @ vector_coef.astype(np.float32))
+        # One lookup serves both: terms first, then the words that only have a vector; rows a kind
+        # lacks are zero (idf 0 keeps a vector-only word out of the tf-idf norm, and vice versa).
+        self._lookup = dict(self.index)
+        for word in self.vector_index:
+            self._lookup.setdefault(word, len(self._lookup))
+        extra = len(self._lookup) - len(self.index)
+        self._idf = np.concatenate([self.idf, np.zeros(extra, np.float32)])
+        self._coef_t = np.vstack([self.coef_t, np.zeros((extra, len(self.classes)), np.float32)])
+        self._coef_short_t = (self._coef_t if coef_short is None else
+                              np.vstack([self.coef_short_t, np.zeros((extra, len(self.classes)), np.float32)]))
+        self._vector_weight = np.zeros(len(self._lookup), np.float32)
+        self._vector_class = np.zeros((len(self._lookup), len(self.classes)), np.float32)
+        rows = np.array([self._lookup[w] for w in self.vector_index], dtype=np.int64)
+        if len(rows):
+            self._vector_weight[rows] = self.vector_idf
+            self._vector_class[rows] = self.vector_class
 
     def decision(self, text: str, feats: Optional[list[str]] = None) -> Optional[np.ndarray]:
         """Stage-1 decision values per class, None when no known term occurs."""
-        found = [i for i in map(self.index.get, features(text) if feats is None else feats) if i is not None]
+        found = [i for i in map(self._lookup.get, features(text) if feats is None else feats) if i is not None]
         if not found:
             return None
         ids, tf = np.unique(np.array(found, dtype=np.int64), return_counts=True)
-        values = (1.0 + np.log(tf.astype(np.float32))) * self.idf[ids]
+        log_tf = 1.0 + np.log(tf.astype(np.float32))
+        values = log_tf * self._idf[ids]
         values /= np.linalg.norm(values) or 1.0
-        coef_t = self.coef_t if is_long(text) else self.coef_short_t
-        return values @ coef_t[ids] + self.intercept
+        coef_t = self._coef_t if is_long(text) else self._coef_short_t
+        logits = values @ coef_t[ids] + self.intercept
+        weights = log_tf * self._vector_weight[ids]  # the mean word vector, as `mean_vector` computes it
+        total = weights.sum()
+        if total > 0:
+            logits += weights @ self._vector_class[ids] / total
+        return logits
 
     def probabilities(self, text: str, feats: Optional[list[str]] = None) -> Optional[np.ndarray]:
         logits = self.decision(text, feats)
@@ -198,6 +242,10 @@ def load_model(path=None) -> TopicModel:
             threshold=float(data["threshold"]),
             lexicon=dict(zip(terms, str(data["lexicon_classes"]).split("\n"))), min_hits=data["min_hits"],
             min_density=data["min_density"],
+            vector_words=str(data["vector_words"]).split("\n") if "vector_words" in data else None,
+            vectors=data["vectors"] * data["vector_scale"] if "vectors" in data else None,
+            vector_idf=data["vector_idf"] if "vector_idf" in data else None,
+            vector_coef=data["vector_coef"] if "vector_coef" in data else None,
         )
 
 
