@@ -143,7 +143,7 @@ def eval_topics() -> dict:
     for k in range(build.FOLDS):
         linear = build.fit_linear([d for d, f in zip(docs, fold) if f != k])
         fold_model = build.as_model(linear, model.temperature, model.threshold, model.lexicon, model.min_hits,
-                                    model.min_density)
+                                    model.min_density, model.lexicon_vectors)
         for (ref, text, gold), f in zip(docs, fold):
             if f == k:
                 by_corpus[ref.split("/")[0]].append((gold, fold_model.classify(text)))

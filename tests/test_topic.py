@@ -124,3 +124,16 @@ def test_lexicon_terms_come_from_cues_and_iptc_and_name_one_class_each():
     assert lex["murder"] == "crime-law-justice" and lex["earthquake"] == "disaster-accident"
     assert set(lex.values()) == set(build.UNLABELLED)
     assert get_model().lexicon == lex
+
+
+@pytest.mark.parametrize("text, slug", [
+    ("sermon congregation pilgrims", "religion"),
+    ("lessons headmaster homework", "education"),
+    ("sunshine humidity snowfall", "weather"),
+    ("battalion artillery frontline", "conflict-war-peace"),
+])
+def test_word_vectors_place_a_story_near_the_lexicon_class_it_is_about(text, slug):
+    # None of these words is a cue term: the vote comes from the vectors alone.
+    model = get_model()
+    assert model.lexicon_vectors and not set(text.split()) & set(model.lexicon)
+    assert model.nearest_lexicon_class(text.split()) == slug

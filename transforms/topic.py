@@ -134,7 +134,7 @@ class TopicModel:
                  lexicon: Optional[dict[str, str]] = None, min_hits=99, min_density=1.0,
                  coef_short: Optional[np.ndarray] = None, vector_words: Optional[list[str]] = None,
                  vectors: Optional[np.ndarray] = None, vector_idf: Optional[np.ndarray] = None,
-                 vector_coef: Optional[np.ndarray] = None):
+                 vector_coef: Optional[np.ndarray] = None, lexicon_vectors: bool = False):
         self.index = {term: i for i, term in enumerate(vocabulary)}
         self.idf = idf.astype(np.float32)
         # (terms, classes) weights for articles and for snippets (shared + length-specific weights).
@@ -170,6 +170,20 @@ class TopicModel:
         if len(rows):
             self._vector_weight[rows] = self.vector_idf
             self._vector_class[rows] = self.vector_class
+        # Lexicon classes as points among the word vectors: the mean vector of each class's cue terms.
+        # A story's head whose mean vector lies nearest a class that its cue terms name counts one
+        # more hit for that class (`lexicon_vote`).
+        self.lexicon_classes = sorted(set(self.lexicon.values()))
+        self._vector_lexicon = None
+        if lexicon_vectors and vectors is not None and self.lexicon_classes:
+            points = np.zeros((len(self.lexicon_classes), vectors.shape[1]), np.float32)
+            for term, slug in self.lexicon.items():
+                if term in self.vector_index:
+                    points[self.lexicon_classes.index(slug)] += vectors[self.vector_index[term]]
+            points /= np.linalg.norm(points, axis=1, keepdims=True) + 1e-9
+            self._vector_lexicon = np.zeros((len(self._lookup), len(points)), np.float32)
+            self._vector_lexicon[rows] = vectors.astype(np.float32) @ points.T
+        self.lexicon_vectors = self._vector_lexicon is not None
 
     def decision(self, text: str, feats: Optional[list[str]] = None) -> Optional[np.ndarray]:
         """Stage-1 decision values per class, None when no known term occurs."""
@@ -197,13 +211,30 @@ class TopicModel:
         probs = np.exp(logits)
         return probs / probs.sum()
 
-    def lexicon_vote(self, text: str, head: Optional[set[str]] = None) -> tuple[Optional[str], int, float]:
+    def nearest_lexicon_class(self, words: list[str]) -> Optional[str]:
+        """The lexicon class whose cue terms' mean vector is nearest the words' mean vector."""
+        if self._vector_lexicon is None:
+            return None
+        found = [i for i in map(self._lookup.get, words) if i is not None]
+        if not found:
+            return None
+        ids, tf = np.unique(np.array(found, dtype=np.int64), return_counts=True)
+        weights = (1.0 + np.log(tf.astype(np.float32))) * self._vector_weight[ids]
+        if not weights.any():
+            return None
+        return self.lexicon_classes[int((weights @ self._vector_lexicon[ids]).argmax())]
+
+    def lexicon_vote(self, text: str, head: Optional[set[str]] = None,
+                     head_words: Optional[list[str]] = None) -> tuple[Optional[str], int, float]:
         """(class, distinct cue terms, their share of the head's distinct terms) of the lexicon's best
         class; class None on a tie or no hit."""
         terms = lexicon_features(text) if head is None else head
         hits = Counter(slug for slug in map(self.lexicon.get, terms) if slug is not None)
         if not hits:
             return None, 0, 0.0
+        nearest = self.nearest_lexicon_class(_words(text[:LEXICON_CHARS]) if head_words is None else head_words)
+        if nearest in hits:
+            hits[nearest] += 1
         ranked = sorted(hits.values(), reverse=True)
         best = max(hits, key=hits.get)
         return (best if len(ranked) == 1 or ranked[0] > ranked[1] else None), ranked[0], ranked[0] / len(terms)
@@ -218,7 +249,7 @@ class TopicModel:
         best = int(probs.argmax())
         slug, score = self.classes[best], float(probs[best])
         if self.lexicon:
-            cue_class, hits, density = self.lexicon_vote(text, set(head_words + _pairs(head_words)))
+            cue_class, hits, density = self.lexicon_vote(text, set(head_words + _pairs(head_words)), head_words)
             need = int(self.min_hits[best])
             if cue_class is not None and hits >= need and density >= self.min_density[best]:
                 # The rule's minimum scores 0.5 (the threshold's scale); each further cue halves the rest.
@@ -246,6 +277,7 @@ def load_model(path=None) -> TopicModel:
             vectors=data["vectors"] * data["vector_scale"] if "vectors" in data else None,
             vector_idf=data["vector_idf"] if "vector_idf" in data else None,
             vector_coef=data["vector_coef"] if "vector_coef" in data else None,
+            lexicon_vectors=bool(data["lexicon_vectors"]) if "lexicon_vectors" in data else False,
         )
 
 
