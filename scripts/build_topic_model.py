@@ -231,6 +231,8 @@ def word_vectors(distill: bool = False) -> tuple[list[str], np.ndarray]:
             quantised, scale = reduce_vectors(distill_word_vectors(words))
         else:
             with np.load(OUT, allow_pickle=False) as data:
+                if "vector_words" not in data:
+                    raise SystemExit(f"{OUT} holds no word vectors: run with --distill")
                 words, quantised, scale = str(data["vector_words"]).split("\n"), data["vectors"], data["vector_scale"]
         _VECTORS["stored"] = (words, quantised, scale)
     words, quantised, scale = _VECTORS["stored"]
