@@ -37,6 +37,7 @@ from typing import NamedTuple, Optional
 
 import apache_beam as beam
 import fsspec
+from fsspec.implementations.local import LocalFileSystem
 import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam import pvalue
@@ -51,7 +52,7 @@ from transforms.minhash import MinHasher
 from transforms.model import Article, ModelCoder
 from transforms.write import WriteOptions, partition_path, write_records
 
-STAGE_ROWS = 2_000  # articles per staging file: bounds what a bundle holds before it writes
+STAGE_ROWS = 5_000  # articles per staging file: bounds what a bundle holds before it writes
 STAGING_DIR = "_staging"
 
 _STAGE_SCHEMA = pa.schema([
@@ -102,8 +103,12 @@ def write_staging_file(folder: str, articles: list[Article], shards: int) -> lis
 
 
 def read_staged(part: StagedPart) -> list[Article]:
-    with fsspec.open(part.path, "rb") as handle:
-        table = pq.ParquetFile(handle).read_row_group(part.row_group, columns=["shard", "article"])
+    fs, path = fsspec.core.url_to_fs(part.path)
+    if isinstance(fs, LocalFileSystem):  # Arrow's own reader: ~2.5x faster than through a Python file
+        table = pq.ParquetFile(path).read_row_group(part.row_group, columns=["shard", "article"])
+    else:
+        with fs.open(path, "rb") as handle:
+            table = pq.ParquetFile(handle).read_row_group(part.row_group, columns=["shard", "article"])
     shards = set(table.column("shard").to_pylist())
     if shards != {part.shard}:
         raise ValueError(f"staging file {part.path} row group {part.row_group} holds shards {sorted(shards)}, "
