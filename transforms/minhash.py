@@ -412,6 +412,9 @@ def _folds_into(jaccard: np.ndarray, copy_size: np.ndarray, canonical_size: int,
         (copy_size <= canonical_size) & (jaccard > 0.0) & (contained >= params.containment))
 
 
+CANDIDATE_CANONICALS = 64  # per component: the most canonical group heads tried as its canonical
+
+
 def resolve_clusters(edges: Iterable[tuple], sizes: dict, orders: dict, signatures: dict,
                      params: MinHashParams) -> list[tuple]:
     """Verified near-duplicate edges -> clusters [(canonical, sorted members incl. canonical)].
@@ -420,7 +423,9 @@ def resolve_clusters(edges: Iterable[tuple], sizes: dict, orders: dict, signatur
     proposes a cluster. Jaccard edges (>= threshold) join mutual copies into groups; each group's
     most canonical member (smallest `orders` value, then node) is a candidate; the candidate that
     the most other members fold into (`folds_into`: near copy of it, or shorter and contained in
-    it) is the canonical, ties going to the most canonical candidate. Members that do not fold
+    it) is the canonical, ties going to the most canonical candidate (only the
+    `CANDIDATE_CANONICALS` most canonical candidates are tried, which bounds the work on a huge
+    component). Members that do not fold
     into it are taken out and clustered again, among themselves only, by the same rule. So every
     member is checked against the canonical itself: two texts never share a cluster only because
     both contain a third, and a longer text never folds into a shorter one by containment. Each
@@ -446,8 +451,9 @@ def resolve_clusters(edges: Iterable[tuple], sizes: dict, orders: dict, signatur
             matrix = np.stack([as_signature(signatures[m]) for m in members])
             size = np.array([sizes[m] for m in members], dtype=np.int64)
             best = None
-            for head in sorted(heads.values(), key=lambda n: (orders[n], n)):
-                i = members.index(head)
+            position = {m: i for i, m in enumerate(members)}
+            for head in sorted(heads.values(), key=lambda n: (orders[n], n))[:CANDIDATE_CANONICALS]:
+                i = position[head]
                 jaccard = np.count_nonzero(matrix == matrix[i], axis=1) / matrix.shape[1]
                 folds = _folds_into(jaccard, size, size[i], params)
                 folds[i] = False
