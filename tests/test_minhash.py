@@ -221,3 +221,13 @@ def test_vectorised_verification_is_the_scalar_rule():
         j = estimate_jaccard(sa, sb)
         assert jaccard[i] == j and near[i] == is_near_duplicate(j, ka, kb, params)
     assert near.any() and not near.all()
+
+
+def test_containment_rule_does_not_fire_on_a_lucky_estimate():
+    params = MinHashParams()
+    # A 66-shingle brief sharing a paragraph with a 600-shingle article (true containment ~0.36,
+    # Jaccard ~0.04), estimated at Jaccard 0.095: taken at face value, containment 0.87.
+    assert estimate_containment(0.095, 66, 600) > params.containment
+    assert not is_near_duplicate(0.095, 66, 600, params)
+    # A lead cut to a third of its story still passes.
+    assert is_near_duplicate(0.33, 100, 300, params)

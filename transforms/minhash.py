@@ -28,6 +28,7 @@ stable across processes, machines and runs, so they can be stored in a cross-run
 from __future__ import annotations
 
 import functools
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -117,7 +118,9 @@ class MinHashParams:
     under one title) at Jaccard <= 0.45 where 3-shingles reach 0.62; 42 x 3 bands (S-curve
     midpoint ~0.29) find heavily trimmed copies that 32 x 4 misses; threshold 0.5 rather than
     0.4 keeps a margin over those negatives for ~0.001 of F1; containment 0.8 folds copies cut
-    to their lead paragraphs (F1 on the 70%-trim variant 0.945 -> 0.989)."""
+    to their lead paragraphs (F1 on the 70%-trim variant 0.945 -> 0.989 with clusters as connected
+    components; 0.98 with clusters that do not chain and `CONTAINMENT_MARGIN`, the price of
+    dropping no distinct article on the `make bench` corpus)."""
 
     shingle_size: int = 5
     bands: int = 42
@@ -236,13 +239,33 @@ def estimate_containment(jaccard: float, size_a: int, size_b: int) -> float:
     return min(1.0, jaccard * (size_a + size_b) / ((1.0 + jaccard) * smaller))
 
 
+CONTAINMENT_MARGIN = 0.5  # standard errors taken off the Jaccard estimate before the containment rule
+
+
+def jaccard_lower_bound(jaccard: float, num_perm: int) -> float:
+    """The estimated Jaccard minus one standard error, sqrt(J(1-J)/num_perm), at least 0.
+
+    The containment estimate multiplies the Jaccard estimate's error by (|A| + |B|) / |smaller|
+    (x10 for a 60-shingle brief against a 600-shingle article), so the containment rule is applied
+    to this bound: a brief sharing one paragraph with a long article (true containment ~0.35) no
+    longer passes on a lucky Jaccard estimate of 0.09 against a true 0.04, while a lead cut to a
+    third of its story (Jaccard ~0.33) still does."""
+    return max(0.0, jaccard - CONTAINMENT_MARGIN * math.sqrt(jaccard * (1.0 - jaccard) / num_perm))
+
+
+def _jaccard_lower_bounds(jaccard: np.ndarray, num_perm: int) -> np.ndarray:
+    return np.maximum(0.0, jaccard - CONTAINMENT_MARGIN * np.sqrt(jaccard * (1.0 - jaccard) / num_perm))
+
+
 def is_near_duplicate(jaccard: float, size_a: int, size_b: int, params: MinHashParams) -> bool:
     """The verification rule: Jaccard >= threshold, or the shorter body (a copy with its last
-    paragraphs trimmed) contained in the longer at >= `containment`. For bodies of equal size
+    paragraphs trimmed) contained in the longer at >= `containment` (estimated from
+    `jaccard_lower_bound`, so that the rule does not fire on estimation noise). For bodies of equal size
     containment >= 0.8 means Jaccard >= 0.67, so the second rule only adds pairs of very
     different lengths. A `containment` above 1 turns the second rule off."""
     return jaccard >= params.threshold or (
-        jaccard > 0.0 and estimate_containment(jaccard, size_a, size_b) >= params.containment)
+        jaccard > 0.0 and estimate_containment(jaccard_lower_bound(jaccard, params.num_perm), size_a, size_b)
+        >= params.containment)
 
 
 def exact_jaccard(a: np.ndarray, b: np.ndarray) -> float:
@@ -361,7 +384,8 @@ def verify_edges(sig_a: np.ndarray, sig_b: np.ndarray, size_a: np.ndarray, size_
     total = size_a.astype(np.int64) + size_b.astype(np.int64)
     smaller = np.minimum(size_a, size_b).astype(np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        contained = np.where(smaller > 0, np.minimum(1.0, jaccard * total / ((1.0 + jaccard) * smaller)), 0.0)
+        low = _jaccard_lower_bounds(jaccard, params.num_perm)
+        contained = np.where(smaller > 0, np.minimum(1.0, low * total / ((1.0 + low) * smaller)), 0.0)
     near = (jaccard >= params.threshold) | ((jaccard > 0.0) & (contained >= params.containment))
     return jaccard, near
 
@@ -373,17 +397,22 @@ def folds_into(jaccard: float, copy_size: int, canonical_size: int, params: MinH
     is not in the canonical."""
     return jaccard >= params.threshold or (
         copy_size <= canonical_size and jaccard > 0.0
-        and estimate_containment(jaccard, copy_size, canonical_size) >= params.containment)
+        and estimate_containment(jaccard_lower_bound(jaccard, params.num_perm), copy_size, canonical_size)
+        >= params.containment)
 
 
 def _folds_into(jaccard: np.ndarray, copy_size: np.ndarray, canonical_size: int, params: MinHashParams) -> np.ndarray:
     """`folds_into` for many copies of one canonical, with the same arithmetic."""
     smaller = np.minimum(copy_size, canonical_size)
     with np.errstate(divide="ignore", invalid="ignore"):
-        contained = np.where(smaller > 0, np.minimum(1.0, jaccard * (copy_size + canonical_size)
-                                                     / ((1.0 + jaccard) * smaller)), 0.0)
+        low = _jaccard_lower_bounds(jaccard, params.num_perm)
+        contained = np.where(smaller > 0, np.minimum(1.0, low * (copy_size + canonical_size)
+                                                     / ((1.0 + low) * smaller)), 0.0)
     return (jaccard >= params.threshold) | (
         (copy_size <= canonical_size) & (jaccard > 0.0) & (contained >= params.containment))
+
+
+CANDIDATE_CANONICALS = 64  # per component: the most canonical group heads tried as its canonical
 
 
 def resolve_clusters(edges: Iterable[tuple], sizes: dict, orders: dict, signatures: dict,
@@ -394,7 +423,9 @@ def resolve_clusters(edges: Iterable[tuple], sizes: dict, orders: dict, signatur
     proposes a cluster. Jaccard edges (>= threshold) join mutual copies into groups; each group's
     most canonical member (smallest `orders` value, then node) is a candidate; the candidate that
     the most other members fold into (`folds_into`: near copy of it, or shorter and contained in
-    it) is the canonical, ties going to the most canonical candidate. Members that do not fold
+    it) is the canonical, ties going to the most canonical candidate (only the
+    `CANDIDATE_CANONICALS` most canonical candidates are tried, which bounds the work on a huge
+    component). Members that do not fold
     into it are taken out and clustered again, among themselves only, by the same rule. So every
     member is checked against the canonical itself: two texts never share a cluster only because
     both contain a third, and a longer text never folds into a shorter one by containment. Each
@@ -420,8 +451,9 @@ def resolve_clusters(edges: Iterable[tuple], sizes: dict, orders: dict, signatur
             matrix = np.stack([as_signature(signatures[m]) for m in members])
             size = np.array([sizes[m] for m in members], dtype=np.int64)
             best = None
-            for head in sorted(heads.values(), key=lambda n: (orders[n], n)):
-                i = members.index(head)
+            position = {m: i for i, m in enumerate(members)}
+            for head in sorted(heads.values(), key=lambda n: (orders[n], n))[:CANDIDATE_CANONICALS]:
+                i = position[head]
                 jaccard = np.count_nonzero(matrix == matrix[i], axis=1) / matrix.shape[1]
                 folds = _folds_into(jaccard, size, size[i], params)
                 folds[i] = False
