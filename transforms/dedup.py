@@ -54,6 +54,13 @@ survivor's own signature (signatures are matched to keys by number and a second 
 `exact_survivors` / `near_survivors` / `decide` are the same steps in memory (the benchmark floor
 and the tests compare them).
 
+Memory on FnApiRunner (one worker; keys read from `bench/corpus` -> `DedupDecisions` -> count,
+peak RSS, Nov 2026): reading and fingerprinting alone peak at 229 MiB at 100k records and 231 MiB
+at 400k; with the packed shuffles inline, 813 MiB and 2,850 MiB (FnApiRunner holds ~4-5x the
+~1.4 KB per record of packed data); with `staging=` (`DedupDecisions`), 296 MiB and 438 MiB
+(~0.5-0.7 KB per record, 400k/100k = 1.48). The connected-components version it replaced took
+2,258 MiB and 8,176 MiB.
+
 Cross-run dedup (`index=URL`): the fingerprints of every record a run saw (articles and copies,
 with the canonical id each was folded into) are written to a Parquet index partitioned by
 `date=`. The next run reads the entries less than `retention_days` older than its newest article
