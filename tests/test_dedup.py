@@ -239,13 +239,13 @@ def random_corpus(seed: int, stories: int = 60) -> list[Article]:
                 body = base[:2] + story(5000 + 10 * s + c, n_paragraphs=rng.randint(6, 14))
             else:
                 body = story(7000 + 10 * s + c, n_paragraphs=3)
-            rows.append(article(f"s{s}/copy{c}.txt", body,
-                                published=when + dt.timedelta(minutes=rng.randint(-60, 600)) if rng.random() < 0.8 else None))
+            published = when + dt.timedelta(minutes=rng.randint(-60, 600)) if rng.random() < 0.8 else None
+            rows.append(article(f"s{s}/copy{c}.txt", body, published=published))
     same_id = rows[3].model_copy(update={"source_uri": "again/" + rows[3].source_uri})
     return rows + [same_id]
 
 
-def test_packed_shuffles_give_the_in_memory_decisions_whatever_the_bundles(tmp_path):
+def test_packed_shuffles_give_the_in_memory_decisions_whatever_the_bundles_and_staging(tmp_path):
     from transforms.dedup import DedupDecisions, decide, dedup_key
     from transforms.minhash import MinHasher
 
@@ -254,17 +254,20 @@ def test_packed_shuffles_give_the_in_memory_decisions_whatever_the_bundles(tmp_p
     keys = [dedup_key(a, hasher) for a in random_corpus(5)]
     expected = decide(keys, options.minhash())
     assert sum(1 for d in expected.values() if d.method == "near") >= 20  # the corpus exercises near dedup
-    for batch, parts in ((2, 3), (1000, 1)):
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    for batch, parts, staged in ((2, 3, None), (1000, 1, None), (3, 2, str(staging))):
         out = tmp_path / f"decisions-{batch}.json"
         with TestPipeline() as p:
             chunks = [p | f"Create{i}" >> beam.Create(keys[i::parts], reshuffle=False) for i in range(parts)]
             ((chunks | beam.Flatten() if parts > 1 else chunks[0])
-             | DedupDecisions(options, batch=batch)
+             | DedupDecisions(options, batch=batch, staging=staged)
              | beam.combiners.ToList()
              | beam.Map(lambda got: out.write_text(json.dumps(sorted([k, list(d)] for k, d in got)))))
         got = {k: tuple(d) for k, d in json.loads(out.read_text())}
         assert len(got) == len(json.loads(out.read_text()))  # one decision per record
         assert got == {k: tuple(d) for k, d in expected.items()}, batch
+    assert list(staging.iterdir()) == []  # the staged shuffle files are gone
 
 
 def test_records_sharing_a_record_number_stay_out_of_near_dedup(tmp_path, monkeypatch):

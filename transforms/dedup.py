@@ -50,8 +50,16 @@ edges meet on the shard of its root to be resolved and folded. Records without a
 leave after the first join. Record numbers are 64-bit hashes of record keys: survivors whose
 number is shared (odds ~n^2/2^65) take no part in near dedup; a copy already folded by exact
 dedup that shares a survivor's number can only add candidate edges, which are verified on the
-survivor's own signature (signatures are matched to keys by number and a second 32-bit hash). `exact_survivors` / `near_survivors` /
-`decide` are the same steps in memory (the benchmark floor and the tests compare them).
+survivor's own signature (signatures are matched to keys by number and a second 32-bit hash).
+`exact_survivors` / `near_survivors` / `decide` are the same steps in memory (the benchmark floor
+and the tests compare them).
+
+Memory on FnApiRunner (one worker; keys read from `bench/corpus` -> `DedupDecisions` -> count,
+peak RSS, Nov 2026): reading and fingerprinting alone peak at 229 MiB at 100k records and 231 MiB
+at 400k; with the packed shuffles inline, 813 MiB and 2,850 MiB (FnApiRunner holds ~4-5x the
+~1.4 KB per record of packed data); with `staging=` (`DedupDecisions`), 296 MiB and 438 MiB
+(~0.5-0.7 KB per record, 400k/100k = 1.48). The connected-components version it replaced took
+2,258 MiB and 8,176 MiB.
 
 Cross-run dedup (`index=URL`): the fingerprints of every record a run saw (articles and copies,
 with the canonical id each was folded into) are written to a Parquet index partitioned by
@@ -300,36 +308,61 @@ def _by_shard(numbers: np.ndarray):
 def _unpack(values) -> dict[str, list]:
     parts: dict[str, list] = {}
     for tag, blob in values:
+        if isinstance(blob, str):  # staged: the blob is in a file
+            with fsspec.open(blob, "rb") as handle:
+                blob = handle.read()
         parts.setdefault(tag, []).extend(pickle.loads(blob))
     return parts
 
 
+ARRAY_UNIT = 1024  # bytes of array data that weigh as much as one item in a packed element
+
+
 class _Packing(beam.DoFn):
-    """Base of the DoFns that feed packed shuffles (see above)."""
+    """Base of the DoFns that feed packed shuffles (see above). With `staging` (a folder URL),
+    each packed element's blob is written to a file there and only its path crosses the shuffle."""
+
+    staging: Optional[str] = None
 
     def __init__(self, batch: int = BATCH):
         self.batch = batch
 
+    def staged(self, staging: Optional[str]) -> "_Packing":
+        self.staging = staging
+        return self
+
     def start_bundle(self):
         self._buffers = {}
 
-    def pack(self, tag: str, shard: int, item, window):
-        """Buffer one item for `shard` of output `tag`; yields a packed element when the buffer is full."""
+    def pack(self, tag: str, shard: int, item, window, weight: float = 1.0):
+        """Buffer one item for `shard` of output `tag`; yields a packed element when the buffer
+        weighs `batch` (an item weighs 1, an array its bytes / `ARRAY_UNIT`)."""
         key = (tag, window, shard)
-        items = self._buffers.setdefault(key, [])
-        items.append(item)
-        if len(items) >= self.batch:
+        entry = self._buffers.get(key)
+        if entry is None:
+            entry = self._buffers[key] = [[], 0.0]
+        entry[0].append(item)
+        entry[1] += weight
+        if entry[1] >= self.batch:
             del self._buffers[key]
-            yield self.packed(tag, shard, items, window)
+            yield self.packed(tag, shard, entry[0], window)
 
-    @staticmethod
-    def packed(tag: str, shard: int, items: list, window):
+    def pack_arrays(self, tag: str, shard: int, arrays: tuple, window):
+        weight = sum(a.nbytes for a in arrays) / ARRAY_UNIT
+        yield from self.pack(tag, shard, arrays, window, weight)
+
+    def packed(self, tag: str, shard: int, items: list, window):
         blob = pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL)
+        if self.staging:
+            path = f"{self.staging}/{uuid.uuid4().hex}.pkl"
+            with fsspec.open(path, "wb") as handle:
+                handle.write(blob)
+            blob = path
         return pvalue.TaggedOutput(tag, WindowedValue((shard, (tag, blob)), window.max_timestamp(), (window,)))
 
     def finish_bundle(self):
         buffers, self._buffers = self._buffers, {}
-        for (tag, window, shard), items in buffers.items():
+        for (tag, window, shard), (items, _) in buffers.items():
             yield self.packed(tag, shard, items, window)
 
 
@@ -384,12 +417,12 @@ class _SplitKeys(_Packing):
         sizes = np.array([k.shingles for k in rows], dtype=np.int64)
         matrix = np.frombuffer(b"".join(k.signature for k in rows), dtype="<u4").reshape(len(rows), -1)
         for shard, chunk in _by_shard(numbers):
-            yield self.packed("signatures", shard, [(numbers[chunk], checks[chunk], sizes[chunk], matrix[chunk])],
-                              window)
+            yield from self.pack_arrays("signatures", shard, (numbers[chunk], checks[chunk], sizes[chunk],
+                                                              matrix[chunk]), window)
         band_keys = self.hasher.band_key_matrix(matrix).ravel()
         nodes = np.repeat(numbers, self.params.bands)
         for shard, chunk in _by_shard(band_keys):
-            yield self.packed("bands", shard, [np.stack([band_keys[chunk], nodes[chunk]], axis=1)], window)
+            yield from self.pack_arrays("bands", shard, (np.stack([band_keys[chunk], nodes[chunk]], axis=1),), window)
 
 
 class _FoldSameId(_Packing):
@@ -460,13 +493,13 @@ class _CandidateEdges(_Packing):
         arrays = _unpack(values).get("bands", [])
         if not arrays:
             return
-        entries = np.concatenate(arrays)
+        entries = np.concatenate([a[0] for a in arrays])
         entries = entries[_member_of(entries[:, 1], survivors)]
         edges = star_edges(entries[:, 0], entries[:, 1])
         _CANDIDATE_EDGES.inc(len(edges))
         for end in (0, 1):
             for shard, chunk in _by_shard(edges[:, end]):
-                yield self.packed("edges", shard, [edges[chunk]], window)
+                yield from self.pack_arrays("edges", shard, (edges[chunk],), window)
 
 
 class _JoinFirstEnd(_Packing):
@@ -501,7 +534,8 @@ class _JoinFirstEnd(_Packing):
                 rows[number] = i
         for key in final:
             yield from decisions(key)
-        edges = unique_pairs(np.concatenate(parts["edges"])) if parts.get("edges") else np.empty((0, 2), np.uint64)
+        edges = (unique_pairs(np.concatenate([e[0] for e in parts["edges"]])) if parts.get("edges")
+                 else np.empty((0, 2), np.uint64))
         usable = {n for n in np.unique(edges).tolist() if n in nodes and n in rows}
         for number, key in nodes.items():
             if number in usable:
@@ -516,8 +550,8 @@ class _JoinFirstEnd(_Packing):
         edges = edges[second]
         index = np.array([rows[n] for n in edges[:, 1].tolist()], dtype=np.int64)
         for target, chunk in _by_shard(edges[:, 0]):
-            yield self.packed("halves", target, [(edges[chunk, 0], edges[chunk, 1], sizes[index[chunk]],
-                                                  matrix[index[chunk]])], window)
+            yield from self.pack_arrays("halves", target, (edges[chunk, 0], edges[chunk, 1], sizes[index[chunk]],
+                                                           matrix[index[chunk]]), window)
 
 
 class _Verify(_Packing):
@@ -551,7 +585,7 @@ class _Verify(_Packing):
         jaccard, near = verify_edges(sig_a, sig_b, size_a, size_b, self.params)
         _VERIFIED_EDGES.inc(int(near.sum()))
         if near.any():
-            yield self.packed("verified", 0, [(first[near], second[near], jaccard[near])], window)
+            yield from self.pack_arrays("verified", 0, (first[near], second[near], jaccard[near]), window)
 
 
 class _Components(_Packing):
@@ -570,10 +604,10 @@ class _Components(_Packing):
         nodes = np.array(list(roots), dtype=np.uint64)
         node_roots = np.array(list(roots.values()), dtype=np.uint64)
         for shard, chunk in _by_shard(nodes):
-            yield self.packed("roots", shard, [(nodes[chunk], node_roots[chunk])], window)
+            yield from self.pack_arrays("roots", shard, (nodes[chunk], node_roots[chunk]), window)
         edge_roots = np.array([roots[n] for n in first.tolist()], dtype=np.uint64)
         for shard, chunk in _by_shard(edge_roots):
-            yield self.packed("cluster_edges", shard, [(first[chunk], second[chunk], jaccard[chunk])], window)
+            yield from self.pack_arrays("cluster_edges", shard, (first[chunk], second[chunk], jaccard[chunk]), window)
 
 
 class _RouteToCluster(_Packing):
@@ -637,40 +671,63 @@ def _join(label: str, *packed):
 
 class _ExactAndNear(beam.PTransform):
     """`DedupKey`s -> `(record_key, Decision)`: exact dedup by id, then by content hash, then
-    (with `params`) near dedup among the survivors, every shuffle packed (see above)."""
+    (with `params`) near dedup among the survivors, every shuffle packed (see above); with
+    `staging`, the packed blobs go through files in a fresh folder under it, removed at the end."""
 
-    def __init__(self, params: Optional[MinHashParams], batch: int = BATCH):
+    def __init__(self, params: Optional[MinHashParams], batch: int = BATCH, staging: Optional[str] = None):
         super().__init__()
         self.params, self.batch = params, batch
+        self.staging = f"{staging.rstrip('/')}/dedup-{uuid.uuid4().hex}" if staging else None
 
     def expand(self, keys):
-        params, batch, near = self.params, self.batch, self.params is not None
-        split = keys | "Split" >> beam.ParDo(_SplitKeys(params, batch)).with_outputs(
+        params, batch, near, staging = self.params, self.batch, self.params is not None, self.staging
+        if staging:
+            fs, root = fsspec.core.url_to_fs(staging)
+            fs.makedirs(root, exist_ok=True)
+        split = keys | "Split" >> beam.ParDo(_SplitKeys(params, batch).staged(staging)).with_outputs(
             "by_id", "signatures", "bands")
         by_content = (_join("GroupById", split.by_id)
-                      | "FoldSameId" >> beam.ParDo(_FoldSameId(batch)).with_outputs("by_content"))
+                      | "FoldSameId" >> beam.ParDo(_FoldSameId(batch).staged(staging)).with_outputs("by_content"))
         survivors = (_join("GroupByContent", by_content.by_content)
-                     | "FoldSameContent" >> beam.ParDo(_FoldSameContent(near, batch)).with_outputs(
+                     | "FoldSameContent" >> beam.ParDo(_FoldSameContent(near, batch).staged(staging)).with_outputs(
                          "nodes", "survivors", main="decisions"))
         if not near:
-            return survivors.decisions
+            return self._cleared(survivors.decisions)
         survivor_numbers = survivors.survivors | "SurvivorNumbers" >> beam.CombineGlobally(_SortedNumbers())
         edges = (_join("GroupBands", split.bands)
-                 | "CandidateEdges" >> beam.ParDo(_CandidateEdges(batch),
+                 | "CandidateEdges" >> beam.ParDo(_CandidateEdges(batch).staged(staging),
                                                   beam.pvalue.AsSingleton(survivor_numbers)).with_outputs("edges"))
         first = (_join("JoinFirstEnd", survivors.nodes, split.signatures, edges.edges)
-                 | "CarrySignature" >> beam.ParDo(_JoinFirstEnd(batch)).with_outputs(
+                 | "CarrySignature" >> beam.ParDo(_JoinFirstEnd(batch).staged(staging)).with_outputs(
                      "near_nodes", "halves", main="decisions"))
         verified = (_join("JoinSecondEnd", first.near_nodes, first.halves)
-                    | "Verify" >> beam.ParDo(_Verify(params, batch)).with_outputs("routed_nodes", "verified"))
+                    | "Verify" >> beam.ParDo(_Verify(params, batch).staged(staging)).with_outputs(
+                        "routed_nodes", "verified"))
         components = (_join("GatherEdges", verified.verified)
-                      | "Components" >> beam.ParDo(_Components(batch)).with_outputs("roots", "cluster_edges"))
+                      | "Components" >> beam.ParDo(_Components(batch).staged(staging)).with_outputs(
+                          "roots", "cluster_edges"))
         routed = (_join("JoinRoot", verified.routed_nodes, components.roots)
-                  | "Route" >> beam.ParDo(_RouteToCluster(batch)).with_outputs("members", main="decisions"))
+                  | "Route" >> beam.ParDo(_RouteToCluster(batch).staged(staging)).with_outputs(
+                      "members", main="decisions"))
         clustered = (_join("Clusters", routed.members, components.cluster_edges)
                      | "FoldClusters" >> beam.ParDo(_FoldClusters(params)))
-        return ((survivors.decisions, first.decisions, routed.decisions, clustered)
-                | "AllDecisions" >> beam.Flatten())
+        return self._cleared((survivors.decisions, first.decisions, routed.decisions, clustered)
+                             | "AllDecisions" >> beam.Flatten())
+
+    def _cleared(self, decisions):
+        """Remove the staging folder once every decision exists (every blob has been read by then)."""
+        if self.staging:
+            staging = self.staging
+            (decisions
+             | "Done" >> beam.combiners.Count.Globally()
+             | "ClearStaging" >> beam.Map(lambda _: _remove_folder(staging)))
+        return decisions
+
+
+def _remove_folder(url: str) -> None:
+    fs, root = fsspec.core.url_to_fs(url)
+    if fs.exists(root):
+        fs.rm(root, recursive=True)
 
 
 # --- the same in memory -------------------------------------------------------------------------
@@ -867,13 +924,19 @@ class DedupDecisions(beam.PTransform):
     and this run's fingerprints are added to the index. Only keys cross its shuffles: callers keep
     the bodies and apply the decisions where the bodies are (`Dedup` does it with a side input,
     the batch graph in its writer).
+
+    `staging` (a folder URL the workers can all reach, e.g. the run's staging folder): the packed
+    shuffle data goes through files there and only file paths cross the shuffles, so a runner
+    that holds shuffles in memory (FnApiRunner) holds paths, not signatures and band entries;
+    the files are removed once all decisions exist.
     """
 
-    def __init__(self, options: DedupOptions = DedupOptions(), near: bool = True, batch: int = BATCH):
+    def __init__(self, options: DedupOptions = DedupOptions(), near: bool = True, batch: int = BATCH,
+                 staging: Optional[str] = None):
         super().__init__()
         if not isinstance(options, DedupOptions):
             raise TypeError(f"DedupDecisions expects DedupOptions, got {type(options).__name__}")
-        self.options, self.near, self.batch = options, near, batch
+        self.options, self.near, self.batch, self.staging = options, near, batch, staging
 
     def expand(self, keys):
         params = self.options.minhash()
@@ -881,7 +944,7 @@ class DedupDecisions(beam.PTransform):
         if self.options.index:
             prior = keys | "Prior" >> ReadDedupIndex(self.options.index, self.options.retention_days, params)
             everything = (keys, prior) | "WithPrior" >> beam.Flatten()
-        table = everything | "Decide" >> _ExactAndNear(params if self.near else None, self.batch)
+        table = everything | "Decide" >> _ExactAndNear(params if self.near else None, self.batch, self.staging)
         if self.options.index:
             (keys
              | "IndexRows" >> beam.Map(index_row, beam.pvalue.AsDict(table), params)
