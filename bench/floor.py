@@ -26,7 +26,7 @@ from transforms.minhash import MinHasher
 from transforms.model import UTC, Article
 from transforms.parse import parse_record, split_file
 from transforms.read import ReadError, expand_input, read_file
-from transforms.write import WriteOptions, partition_path, write_partition
+from transforms.write import WriteOptions, partition_path, write_records
 
 
 class StageClock:
@@ -81,7 +81,7 @@ def write_table(output: str, table: str, rows: list, options: WriteOptions) -> i
         partitions[partition_path(table, row)].append(row)
     written = 0
     for partition, records in sorted(partitions.items()):
-        written += sum(n for _, n in write_partition(output, table, partition, records, options))
+        written += sum(n for _, n in write_records(output, table, partition, records, options))
     return written
 
 

@@ -63,7 +63,7 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], output: str, *, limits: 
     folder = staging_folder(output, (run_info or {}).get("run_id") or uuid.uuid4().hex)
     hasher = MinHasher(dedup.minhash())
     staged = cleaned | "Stage" >> StageArticles(folder, write.write_shards, hasher)
-    decided = staged["keys"] | "Dedup" >> DedupDecisions(dedup)
+    decided = staged["keys"] | "Dedup" >> DedupDecisions(dedup, staging=folder)
     written = {"parts": staged["parts"], "decisions": decided} | "Write" >> WriteStaged(
         output, folder, write.write_shards, write, enrich=not skip_enrich)
     enrich_dead = () if skip_enrich else (written["dead"],)

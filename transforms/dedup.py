@@ -681,9 +681,6 @@ class _ExactAndNear(beam.PTransform):
 
     def expand(self, keys):
         params, batch, near, staging = self.params, self.batch, self.params is not None, self.staging
-        if staging:
-            fs, root = fsspec.core.url_to_fs(staging)
-            fs.makedirs(root, exist_ok=True)
         split = keys | "Split" >> beam.ParDo(_SplitKeys(params, batch).staged(staging)).with_outputs(
             "by_id", "signatures", "bands")
         by_content = (_join("GroupById", split.by_id)
@@ -726,8 +723,10 @@ class _ExactAndNear(beam.PTransform):
 
 def _remove_folder(url: str) -> None:
     fs, root = fsspec.core.url_to_fs(url)
-    if fs.exists(root):
+    try:
         fs.rm(root, recursive=True)
+    except FileNotFoundError:  # already gone (the batch graph also clears its whole staging folder)
+        pass
 
 
 # --- the same in memory -------------------------------------------------------------------------

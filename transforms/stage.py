@@ -237,8 +237,10 @@ class _WriteBatchFn(beam.DoFn):
 
 def _remove_staging(_, folder: str) -> str:
     fs, root = fsspec.core.url_to_fs(folder)
-    if fs.exists(root):
+    try:
         fs.rm(root, recursive=True)
+    except FileNotFoundError:  # nothing was staged, or a retry of this step already removed it
+        pass
     return folder
 
 
