@@ -23,8 +23,10 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -143,7 +145,9 @@ def _tree_rss(root: int) -> int:
 
 
 def measure(path: Path, size: int) -> dict:
-    result = CORPUS / f".dedup-bench-{size}.json"
+    # Scratch files go to a private temporary folder: bench/corpus may be shared by several checkouts.
+    scratch = Path(tempfile.mkdtemp(prefix="newsbeam-dedup-bench-"))
+    result = scratch / f"dedup-bench-{size}.json"
     proc = subprocess.Popen([sys.executable, "-m", "bench.bench_dedup", "--worker", str(path), str(size), str(result)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak = 0
@@ -154,7 +158,7 @@ def measure(path: Path, size: int) -> dict:
     if proc.returncode != 0:
         raise RuntimeError(f"dedup benchmark at {size} failed: {stderr.strip().splitlines()[-1:]}")
     report = json.loads(result.read_text())
-    result.unlink()
+    shutil.rmtree(scratch, ignore_errors=True)
     return {"articles_in": size, "seconds": round(report["seconds"], 1), "peak_rss_mb": round(peak / 2**20),
             "articles_per_second": round(size / report["seconds"]), **report["counts"]}
 

@@ -5,8 +5,8 @@ Beam graph does it (read -> split -> parse -> clean -> exact dedup -> near dedup
 the same functions, so the difference to `newsbeam run --skip_enrich` on one worker is what Beam
 costs. It keeps every article in memory: it is a speed floor, not a design.
 
-Near-duplicate dedup runs when `transforms.minhash` provides its in-memory core
-(`near_duplicate_clusters`); otherwise the floor does exact dedup only and says so.
+Dedup runs the in-memory twins of the Beam composite (`transforms.dedup.exact_survivors`,
+`near_survivors`), which share their cores with it and give the same decisions.
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ from contextlib import contextmanager
 from typing import Optional
 
 from transforms.clean import clean_article
-from transforms.dedup import apply_decision, decisions, dedup_key, fold_group
+from transforms.dedup import DedupOptions, apply_decision, decide, decisions, dedup_key, exact_survivors, near_survivors
+from transforms.minhash import MinHasher
 from transforms.model import UTC, Article
 from transforms.parse import parse_record, split_file
 from transforms.read import ReadError, expand_input, read_file
-from transforms.write import WriteOptions, partition_path, write_partition
+from transforms.write import WriteOptions, partition_path, write_records
 
 
 class StageClock:
@@ -45,13 +46,11 @@ class StageClock:
 
 def exact_dedup(articles: list[Article]):
     """Plain-Python twin of `ExactDedup`: (articles kept, duplicate rows)."""
-    keys = [dedup_key(a) for a in articles]
-    for attribute in ("id", "content_hash"):
-        groups: dict[str, list] = collections.defaultdict(list)
-        for key in keys:
-            groups[getattr(key, attribute)].append(key)
-        keys = [fold_group(group) for group in groups.values()]
-    table = dict(item for key in keys for item in decisions(key))
+    table = decide([dedup_key(a) for a in articles], params=None)
+    return apply_all(articles, table)
+
+
+def apply_all(articles: list[Article], table: dict):
     kept, copies = [], []
     for article in articles:
         kind, row = apply_decision(article, table.get(article.source_uri))
@@ -59,45 +58,21 @@ def exact_dedup(articles: list[Article]):
     return kept, copies
 
 
-def near_dedup_core():
-    """The in-memory near-dedup core of `transforms.minhash`, or None while it is not there."""
-    try:
-        from transforms import minhash
-    except ImportError:
-        return None
-    return getattr(minhash, "near_duplicate_clusters", None)
-
-
-def near_dedup(articles: list[Article], clusters_of):
-    """Fold near-duplicate clusters: the most canonical member (`canonical_rank`) stays."""
-    from transforms.dedup import canonical_rank
-    from transforms.model import Duplicate
-
-    from transforms.dedup import DedupOptions
-
-    by_key = {a.source_uri: a for a in articles}
-    clusters = clusters_of({a.source_uri: a.body for a in articles}, DedupOptions().minhash())
-    dropped: dict[str, tuple[str, int]] = {}
-    for members in clusters:
-        ranked = sorted((by_key[m] for m in members), key=canonical_rank)
-        canonical = ranked[0]
-        for copy in ranked[1:]:
-            dropped[copy.source_uri] = (canonical.id, canonical.source_uri)
-    extra = collections.Counter(uri for _, uri in dropped.values())
-    kept, copies = [], []
-    for article in articles:
-        if article.source_uri in dropped:
-            canonical_id, _ = dropped[article.source_uri]
-            copies.append(Duplicate(id=article.id, canonical_id=canonical_id, method="near", similarity=0.0,
-                                    source_uri=article.source_uri, url=article.url, title=article.title,
-                                    published_at=article.published_at, ingested_at=article.ingested_at,
-                                    date=article.date))
-        else:
-            if extra.get(article.source_uri):
-                article = article.model_copy(update={
-                    "duplicate_count": article.duplicate_count + extra[article.source_uri]})
-            kept.append(article)
-    return kept, copies
+def dedup(articles: list[Article], clock: "StageClock"):
+    """Plain-Python twin of `Dedup` (exact, then near among the survivors), on the cores of the
+    Beam path (`exact_survivors`, `near_survivors`: the same decisions): (articles kept, duplicate
+    rows). Stage `dedup_exact` folds exact copies; `dedup_near` computes the signatures, clusters
+    near copies and applies the decisions."""
+    options = DedupOptions()
+    with clock.stage("dedup_exact"):
+        survivors = exact_survivors(dedup_key(a) for a in articles)
+    with clock.stage("dedup_near"):
+        hasher = MinHasher(options.minhash())
+        fingerprints = {a.source_uri: hasher.fingerprint(a.body) for a in articles}
+        survivors = [k._replace(signature=fingerprints[k.record_key][0], shingles=fingerprints[k.record_key][1])
+                     for k in survivors]
+        table = dict(item for key in near_survivors(survivors, options.minhash()) for item in decisions(key))
+        return apply_all(articles, table)
 
 
 def write_table(output: str, table: str, rows: list, options: WriteOptions) -> int:
@@ -106,7 +81,7 @@ def write_table(output: str, table: str, rows: list, options: WriteOptions) -> i
         partitions[partition_path(table, row)].append(row)
     written = 0
     for partition, records in sorted(partitions.items()):
-        written += sum(n for _, n in write_partition(output, table, partition, records, options))
+        written += sum(n for _, n in write_records(output, table, partition, records, options))
     return written
 
 
@@ -136,13 +111,7 @@ def run(inputs: list[str], output: str, options: WriteOptions = WriteOptions()) 
             except Exception as exc:  # the graph turns these into dead letters
                 failures[type(exc).__name__] += 1
     records_in = len(articles) + sum(failures.values())
-    with clock.stage("dedup_exact"):
-        kept, duplicates = exact_dedup(articles)
-    core = near_dedup_core()
-    if core is not None:
-        with clock.stage("dedup_near"):
-            kept, near = near_dedup(kept, core)
-        duplicates += near
+    kept, duplicates = dedup(articles, clock)
     with clock.stage("write"):
         written = write_table(output, "articles", kept, options)
         written_dups = write_table(output, "duplicates", duplicates, options)
@@ -152,7 +121,7 @@ def run(inputs: list[str], output: str, options: WriteOptions = WriteOptions()) 
         "articles": written,
         "duplicates": written_dups,
         "dead_letter": sum(failures.values()),
-        "near_dedup": core is not None,
+        "near_dedup": True,
         "seconds": time.perf_counter() - started,
         "stages": {name: round(s, 3) for name, s in clock.seconds.items()},
     }

@@ -20,7 +20,10 @@ EXECUTION_TIME = "metric:ptransform_execution_time:total_msecs:v1"
 
 
 def stage_of(step: str) -> str:
-    """Top-level step of a fully qualified transform label: `Dedup/SameId/Group` -> `Dedup`."""
+    """Top-level step of a fully qualified transform label: `Dedup/SameId/Group` -> `dedup`;
+    enrichment runs inside the writer (`Write/Enrich`) and is reported as `enrich`."""
+    if step.startswith("Write/Enrich"):
+        return "enrich"
     head = step.split("/", 1)[0]
     for prefix in ("Write", "Count"):
         if head.startswith(prefix):

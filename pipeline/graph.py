@@ -1,4 +1,8 @@
-"""The newsbeam graph: read -> parse -> clean -> dedup -> enrich -> write, plus the run manifest.
+"""The newsbeam graph: read -> parse -> clean -> stage -> dedup -> (enrich, write), plus the run manifest.
+
+Cleaned articles go to staging files and only their dedup keys go on to dedup; the writer reads
+each shard of staged articles back, applies the dedup decisions, enriches the canonical articles
+and writes them (transforms/stage.py), so no article body waits in the runner's memory.
 
 Every step that can fail on data is applied with `guarded`: Beam's `with_exception_handling`
 splits its output into good elements and failures, and failures become `dead_letter` rows.
@@ -9,6 +13,7 @@ written to `_runs/<run_id>.json`.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import apache_beam as beam
 
@@ -16,11 +21,12 @@ from pipeline.manifest import WriteManifest
 from pipeline.options import NewsbeamOptions
 from transforms.clean import clean_article
 from transforms.deadletter import DeadLetters
-from transforms.dedup import Dedup, DedupOptions
-from transforms.enrich import EnrichFn
+from transforms.dedup import DedupDecisions, DedupOptions
+from transforms.minhash import MinHasher
 from transforms.model import UTC, Article
 from transforms.parse import RawRecord, parse_record, split_file
 from transforms.read import MatchFiles, ReadFileFn, ReadLimits
+from transforms.stage import StageArticles, WriteStaged, staging_folder
 from transforms.write import WriteOptions, WriteTable
 
 
@@ -54,18 +60,16 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], output: str, *, limits: 
     parsed, parse_dead = guarded(records, "Parse", beam.Map(parse_record, limits).with_output_types(Article),
                                  "parse")
     cleaned, clean_dead = guarded(parsed, "Clean", beam.Map(clean_article).with_output_types(Article), "validate")
-    deduped = cleaned | "Dedup" >> Dedup(dedup)
-    if skip_enrich:
-        enriched, enrich_dead = deduped["articles"], ()
-    else:
-        enriched, enrich_dead = guarded(deduped["articles"], "Enrich",
-                                        beam.ParDo(EnrichFn()).with_output_types(Article), "enrich")
-        enrich_dead = (enrich_dead,)
+    folder = staging_folder(output, (run_info or {}).get("run_id") or uuid.uuid4().hex)
+    hasher = MinHasher(dedup.minhash())
+    staged = cleaned | "Stage" >> StageArticles(folder, write.write_shards, hasher)
+    decided = staged["keys"] | "Dedup" >> DedupDecisions(dedup, staging=folder)
+    written = {"parts": staged["parts"], "decisions": decided} | "Write" >> WriteStaged(
+        output, folder, write.write_shards, write, enrich=not skip_enrich)
+    enrich_dead = () if skip_enrich else (written["dead"],)
     dead = (read_dead, split_dead, parse_dead, clean_dead, *enrich_dead) | "DeadLetters" >> beam.Flatten()
-
     written = (
-        enriched | "WriteArticles" >> WriteTable(output, "articles", write),
-        deduped["duplicates"] | "WriteDuplicates" >> WriteTable(output, "duplicates", write),
+        written["written"],
         dead | "WriteDeadLetters" >> WriteTable(output, "dead_letter", write),
     )
     counts = (
@@ -76,5 +80,5 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], output: str, *, limits: 
         written | "Written" >> beam.Flatten(),
     ) | "AllCounts" >> beam.Flatten()
     manifest = counts | "Manifest" >> WriteManifest(output, run_info or {})
-    return {"files": files, "articles": enriched, "duplicates": deduped["duplicates"],
-            "dead_letter": dead, "manifest": manifest}
+    return {"files": files, "keys": staged["keys"], "decisions": decided, "dead_letter": dead,
+            "manifest": manifest}

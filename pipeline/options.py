@@ -38,6 +38,10 @@ class NewsbeamOptions(PipelineOptions):
                             help="most rows in one Parquet file; larger partitions are split")
         parser.add_argument("--row_group_size", "--row-group-size", dest="row_group_size", type=int,
                             default=_WRITE.row_group_size, help="rows per Parquet row group")
+        parser.add_argument("--write_shards", "--write-shards", dest="write_shards", type=int,
+                            default=_WRITE.write_shards,
+                            help="writer shards: each date is written whole by one of them, holding its dates' "
+                                 "articles in memory (more shards, less memory per worker when dates spread)")
         parser.add_argument("--skip_enrich", "--skip-enrich", dest="skip_enrich", action="store_true",
                             default=False,
                             help="skip enrichment (language, topic, dateline, places): articles keep the "
@@ -82,7 +86,8 @@ class NewsbeamOptions(PipelineOptions):
                             retention_days=self.dedup_retention_days)
 
     def write_options(self) -> WriteOptions:
-        return WriteOptions(rows_per_file=self.rows_per_file, row_group_size=self.row_group_size)
+        return WriteOptions(rows_per_file=self.rows_per_file, row_group_size=self.row_group_size,
+                            write_shards=self.write_shards)
 
 
 def newsbeam_option_rows() -> list[tuple[str, str, str]]:

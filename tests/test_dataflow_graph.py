@@ -23,9 +23,12 @@ def test_dataflow_dry_run_translates_every_stage():
     build_pipeline(pipeline, ["gs://newsbeam-test/raw/*/"], "gs://newsbeam-test/news", run_info={"run_id": "dry"})
     result = pipeline.run()
     transforms = result.job.proto_pipeline.components.transforms.values()
-    top = {t.unique_name for t in transforms if "/" not in t.unique_name}
-    for stage in ("Match", "Read", "Split", "Parse", "Clean", "Dedup", "Enrich", "WriteArticles",
-                  "WriteDuplicates", "WriteDeadLetters", "Manifest"):
+    names = {t.unique_name for t in transforms}
+    top = {name for name in names if "/" not in name}
+    for stage in ("Match", "Read", "Split", "Parse", "Clean", "Stage", "Dedup", "Write", "WriteDeadLetters",
+                  "Manifest"):
         assert stage in top, stage
+    for step in ("Write/ByShard", "Write/Apply", "Write/Enrich", "Write/Write", "Write/RemoveStaging"):
+        assert step in names, step
     urns = {t.spec.urn for t in transforms}
     assert "beam:transform:group_by_key:v1" in urns

@@ -17,11 +17,16 @@ from transforms.minhash import (
     estimate_containment,
     estimate_jaccard,
     exact_jaccard,
+    folds_into,
     is_near_duplicate,
     lsh_probability,
     near_duplicate_clusters,
+    near_duplicate_groups,
     shingle_hashes,
+    star_edges,
     strip_leading_dateline,
+    unique_pairs,
+    verify_edges,
     words,
 )
 
@@ -142,3 +147,88 @@ def test_containment_rule_adds_nothing_for_bodies_of_equal_length():
     assert not is_near_duplicate(0.45, 300, 300, params)  # would need Jaccard >= 0.67
     assert is_near_duplicate(0.35, 300, 900, params)  # the shorter is ~93% inside the longer
     assert estimate_containment(1.0, 10, 10) == 1.0
+
+
+def test_a_brief_inside_two_long_stories_does_not_chain_them():
+    brief = story(30, n=150)
+    bodies = {"a": brief + "\n\n" + story(31, n=200), "b": brief + "\n\n" + story(32, n=170), "c": brief}
+    signatures, sizes = _fingerprints(bodies)
+    for long in ("a", "b"):
+        jaccard = estimate_jaccard(signatures[long], signatures["c"])
+        assert is_near_duplicate(jaccard, sizes[long], sizes["c"], MinHashParams())
+    for orders in (None, {"c": 0, "b": 1, "a": 2}, {"a": 0, "b": 1, "c": 2}):
+        groups = near_duplicate_groups(signatures, sizes, orders=orders)
+        # the brief folds into one of the long stories, never the other way round, and never both
+        assert len(groups) == 1 and groups[0][0] in ("a", "b") and groups[0][1] in (["a", "c"], ["b", "c"]), groups
+
+
+def test_two_stories_of_a_roundup_never_fold_into_each_other():
+    one, two = story(40, n=300), story(41, n=300)
+    bodies = {"one": one, "two": two, "roundup": one + "\n\n" + two}
+    signatures, sizes = _fingerprints(bodies)
+    params = MinHashParams()
+    for orders in ({"one": 0, "two": 1, "roundup": 2}, {"roundup": 0, "one": 1, "two": 2}):
+        groups = near_duplicate_groups(signatures, sizes, params, orders)
+        assert groups, orders
+        for canonical, members in groups:
+            assert not ({"one", "two"} <= set(members) and canonical != "roundup"), groups
+            for member in set(members) - {canonical}:
+                jaccard = estimate_jaccard(signatures[member], signatures[canonical])
+                assert folds_into(jaccard, sizes[member], sizes[canonical], params)
+
+
+def _fingerprints(bodies):
+    hasher = MinHasher(MinHashParams())
+    prints = {n: hasher.fingerprint(b) for n, b in bodies.items()}
+    return {n: s for n, (s, _) in prints.items()}, {n: k for n, (_, k) in prints.items()}
+
+
+def test_star_edges_of_band_shards_add_up_to_those_of_everything():
+    rng = np.random.default_rng(4)
+    keys = rng.integers(0, 50, size=2000).astype(np.uint64)
+    nodes = rng.integers(0, 300, size=2000).astype(np.uint64)
+    whole = star_edges(keys, nodes)
+    parts = [star_edges(keys[keys % 7 == s], nodes[keys % 7 == s]) for s in range(7)]
+    assert np.array_equal(unique_pairs(np.concatenate(parts)), whole)
+    assert (whole[:, 0] < whole[:, 1]).all()
+    # a bucket is a star from its smallest member, as `bucket_edges` draws it
+    assert star_edges(np.array([9, 9, 9, 9], np.uint64), np.array([30, 10, 20, 10], np.uint64)).tolist() == [
+        [10, 20], [10, 30]]
+
+
+def test_band_key_matrix_matches_band_keys():
+    hasher = MinHasher(MinHashParams())
+    sigs = np.stack([hasher.signature(story(s)) for s in range(3)])
+    matrix = hasher.band_key_matrix(sigs)
+    assert [[int(k) - (1 << 63) for k in row] for row in matrix] == [hasher.band_keys(s) for s in sigs]
+
+
+def test_vectorised_verification_is_the_scalar_rule():
+    params = MinHashParams()
+    hasher = MinHasher(params)
+    rng = random.Random(8)
+    pairs = []
+    for seed in range(30):
+        w = story(seed).split()
+        a = " ".join(w[: rng.randint(20, len(w))])
+        b = " ".join(w[rng.randint(0, 10): rng.randint(20, len(w))])
+        pairs.append((hasher.fingerprint(a), hasher.fingerprint(b)))
+    sig_a = np.stack([np.frombuffer(a[0], "<u4") for a, _ in pairs])
+    sig_b = np.stack([np.frombuffer(b[0], "<u4") for _, b in pairs])
+    size_a = np.array([a[1] for a, _ in pairs])
+    size_b = np.array([b[1] for _, b in pairs])
+    jaccard, near = verify_edges(sig_a, sig_b, size_a, size_b, params)
+    for i, ((sa, ka), (sb, kb)) in enumerate(pairs):
+        j = estimate_jaccard(sa, sb)
+        assert jaccard[i] == j and near[i] == is_near_duplicate(j, ka, kb, params)
+    assert near.any() and not near.all()
+
+
+def test_containment_rule_does_not_fire_on_a_lucky_estimate():
+    params = MinHashParams()
+    # A 66-shingle brief sharing a paragraph with a 600-shingle article (true containment ~0.36,
+    # Jaccard ~0.04), estimated at Jaccard 0.095: taken at face value, containment 0.87.
+    assert estimate_containment(0.095, 66, 600) > params.containment
+    assert not is_near_duplicate(0.095, 66, 600, params)
+    # A lead cut to a third of its story still passes.
+    assert is_near_duplicate(0.33, 100, 300, params)

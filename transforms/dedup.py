@@ -7,11 +7,25 @@ What counts as a copy:
 - near: among the survivors of exact dedup, two bodies whose word-shingle sets have an
   estimated Jaccard similarity >= `threshold`, or whose shorter body is contained in the longer
   at >= `containment` (a copy with its last paragraphs trimmed), estimated from MinHash
-  signatures (`transforms/minhash.py`); and every article connected to them by such pairs (a
-  cluster is a connected component).
+  signatures (`transforms/minhash.py`).
 
-Which copy is canonical is decided by `canonical_rank`, an order-independent rule, so the answer
-does not depend on runner, bundling or worker count:
+Near-duplicate clusters do not chain (`minhash.resolve_clusters`, shared by the Beam path and
+the in-memory one). Verified pairs only propose a cluster (a connected component); within it,
+Jaccard pairs join mutual copies into groups, each group's most canonical member is a candidate
+canonical, and the candidate that the most members fold into becomes the cluster's canonical
+(ties: the rank rule below). A member folds into it only if it is itself a near copy of the
+canonical (Jaccard >= threshold) or its shorter text is contained in the canonical's; members
+that do not are taken out and clustered again among themselves by the same rule. Why: connected
+components over the containment rule chain unrelated articles through a short text they share
+(long articles A and B both quoting brief C made A, B, C one cluster, and a long article was then
+dropped as a "copy" of a brief or of another long article). Now C folds into one of A and B and
+both are kept; a longer body never folds into a shorter one by containment (its extra text is in
+no kept article); every copy's `similarity` is to the canonical it names. The cost is recall on
+copies related to their original only through a third text (heavily trimmed and edited copies:
+see `make eval`).
+
+Which copy of a group of mutual copies is canonical is decided by `canonical_rank`, an
+order-independent rule, so the answer does not depend on runner, bundling or worker count:
   0. an article already emitted by an earlier run (from `--dedup-index`) before any new one;
   1. the earliest `published_at` (articles with a time before those without);
   2. then the richest metadata (title, URL, authors present);
@@ -23,14 +37,29 @@ the estimated Jaccard of the two bodies otherwise (an exact copy of a near copy 
 the near copy's similarity). `duplicate_count` counts every copy folded into an article in this
 run.
 
-How it scales: only small keys cross the shuffles (`DedupKey`: ids, hashes, the rank, a 512-byte
-signature and the ids of folded copies); bodies stay where they are and the decisions are applied
-to them from a side input that holds one entry per copy and per canonical article with copies.
-Near dedup shuffles one (band key, record key) pair per band per article, verifies candidate
-edges (a star per LSH bucket, not all pairs) against both signatures through two joins, and
-finds connected components by gathering the verified edge list (two short strings per edge) on
-one worker: fine for millions of edges, the one step whose memory grows with the number of
-near-duplicate pairs rather than being spread over workers.
+How it scales: bodies never cross a shuffle, and no shuffle carries one Python object per record
+(FnApiRunner holds a GroupByKey's whole input decoded in memory): each step packs what it sends
+per bundle and per shard (`SHARDS`) into one element, pickled lists of keys or numpy arrays.
+Exact dedup shuffles keys without their signature twice (by id, by content hash); the
+signatures (512 bytes) and the LSH band entries (one 16-byte (band key, record number) pair per
+band) travel once, as uint64/uint32 arrays keyed by record number and band key; candidate edges
+(a star per bucket) meet the signatures in two joins on record numbers, verified edges are
+gathered on one worker (three numbers per edge: the one step that grows with the number of
+near-duplicate pairs rather than being spread over workers), and each component's members and
+edges meet on the shard of its root to be resolved and folded. Records without a candidate edge
+leave after the first join. Record numbers are 64-bit hashes of record keys: survivors whose
+number is shared (odds ~n^2/2^65) take no part in near dedup; a copy already folded by exact
+dedup that shares a survivor's number can only add candidate edges, which are verified on the
+survivor's own signature (signatures are matched to keys by number and a second 32-bit hash).
+`exact_survivors` / `near_survivors` / `decide` are the same steps in memory (the benchmark floor
+and the tests compare them).
+
+Memory on FnApiRunner (one worker; keys read from `bench/corpus` -> `DedupDecisions` -> count,
+peak RSS, Nov 2026): reading and fingerprinting alone peak at 229 MiB at 100k records and 231 MiB
+at 400k; with the packed shuffles inline, 813 MiB and 2,850 MiB (FnApiRunner holds ~4-5x the
+~1.4 KB per record of packed data); with `staging=` (`DedupDecisions`), 296 MiB and 438 MiB
+(~0.5-0.7 KB per record, 400k/100k = 1.48). The connected-components version it replaced took
+2,258 MiB and 8,176 MiB.
 
 Cross-run dedup (`index=URL`): the fingerprints of every record a run saw (articles and copies,
 with the canonical id each was folded into) are written to a Parquet index partitioned by
@@ -51,24 +80,33 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import pickle
 import re
 import uuid
 from typing import Iterable, NamedTuple, Optional
 
 import apache_beam as beam
 import fsspec
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+import xxhash
 from apache_beam import pvalue
 from apache_beam.metrics import Metrics
+from apache_beam.utils.windowed_value import WindowedValue
 
 from transforms.minhash import (
     MinHasher,
     MinHashParams,
-    bucket_edges,
     connected_components,
     estimate_jaccard,
-    is_near_duplicate,
+    is_empty_signature,
+    near_duplicate_groups,
+    record_number,
+    resolve_clusters,
+    star_edges,
+    unique_pairs,
+    verify_edges,
 )
 from transforms.model import Article, Duplicate
 
@@ -161,9 +199,13 @@ def fold_group(keys: Iterable[DedupKey], method: str = "exact", similarity: floa
 
 
 def fold_near(keys: Iterable[DedupKey]) -> DedupKey:
-    """A near-duplicate cluster -> its canonical key; each copy carries its similarity to it."""
+    """A near-duplicate cluster -> its most canonical key (`order`), every other folded into it."""
     ordered = sorted(keys, key=lambda k: k.order)
-    canonical, others = ordered[0], ordered[1:]
+    return fold_into(ordered[0], ordered[1:])
+
+
+def fold_into(canonical: DedupKey, others: Iterable[DedupKey]) -> DedupKey:
+    """Fold near copies into `canonical`; each copy carries its similarity to it."""
     members = list(canonical.members)
     for other in others:
         similarity = round(estimate_jaccard(other.signature, canonical.signature), 4)
@@ -229,113 +271,494 @@ class _FoldFn(beam.DoFn):
             yield row
 
 
-class _FoldBy(beam.PTransform):
-    """Group keys by one attribute and fold each group into its canonical key."""
+# --- packed shuffles ----------------------------------------------------------------------------
+#
+# FnApiRunner keeps a GroupByKey's whole input in memory, decoded. So nothing crosses a shuffle
+# here one small Python object per record (let alone per band per record): every DoFn that feeds
+# a shuffle buffers its items per bundle, window and shard and sends them as one
+# (shard, (tag, pickled list)) element per `BATCH` items; arrays of record numbers, band keys and
+# signatures travel as numpy arrays inside those lists. A join is a Flatten of packed inputs and
+# one GroupByKey on the shard. Per record that is ~190 bytes of key twice, 540 of signature and
+# 680 of band entries. Measured here, FnApiRunner's resident memory still grows by ~4-5x the bytes
+# held at its shuffle boundaries (a GroupByKey of 100 MB in 10 KB values: +490 MB), so the bytes
+# per record, not the number of objects, are what is left to cut (see `DedupDecisions`).
 
-    def __init__(self, attribute: str):
-        super().__init__()
-        self.attribute = attribute
-
-    def expand(self, keys):
-        attribute = self.attribute
-        return (
-            keys
-            | "KeyBy" >> beam.Map(lambda k: (getattr(k, attribute), k))
-            | "Group" >> beam.GroupByKey()
-            | "Fold" >> beam.MapTuple(lambda _, group: fold_group(group))
-        )
+SHARDS = 64  # keys of every packed shuffle: a shard holds ~1/64 of the records (fine to ~10M records a run)
+BATCH = 256  # items per packed element
+SPLIT_BATCH = 1024  # keys whose band keys are computed together
 
 
-# --- near dedup ---------------------------------------------------------------------------------
+def _shard_of(text: str) -> int:
+    return record_number(text) % SHARDS
 
-def _band_entries(key: DedupKey, hasher: MinHasher):
-    if key.signature:
-        for band_key in hasher.band_keys(key.signature):
-            yield band_key, key.record_key
+
+def _record_check(record_key: str) -> int:
+    return xxhash.xxh32_intdigest(record_key.encode("utf-8", "surrogatepass"))
+
+
+def _by_shard(numbers: np.ndarray):
+    """(shard, index array) of the records of each shard, in shard order."""
+    shards = numbers % np.uint64(SHARDS)
+    order = np.argsort(shards, kind="stable")
+    values, starts = np.unique(shards[order], return_index=True)
+    for shard, chunk in zip(values, np.split(order, starts[1:])):
+        yield int(shard), chunk
+
+
+def _unpack(values) -> dict[str, list]:
+    parts: dict[str, list] = {}
+    for tag, blob in values:
+        if isinstance(blob, str):  # staged: the blob is in a file
+            with fsspec.open(blob, "rb") as handle:
+                blob = handle.read()
+        parts.setdefault(tag, []).extend(pickle.loads(blob))
+    return parts
+
+
+ARRAY_UNIT = 1024  # bytes of array data that weigh as much as one item in a packed element
+
+
+class _Packing(beam.DoFn):
+    """Base of the DoFns that feed packed shuffles (see above). With `staging` (a folder URL),
+    each packed element's blob is written to a file there and only its path crosses the shuffle."""
+
+    staging: Optional[str] = None
+
+    def __init__(self, batch: int = BATCH):
+        self.batch = batch
+
+    def staged(self, staging: Optional[str]) -> "_Packing":
+        self.staging = staging
+        return self
+
+    def start_bundle(self):
+        self._buffers = {}
+
+    def pack(self, tag: str, shard: int, item, window, weight: float = 1.0):
+        """Buffer one item for `shard` of output `tag`; yields a packed element when the buffer
+        weighs `batch` (an item weighs 1, an array its bytes / `ARRAY_UNIT`)."""
+        key = (tag, window, shard)
+        entry = self._buffers.get(key)
+        if entry is None:
+            entry = self._buffers[key] = [[], 0.0]
+        entry[0].append(item)
+        entry[1] += weight
+        if entry[1] >= self.batch:
+            del self._buffers[key]
+            yield self.packed(tag, shard, entry[0], window)
+
+    def pack_arrays(self, tag: str, shard: int, arrays: tuple, window):
+        weight = sum(a.nbytes for a in arrays) / ARRAY_UNIT
+        yield from self.pack(tag, shard, arrays, window, weight)
+
+    def packed(self, tag: str, shard: int, items: list, window):
+        blob = pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL)
+        if self.staging:
+            path = f"{self.staging}/{uuid.uuid4().hex}.pkl"
+            with fsspec.open(path, "wb") as handle:
+                handle.write(blob)
+            blob = path
+        return pvalue.TaggedOutput(tag, WindowedValue((shard, (tag, blob)), window.max_timestamp(), (window,)))
+
+    def finish_bundle(self):
+        buffers, self._buffers = self._buffers, {}
+        for (tag, window, shard), (items, _) in buffers.items():
+            yield self.packed(tag, shard, items, window)
+
+
+def _fold_groups(keys: Iterable[DedupKey], attribute: str) -> Iterable[DedupKey]:
+    groups: dict[str, list] = {}
+    for key in keys:
+        groups.setdefault(getattr(key, attribute), []).append(key)
+    for group in groups.values():
+        yield group[0] if len(group) == 1 else fold_group(group)
+
+
+class _SplitKeys(_Packing):
+    """Keys -> slim keys (no signature) packed by id for exact dedup; with near dedup also, packed
+    by record number, the signatures (numbers, shingle counts, uint32 rows) and, packed by band
+    key, the LSH band entries (band key, record number) as uint64 arrays."""
+
+    def __init__(self, params: Optional[MinHashParams], batch: int = BATCH, split_batch: int = SPLIT_BATCH):
+        super().__init__(batch)
+        self.params, self.split_batch = params, split_batch
+
+    def setup(self):
+        self.hasher = MinHasher(self.params) if self.params is not None else None
+
+    def start_bundle(self):
+        super().start_bundle()
+        self._pending = {}
+
+    def process(self, key: DedupKey, window=beam.DoFn.WindowParam):
+        pending = self._pending.setdefault(window, [])
+        pending.append(key)
+        if len(pending) >= self.split_batch:
+            del self._pending[window]
+            yield from self._split(pending, window)
+
+    def finish_bundle(self):
+        pending, self._pending = self._pending, {}
+        for window, keys in pending.items():
+            yield from self._split(keys, window)
+        yield from super().finish_bundle()
+
+    def _split(self, keys: list[DedupKey], window):
+        for key in keys:
+            yield from self.pack("by_id", _shard_of(key.id), key._replace(signature=b""), window)
+        if self.hasher is None:
+            return
+        width = 4 * self.params.num_perm
+        rows = [k for k in keys if len(k.signature) == width and not is_empty_signature(k.signature)]
+        if not rows:
+            return
+        numbers = np.array([record_number(k.record_key) for k in rows], dtype=np.uint64)
+        checks = np.array([_record_check(k.record_key) for k in rows], dtype=np.uint32)
+        sizes = np.array([k.shingles for k in rows], dtype=np.int64)
+        matrix = np.frombuffer(b"".join(k.signature for k in rows), dtype="<u4").reshape(len(rows), -1)
+        for shard, chunk in _by_shard(numbers):
+            yield from self.pack_arrays("signatures", shard, (numbers[chunk], checks[chunk], sizes[chunk],
+                                                              matrix[chunk]), window)
+        band_keys = self.hasher.band_key_matrix(matrix).ravel()
+        nodes = np.repeat(numbers, self.params.bands)
+        for shard, chunk in _by_shard(band_keys):
+            yield from self.pack_arrays("bands", shard, (np.stack([band_keys[chunk], nodes[chunk]], axis=1),), window)
+
+
+class _FoldSameId(_Packing):
+    """Exact dedup by id, per shard; survivors packed by content hash."""
+
+    def process(self, element, window=beam.DoFn.WindowParam):
+        _, values = element
+        for key in _fold_groups(_unpack(values).get("by_id", []), "id"):
+            yield from self.pack("by_content", _shard_of(key.content_hash), key, window)
+
+
+class _FoldSameContent(_Packing):
+    """Exact dedup by content hash, per shard. Without near dedup the survivors' decisions come
+    out here; with it, survivors are packed by record number (with their numbers listed apart, for
+    the band step to drop copies already folded)."""
+
+    def __init__(self, near: bool, batch: int = BATCH):
+        super().__init__(batch)
+        self.near = near
+
+    def process(self, element, window=beam.DoFn.WindowParam):
+        _, values = element
+        numbers = []
+        for key in _fold_groups(_unpack(values).get("by_content", []), "content_hash"):
+            if not self.near:
+                yield from decisions(key)
+                continue
+            number = record_number(key.record_key)
+            numbers.append(number)
+            yield from self.pack("nodes", number % SHARDS, (number, key), window)
+        if numbers:
+            yield pvalue.TaggedOutput("survivors", np.array(numbers, dtype=np.uint64))
+
+
+class _SortedNumbers(beam.CombineFn):
+    """uint64 arrays -> one sorted array of distinct record numbers."""
+
+    def create_accumulator(self):
+        return []
+
+    def add_input(self, accumulator, numbers):
+        accumulator.append(numbers)
+        return accumulator
+
+    def merge_accumulators(self, accumulators):
+        return [a for acc in accumulators for a in acc]
+
+    def compact(self, accumulator):
+        return [np.unique(np.concatenate(accumulator))] if len(accumulator) > 1 else accumulator
+
+    def extract_output(self, accumulator):
+        return np.unique(np.concatenate(accumulator)) if accumulator else np.empty(0, dtype=np.uint64)
+
+
+def _member_of(numbers: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    if sorted_set.size == 0:
+        return np.zeros(numbers.shape, dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_set, numbers), sorted_set.size - 1)
+    return sorted_set[at] == numbers
+
+
+class _CandidateEdges(_Packing):
+    """Band entries of one band-key shard -> star edges among surviving records (`star_edges`),
+    packed by the record number of each end."""
+
+    def process(self, element, survivors: np.ndarray, window=beam.DoFn.WindowParam):
+        _, values = element
+        arrays = _unpack(values).get("bands", [])
+        if not arrays:
+            return
+        entries = np.concatenate([a[0] for a in arrays])
+        entries = entries[_member_of(entries[:, 1], survivors)]
+        edges = star_edges(entries[:, 0], entries[:, 1])
+        _CANDIDATE_EDGES.inc(len(edges))
+        for end in (0, 1):
+            for shard, chunk in _by_shard(edges[:, end]):
+                yield from self.pack_arrays("edges", shard, (edges[chunk],), window)
+
+
+class _JoinFirstEnd(_Packing):
+    """Join 1, per record-number shard: surviving keys, signatures and candidate edges. Keys with
+    no edge are final (their exact-dedup decisions come out); the others get their signature back
+    and go on; each edge's second end sends (first, second, shingles, signature) to the first's
+    shard. Records whose number is not unique in the run take no part in near dedup."""
+
+    def process(self, element, window=beam.DoFn.WindowParam):
+        shard, values = element
+        parts = _unpack(values)
+        nodes: dict[int, DedupKey] = {}
+        shared: set[int] = set()
+        final = []
+        for number, key in parts.get("nodes", []):
+            if number in nodes:
+                shared.add(number)
+                final.append(key)
+            else:
+                nodes[number] = key
+        final.extend(nodes.pop(number) for number in shared)
+        # A signature row is a node's when number and check (a second, 32-bit hash) both match.
+        rows: dict[int, int] = {}
+        signatures = parts.get("signatures", [])
+        numbers = np.concatenate([s[0] for s in signatures]) if signatures else np.empty(0, np.uint64)
+        checks = np.concatenate([s[1] for s in signatures]) if signatures else np.empty(0, np.uint32)
+        sizes = np.concatenate([s[2] for s in signatures]) if signatures else np.empty(0, np.int64)
+        matrix = np.concatenate([s[3] for s in signatures]) if signatures else None
+        for i, (number, check) in enumerate(zip(numbers.tolist(), checks.tolist())):
+            key = nodes.get(number)
+            if key is not None and number not in rows and check == _record_check(key.record_key):
+                rows[number] = i
+        for key in final:
+            yield from decisions(key)
+        edges = (unique_pairs(np.concatenate([e[0] for e in parts["edges"]])) if parts.get("edges")
+                 else np.empty((0, 2), np.uint64))
+        usable = {n for n in np.unique(edges).tolist() if n in nodes and n in rows}
+        for number, key in nodes.items():
+            if number in usable:
+                row = rows[number]
+                key = key._replace(signature=matrix[row].astype("<u4").tobytes(), shingles=int(sizes[row]))
+                yield from self.pack("near_nodes", shard, (number, key), window)
+            else:
+                yield from decisions(key)
+        if not usable:
+            return
+        second = _member_of(edges[:, 1], np.array(sorted(usable), dtype=np.uint64))
+        edges = edges[second]
+        index = np.array([rows[n] for n in edges[:, 1].tolist()], dtype=np.int64)
+        for target, chunk in _by_shard(edges[:, 0]):
+            yield from self.pack_arrays("halves", target, (edges[chunk, 0], edges[chunk, 1], sizes[index[chunk]],
+                                                           matrix[index[chunk]]), window)
+
+
+class _Verify(_Packing):
+    """Join 2, per record-number shard: each candidate edge meets its first end's signature and
+    is verified (`verify_edges`); verified edges go to one place for the components."""
+
+    def __init__(self, params: MinHashParams, batch: int = BATCH):
+        super().__init__(batch)
+        self.params = params
+
+    def process(self, element, window=beam.DoFn.WindowParam):
+        shard, values = element
+        parts = _unpack(values)
+        nodes = dict(parts.get("near_nodes", []))
+        for number, key in nodes.items():
+            yield from self.pack("routed_nodes", shard, (number, key), window)
+        halves = parts.get("halves", [])
+        if not halves or not nodes:
+            return
+        first = np.concatenate([h[0] for h in halves])
+        second = np.concatenate([h[1] for h in halves])
+        size_b = np.concatenate([h[2] for h in halves])
+        sig_b = np.concatenate([h[3] for h in halves])
+        known = np.array([n in nodes for n in first.tolist()], dtype=bool)
+        first, second, size_b, sig_b = first[known], second[known], size_b[known], sig_b[known]
+        if not len(first):
+            return
+        keys = [nodes[n] for n in first.tolist()]
+        sig_a = np.frombuffer(b"".join(k.signature for k in keys), dtype="<u4").reshape(len(keys), -1)
+        size_a = np.array([k.shingles for k in keys], dtype=np.int64)
+        jaccard, near = verify_edges(sig_a, sig_b, size_a, size_b, self.params)
+        _VERIFIED_EDGES.inc(int(near.sum()))
+        if near.any():
+            yield from self.pack_arrays("verified", 0, (first[near], second[near], jaccard[near]), window)
+
+
+class _Components(_Packing):
+    """All verified edges, in one place -> each node's component root, packed by the node's
+    shard, and each edge, packed by its component root's shard."""
+
+    def process(self, element, window=beam.DoFn.WindowParam):
+        _, values = element
+        verified = _unpack(values).get("verified", [])
+        if not verified:
+            return
+        first = np.concatenate([v[0] for v in verified])
+        second = np.concatenate([v[1] for v in verified])
+        jaccard = np.concatenate([v[2] for v in verified])
+        roots = connected_components(zip(first.tolist(), second.tolist()))
+        nodes = np.array(list(roots), dtype=np.uint64)
+        node_roots = np.array(list(roots.values()), dtype=np.uint64)
+        for shard, chunk in _by_shard(nodes):
+            yield from self.pack_arrays("roots", shard, (nodes[chunk], node_roots[chunk]), window)
+        edge_roots = np.array([roots[n] for n in first.tolist()], dtype=np.uint64)
+        for shard, chunk in _by_shard(edge_roots):
+            yield from self.pack_arrays("cluster_edges", shard, (first[chunk], second[chunk], jaccard[chunk]), window)
+
+
+class _RouteToCluster(_Packing):
+    """Join 3, per record-number shard: keys with a verified edge go to their component root's
+    shard; the others are final."""
+
+    def process(self, element, window=beam.DoFn.WindowParam):
+        _, values = element
+        parts = _unpack(values)
+        root_of = {}
+        for nodes, roots in parts.get("roots", []):
+            root_of.update(zip(nodes.tolist(), roots.tolist()))
+        for number, key in parts.get("routed_nodes", []):
+            root = root_of.get(number)
+            if root is None:
+                yield from decisions(key)
+            else:
+                yield from self.pack("members", root % SHARDS, (number, key), window)
+
+
+class _FoldClusters(beam.DoFn):
+    """Join 4, per component-root shard: the members and edges of whole components ->
+    `resolve_clusters` (the no-chaining rule) -> each cluster folded into its canonical."""
+
+    def __init__(self, params: MinHashParams):
+        self.params = params
+
+    def process(self, element):
+        _, values = element
+        parts = _unpack(values)
+        keys = dict(parts.get("members", []))
+        edges = [(a, b, j) for first, second, jaccard in parts.get("cluster_edges", [])
+                 for a, b, j in zip(first.tolist(), second.tolist(), jaccard.tolist())]
+        yield from near_decisions(keys, edges, self.params)
+
+
+def near_decisions(keys: dict[int, DedupKey], edges: list[tuple[int, int, float]],
+                   params: MinHashParams) -> Iterable[tuple[str, Decision]]:
+    """Keys by record number and their verified edges -> the decisions of every key, clusters
+    folded by `resolve_clusters`."""
+    clusters = resolve_clusters(edges, {n: k.shingles for n, k in keys.items()},
+                                {n: k.order for n, k in keys.items()},
+                                {n: k.signature for n, k in keys.items()}, params)
+    clustered = set()
+    for canonical, members in clusters:
+        clustered.update(members)
+        yield from decisions(fold_into(keys[canonical], [keys[m] for m in members if m != canonical]))
+    for number, key in keys.items():
+        if number not in clustered:
+            yield from decisions(key)
 
 
 _CANDIDATE_EDGES = Metrics.counter("newsbeam", "near_candidate_edges")
 _VERIFIED_EDGES = Metrics.counter("newsbeam", "near_verified_edges")
 
 
-def _edges_from(joined):
-    """Join 1: a candidate edge's first end with its signature -> (second end, (first, signature))."""
-    record_key, grouped = joined
-    keys, others = list(grouped["key"]), set(grouped["edge"])
-    if keys and others:
-        for other in sorted(others):
-            _CANDIDATE_EDGES.inc()
-            yield other, (record_key, keys[0].signature, keys[0].shingles)
+def _join(label: str, *packed):
+    """Packed inputs -> one element per shard: (shard, [(tag, blob), ...])."""
+    return packed | f"{label}Inputs" >> beam.Flatten() | f"{label}" >> beam.GroupByKey()
 
 
-def _verified(joined, params: MinHashParams):
-    """Join 2: both ends' signatures -> the edge when they pass `is_near_duplicate`."""
-    record_key, grouped = joined
-    keys = list(grouped["key"])
-    if not keys:
-        return
-    for other, signature, shingles in grouped["edge"]:
-        similarity = estimate_jaccard(signature, keys[0].signature)
-        if is_near_duplicate(similarity, shingles, keys[0].shingles, params):
-            _VERIFIED_EDGES.inc()
-            yield other, record_key
+class _ExactAndNear(beam.PTransform):
+    """`DedupKey`s -> `(record_key, Decision)`: exact dedup by id, then by content hash, then
+    (with `params`) near dedup among the survivors, every shuffle packed (see above); with
+    `staging`, the packed blobs go through files in a fresh folder under it, removed at the end."""
 
-
-def _components(_, edges):
-    for node, root in sorted(connected_components(edges).items()):
-        yield node, root
-
-
-def _route(joined):
-    """Join 3: a key and its component root -> ('cluster', (root, key)) or the lone key."""
-    _, grouped = joined
-    keys, roots = list(grouped["key"]), list(grouped["root"])
-    for key in keys:
-        if roots:
-            yield pvalue.TaggedOutput("clustered", (roots[0], key))
-        else:
-            yield key
-
-
-class NearDedup(beam.PTransform):
-    """Survivor `DedupKey`s -> the same keys with near-duplicate clusters folded into their canonical.
-
-    Steps: band keys (LSH) -> candidate edges (a star per bucket) -> edges verified on both
-    signatures -> connected components (edge list gathered on one worker) -> each cluster folded
-    by the canonical rule. Keys that no verified edge touches pass through unchanged.
-    """
-
-    def __init__(self, params: MinHashParams = MinHashParams()):
+    def __init__(self, params: Optional[MinHashParams], batch: int = BATCH, staging: Optional[str] = None):
         super().__init__()
-        self.params = params
+        self.params, self.batch = params, batch
+        self.staging = f"{staging.rstrip('/')}/dedup-{uuid.uuid4().hex}" if staging else None
 
     def expand(self, keys):
-        hasher = MinHasher(self.params)
-        by_record = keys | "ByRecord" >> beam.Map(lambda k: (k.record_key, k))
-        edges = (
-            keys
-            | "BandKeys" >> beam.FlatMap(_band_entries, hasher)
-            | "Buckets" >> beam.GroupByKey()
-            | "StarEdges" >> beam.FlatMapTuple(lambda _, members: bucket_edges(members))
-        )
-        half = ({"key": by_record, "edge": edges} | "JoinFirstEnd" >> beam.CoGroupByKey()
-                | "CarrySignature" >> beam.FlatMap(_edges_from))
-        verified = ({"key": by_record, "edge": half} | "JoinSecondEnd" >> beam.CoGroupByKey()
-                    | "Verify" >> beam.FlatMap(_verified, self.params))
-        roots = (
-            verified
-            | "OneEdgeList" >> beam.Map(lambda edge: (None, edge))
-            | "GatherEdges" >> beam.GroupByKey()
-            | "Components" >> beam.FlatMapTuple(_components)
-        )
-        routed = ({"key": by_record, "root": roots} | "JoinRoot" >> beam.CoGroupByKey()
-                  | "Route" >> beam.FlatMap(_route).with_outputs("clustered", main="lone"))
-        clusters = (
-            routed.clustered
-            | "Clusters" >> beam.GroupByKey()
-            | "FoldCluster" >> beam.MapTuple(lambda _, members: fold_near(members))
-        )
-        return (routed.lone, clusters) | "Survivors" >> beam.Flatten()
+        params, batch, near, staging = self.params, self.batch, self.params is not None, self.staging
+        split = keys | "Split" >> beam.ParDo(_SplitKeys(params, batch).staged(staging)).with_outputs(
+            "by_id", "signatures", "bands")
+        by_content = (_join("GroupById", split.by_id)
+                      | "FoldSameId" >> beam.ParDo(_FoldSameId(batch).staged(staging)).with_outputs("by_content"))
+        survivors = (_join("GroupByContent", by_content.by_content)
+                     | "FoldSameContent" >> beam.ParDo(_FoldSameContent(near, batch).staged(staging)).with_outputs(
+                         "nodes", "survivors", main="decisions"))
+        if not near:
+            return self._cleared(survivors.decisions)
+        survivor_numbers = survivors.survivors | "SurvivorNumbers" >> beam.CombineGlobally(_SortedNumbers())
+        edges = (_join("GroupBands", split.bands)
+                 | "CandidateEdges" >> beam.ParDo(_CandidateEdges(batch).staged(staging),
+                                                  beam.pvalue.AsSingleton(survivor_numbers)).with_outputs("edges"))
+        first = (_join("JoinFirstEnd", survivors.nodes, split.signatures, edges.edges)
+                 | "CarrySignature" >> beam.ParDo(_JoinFirstEnd(batch).staged(staging)).with_outputs(
+                     "near_nodes", "halves", main="decisions"))
+        verified = (_join("JoinSecondEnd", first.near_nodes, first.halves)
+                    | "Verify" >> beam.ParDo(_Verify(params, batch).staged(staging)).with_outputs(
+                        "routed_nodes", "verified"))
+        components = (_join("GatherEdges", verified.verified)
+                      | "Components" >> beam.ParDo(_Components(batch).staged(staging)).with_outputs(
+                          "roots", "cluster_edges"))
+        routed = (_join("JoinRoot", verified.routed_nodes, components.roots)
+                  | "Route" >> beam.ParDo(_RouteToCluster(batch).staged(staging)).with_outputs(
+                      "members", main="decisions"))
+        clustered = (_join("Clusters", routed.members, components.cluster_edges)
+                     | "FoldClusters" >> beam.ParDo(_FoldClusters(params)))
+        return self._cleared((survivors.decisions, first.decisions, routed.decisions, clustered)
+                             | "AllDecisions" >> beam.Flatten())
+
+    def _cleared(self, decisions):
+        """Remove the staging folder once every decision exists (every blob has been read by then)."""
+        if self.staging:
+            staging = self.staging
+            (decisions
+             | "Done" >> beam.combiners.Count.Globally()
+             | "ClearStaging" >> beam.Map(lambda _: _remove_folder(staging)))
+        return decisions
+
+
+def _remove_folder(url: str) -> None:
+    fs, root = fsspec.core.url_to_fs(url)
+    try:
+        fs.rm(root, recursive=True)
+    except FileNotFoundError:  # already gone (the batch graph also clears its whole staging folder)
+        pass
+
+
+# --- the same in memory -------------------------------------------------------------------------
+
+def exact_survivors(keys: Iterable[DedupKey]) -> list[DedupKey]:
+    """Exact dedup in memory: the keys folded by id, then by content hash (`fold_group`)."""
+    for attribute in ("id", "content_hash"):
+        keys = list(_fold_groups(keys, attribute))
+    return list(keys)
+
+
+def near_survivors(keys: Iterable[DedupKey], params: MinHashParams) -> list[DedupKey]:
+    """Near dedup in memory, on the cores of the Beam path (`near_duplicate_groups`)."""
+    keys = list(keys)
+    by_key = {k.record_key: k for k in keys}
+    groups = near_duplicate_groups({k.record_key: k.signature for k in keys},
+                                   {k.record_key: k.shingles for k in keys}, params,
+                                   {k.record_key: k.order for k in keys})
+    clustered = set()
+    out = []
+    for canonical, members in groups:
+        clustered.update(members)
+        out.append(fold_into(by_key[canonical], [by_key[m] for m in members if m != canonical]))
+    return out + [k for k in keys if k.record_key not in clustered]
+
+
+def decide(keys: Iterable[DedupKey], params: Optional[MinHashParams] = MinHashParams()) -> dict[str, Decision]:
+    """`DedupDecisions` in memory (no index): record_key -> Decision, the same entries."""
+    survivors = exact_survivors(keys)
+    if params is not None:
+        survivors = near_survivors(survivors, params)
+    return dict(item for key in survivors for item in decisions(key))
 
 
 # --- the cross-run index ------------------------------------------------------------------------
@@ -500,13 +923,19 @@ class DedupDecisions(beam.PTransform):
     and this run's fingerprints are added to the index. Only keys cross its shuffles: callers keep
     the bodies and apply the decisions where the bodies are (`Dedup` does it with a side input,
     the batch graph in its writer).
+
+    `staging` (a folder URL the workers can all reach, e.g. the run's staging folder): the packed
+    shuffle data goes through files there and only file paths cross the shuffles, so a runner
+    that holds shuffles in memory (FnApiRunner) holds paths, not signatures and band entries;
+    the files are removed once all decisions exist.
     """
 
-    def __init__(self, options: DedupOptions = DedupOptions(), near: bool = True):
+    def __init__(self, options: DedupOptions = DedupOptions(), near: bool = True, batch: int = BATCH,
+                 staging: Optional[str] = None):
         super().__init__()
         if not isinstance(options, DedupOptions):
             raise TypeError(f"DedupDecisions expects DedupOptions, got {type(options).__name__}")
-        self.options, self.near = options, near
+        self.options, self.near, self.batch, self.staging = options, near, batch, staging
 
     def expand(self, keys):
         params = self.options.minhash()
@@ -514,10 +943,7 @@ class DedupDecisions(beam.PTransform):
         if self.options.index:
             prior = keys | "Prior" >> ReadDedupIndex(self.options.index, self.options.retention_days, params)
             everything = (keys, prior) | "WithPrior" >> beam.Flatten()
-        survivors = everything | "SameId" >> _FoldBy("id") | "SameContent" >> _FoldBy("content_hash")
-        if self.near:
-            survivors = survivors | "Near" >> NearDedup(params)
-        table = survivors | "Decisions" >> beam.FlatMap(decisions)
+        table = everything | "Decide" >> _ExactAndNear(params if self.near else None, self.batch, self.staging)
         if self.options.index:
             (keys
              | "IndexRows" >> beam.Map(index_row, beam.pvalue.AsDict(table), params)
@@ -532,8 +958,8 @@ class Dedup(beam.PTransform):
     folded into their canonical article (module docstring); every input article comes out exactly
     once, either as an article or as a duplicate row. With `options.index`, copies of articles
     seen by earlier runs are folded too, and this run's fingerprints are added to the index.
-    Cost: per article one 128-permutation signature (~0.3 ms), `bands` small shuffle entries and
-    a ~700-byte key through two exact and four near shuffles.
+    Cost: per article one 128-permutation signature (~0.3 ms); through packed shuffles a slim key
+    twice, its signature and `bands` 16-byte band entries once (module docstring).
     """
 
     def __init__(self, options: DedupOptions = DedupOptions(), near: bool = True):

@@ -9,9 +9,12 @@ What it promises:
   (`estimate_jaccard`), with a standard error of sqrt(J(1-J)/num_perm).
 - `MinHasher.band_keys(signature)`: one 64-bit key per band; two articles share at least one key
   with probability 1 - (1 - J^rows)^bands, the LSH S-curve (`lsh_probability`).
-- `candidate_pairs`, `verified_pairs`, `connected_components`, `near_duplicate_clusters`: the rest
-  of the pipeline in memory, used by the tests and the no-Beam benchmark floor; the Beam
-  composite in `transforms/dedup.py` runs the same steps distributed.
+- `star_edges` (candidate edges of LSH buckets), `verify_edges`, `resolve_clusters` (clusters
+  that do not chain): the cores of near dedup on packed arrays of 64-bit record numbers
+  (`record_number`), used both by the Beam composite in `transforms/dedup.py` (per shard) and
+  by `near_duplicate_groups` / `near_duplicate_clusters` (everything in memory: the tests and the
+  no-Beam benchmark floor), so both give the same clusters. `candidate_pairs`, `verified_pairs`
+  and `bucket_edges` are the same ideas on names, kept for small callers.
 
 Speed: each word is hashed once (xxh64); k-shingle hashes are combined from the word hashes
 with vectorised numpy arithmetic and re-mixed; the `num_perm` permutations are one
@@ -25,6 +28,7 @@ stable across processes, machines and runs, so they can be stored in a cross-run
 from __future__ import annotations
 
 import functools
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -114,7 +118,9 @@ class MinHashParams:
     under one title) at Jaccard <= 0.45 where 3-shingles reach 0.62; 42 x 3 bands (S-curve
     midpoint ~0.29) find heavily trimmed copies that 32 x 4 misses; threshold 0.5 rather than
     0.4 keeps a margin over those negatives for ~0.001 of F1; containment 0.8 folds copies cut
-    to their lead paragraphs (F1 on the 70%-trim variant 0.945 -> 0.989)."""
+    to their lead paragraphs (F1 on the 70%-trim variant 0.945 -> 0.989 with clusters as connected
+    components; 0.98 with clusters that do not chain and `CONTAINMENT_MARGIN`, the price of
+    dropping no distinct article on the `make bench` corpus)."""
 
     shingle_size: int = 5
     bands: int = 42
@@ -182,11 +188,30 @@ class MinHasher:
             raise ValueError(f"signature has {sig.size} values, these parameters expect {self.params.num_perm}")
         if (sig == 0xFFFFFFFF).all():
             return []
-        rows = self.params.rows
-        raw = sig.astype("<u4").tobytes()
-        width = 4 * rows
-        return [xxhash.xxh64_intdigest(raw[b * width:(b + 1) * width], b) - (1 << 63)
-                for b in range(self.params.bands)]
+        return [int(k) - (1 << 63) for k in self.band_key_matrix(sig[np.newaxis, :])[0]]
+
+    def band_key_matrix(self, signatures: np.ndarray) -> np.ndarray:
+        """uint64[n, bands]: the band keys of n signatures (uint32[n, num_perm]) at once.
+
+        Each band's rows are mixed into one 64-bit value with the band index folded in, so equal
+        keys mean equal rows in the same band (up to 64-bit collisions, which verification drops)."""
+        n = signatures.shape[0]
+        rows = signatures.astype(np.uint64).reshape(n, self.params.bands, self.params.rows)
+        with np.errstate(over="ignore"):
+            key = np.broadcast_to(self._band_seeds, (n, self.params.bands)).copy()
+            for j in range(self.params.rows):
+                key = _mix64(key ^ (rows[:, :, j] * self._row_multipliers[j]))
+        return key
+
+    @functools.cached_property
+    def _band_seeds(self) -> np.ndarray:
+        rng = np.random.default_rng(self.params.seed + 104729)
+        return rng.integers(0, 1 << 63, size=self.params.bands, dtype=np.uint64)
+
+    @functools.cached_property
+    def _row_multipliers(self) -> np.ndarray:
+        rng = np.random.default_rng(self.params.seed + 130363)
+        return rng.integers(1, 1 << 63, size=self.params.rows, dtype=np.uint64) | np.uint64(1)
 
 
 def as_signature(value: np.ndarray | bytes) -> np.ndarray:
@@ -214,13 +239,33 @@ def estimate_containment(jaccard: float, size_a: int, size_b: int) -> float:
     return min(1.0, jaccard * (size_a + size_b) / ((1.0 + jaccard) * smaller))
 
 
+CONTAINMENT_MARGIN = 0.5  # standard errors taken off the Jaccard estimate before the containment rule
+
+
+def jaccard_lower_bound(jaccard: float, num_perm: int) -> float:
+    """The estimated Jaccard minus one standard error, sqrt(J(1-J)/num_perm), at least 0.
+
+    The containment estimate multiplies the Jaccard estimate's error by (|A| + |B|) / |smaller|
+    (x10 for a 60-shingle brief against a 600-shingle article), so the containment rule is applied
+    to this bound: a brief sharing one paragraph with a long article (true containment ~0.35) no
+    longer passes on a lucky Jaccard estimate of 0.09 against a true 0.04, while a lead cut to a
+    third of its story (Jaccard ~0.33) still does."""
+    return max(0.0, jaccard - CONTAINMENT_MARGIN * math.sqrt(jaccard * (1.0 - jaccard) / num_perm))
+
+
+def _jaccard_lower_bounds(jaccard: np.ndarray, num_perm: int) -> np.ndarray:
+    return np.maximum(0.0, jaccard - CONTAINMENT_MARGIN * np.sqrt(jaccard * (1.0 - jaccard) / num_perm))
+
+
 def is_near_duplicate(jaccard: float, size_a: int, size_b: int, params: MinHashParams) -> bool:
     """The verification rule: Jaccard >= threshold, or the shorter body (a copy with its last
-    paragraphs trimmed) contained in the longer at >= `containment`. For bodies of equal size
+    paragraphs trimmed) contained in the longer at >= `containment` (estimated from
+    `jaccard_lower_bound`, so that the rule does not fire on estimation noise). For bodies of equal size
     containment >= 0.8 means Jaccard >= 0.67, so the second rule only adds pairs of very
     different lengths. A `containment` above 1 turns the second rule off."""
     return jaccard >= params.threshold or (
-        jaccard > 0.0 and estimate_containment(jaccard, size_a, size_b) >= params.containment)
+        jaccard > 0.0 and estimate_containment(jaccard_lower_bound(jaccard, params.num_perm), size_a, size_b)
+        >= params.containment)
 
 
 def exact_jaccard(a: np.ndarray, b: np.ndarray) -> float:
@@ -295,16 +340,179 @@ def connected_components(edges: Iterable[tuple[str, str]]) -> dict[str, str]:
     return {node: find(node) for node in list(parent)}
 
 
-def near_duplicate_clusters(bodies: dict[str, str], params: MinHashParams = MinHashParams()) -> list[list[str]]:
+def record_number(name: str) -> int:
+    """A record's 64-bit number (xxh64 of its key): what packed arrays carry instead of the key.
+
+    Two of n records share a number with probability ~n^2 / 2^65 (4e-9 at 400k records); callers
+    take records whose number is not unique out of near dedup rather than guess which is which."""
+    return xxhash.xxh64_intdigest(name.encode("utf-8", "surrogatepass"))
+
+
+def star_edges(keys: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+    """uint64[m, 2] distinct candidate edges (a < b) of LSH buckets given as parallel arrays of
+    band keys and record numbers: per bucket (equal keys), a star from its smallest number to
+    every other member (`bucket_edges` on numbers, vectorised). A bucket is whole in any subset of
+    the entries that holds all entries with its key, so star edges of shards split by key add up
+    to the star edges of everything."""
+    if keys.size == 0:
+        return np.empty((0, 2), dtype=np.uint64)
+    order = np.lexsort((nodes, keys))
+    k, n = keys[order], nodes[order]
+    first = np.empty(k.size, dtype=bool)
+    first[0] = True
+    np.not_equal(k[1:], k[:-1], out=first[1:])
+    hub = n[first][np.cumsum(first) - 1]
+    spoke = ~first & (n != hub)
+    return unique_pairs(np.stack([hub[spoke], n[spoke]], axis=1))
+
+
+def unique_pairs(pairs: np.ndarray) -> np.ndarray:
+    """The distinct rows of a uint64[m, 2] array, sorted."""
+    if len(pairs) == 0:
+        return np.empty((0, 2), dtype=np.uint64)
+    p = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+    keep = np.ones(len(p), dtype=bool)
+    keep[1:] = (p[1:] != p[:-1]).any(axis=1)
+    return p[keep]
+
+
+def verify_edges(sig_a: np.ndarray, sig_b: np.ndarray, size_a: np.ndarray, size_b: np.ndarray,
+                 params: MinHashParams) -> tuple[np.ndarray, np.ndarray]:
+    """(estimated Jaccard, passes `is_near_duplicate`) of m edges at once, from the two ends'
+    signatures (uint32[m, num_perm]) and shingle counts; the same arithmetic as the scalar rule."""
+    jaccard = np.count_nonzero(sig_a == sig_b, axis=1) / sig_a.shape[1]
+    total = size_a.astype(np.int64) + size_b.astype(np.int64)
+    smaller = np.minimum(size_a, size_b).astype(np.int64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        low = _jaccard_lower_bounds(jaccard, params.num_perm)
+        contained = np.where(smaller > 0, np.minimum(1.0, low * total / ((1.0 + low) * smaller)), 0.0)
+    near = (jaccard >= params.threshold) | ((jaccard > 0.0) & (contained >= params.containment))
+    return jaccard, near
+
+
+def folds_into(jaccard: float, copy_size: int, canonical_size: int, params: MinHashParams) -> bool:
+    """May this copy fold into that canonical? When they are near copies of each other (Jaccard
+    >= threshold), or when the copy is the shorter and contained in the canonical at >=
+    `containment`. A longer body never folds into a shorter one by containment: its extra text
+    is not in the canonical."""
+    return jaccard >= params.threshold or (
+        copy_size <= canonical_size and jaccard > 0.0
+        and estimate_containment(jaccard_lower_bound(jaccard, params.num_perm), copy_size, canonical_size)
+        >= params.containment)
+
+
+def _folds_into(jaccard: np.ndarray, copy_size: np.ndarray, canonical_size: int, params: MinHashParams) -> np.ndarray:
+    """`folds_into` for many copies of one canonical, with the same arithmetic."""
+    smaller = np.minimum(copy_size, canonical_size)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        low = _jaccard_lower_bounds(jaccard, params.num_perm)
+        contained = np.where(smaller > 0, np.minimum(1.0, low * (copy_size + canonical_size)
+                                                     / ((1.0 + low) * smaller)), 0.0)
+    return (jaccard >= params.threshold) | (
+        (copy_size <= canonical_size) & (jaccard > 0.0) & (contained >= params.containment))
+
+
+CANDIDATE_CANONICALS = 64  # per component: the most canonical group heads tried as its canonical
+
+
+def resolve_clusters(edges: Iterable[tuple], sizes: dict, orders: dict, signatures: dict,
+                     params: MinHashParams) -> list[tuple]:
+    """Verified near-duplicate edges -> clusters [(canonical, sorted members incl. canonical)].
+
+    The no-chaining rule (the why is in `transforms/dedup.py`): each connected component only
+    proposes a cluster. Jaccard edges (>= threshold) join mutual copies into groups; each group's
+    most canonical member (smallest `orders` value, then node) is a candidate; the candidate that
+    the most other members fold into (`folds_into`: near copy of it, or shorter and contained in
+    it) is the canonical, ties going to the most canonical candidate (only the
+    `CANDIDATE_CANONICALS` most canonical candidates are tried, which bounds the work on a huge
+    component). Members that do not fold
+    into it are taken out and clustered again, among themselves only, by the same rule. So every
+    member is checked against the canonical itself: two texts never share a cluster only because
+    both contain a third, and a longer text never folds into a shorter one by containment. Each
+    component is resolved on its own from `edges`, `sizes`, `orders` and `signatures` of its
+    nodes, so any split of whole components over workers gives the same clusters. Nodes must be
+    mutually comparable (record numbers, names)."""
+    live = sorted({(min(a, b), max(a, b)): j for a, b, j in edges}.items())
+    clusters = []
+    while live:
+        component = connected_components(pair for pair, _ in live)
+        group = connected_components(pair for pair, j in live if j >= params.threshold)
+        members_of: dict = {}
+        for node, root in component.items():
+            members_of.setdefault(root, []).append(node)
+        peeled = set()
+        for root in sorted(members_of):
+            members = sorted(members_of[root])
+            heads: dict = {}  # Jaccard group -> its most canonical member
+            for member in members:
+                lead = group.get(member, member)
+                if lead not in heads or (orders[member], member) < (orders[heads[lead]], heads[lead]):
+                    heads[lead] = member
+            matrix = np.stack([as_signature(signatures[m]) for m in members])
+            size = np.array([sizes[m] for m in members], dtype=np.int64)
+            best = None
+            position = {m: i for i, m in enumerate(members)}
+            for head in sorted(heads.values(), key=lambda n: (orders[n], n))[:CANDIDATE_CANONICALS]:
+                i = position[head]
+                jaccard = np.count_nonzero(matrix == matrix[i], axis=1) / matrix.shape[1]
+                folds = _folds_into(jaccard, size, size[i], params)
+                folds[i] = False
+                if best is None or folds.sum() > best[1].sum():
+                    best = (head, folds)
+            canonical, folds = best
+            kept = [canonical] + [m for m, f in zip(members, folds) if f]
+            peeled.update(m for m, f in zip(members, folds) if not f and m != canonical)
+            if len(kept) > 1:
+                clusters.append((canonical, sorted(kept)))
+        live = [(pair, j) for pair, j in live if pair[0] in peeled and pair[1] in peeled]
+    return sorted(clusters)
+
+
+def is_empty_signature(signature) -> bool:
+    sig = as_signature(signature)
+    return sig.size == 0 or bool((sig == 0xFFFFFFFF).all())
+
+
+def near_duplicate_groups(signatures: dict, sizes: dict, params: MinHashParams = MinHashParams(),
+                          orders: dict | None = None) -> list[tuple[str, list[str]]]:
+    """name -> signature, name -> shingle count  =>  [(canonical name, sorted member names)].
+
+    The in-memory twin of the Beam `NearDedup`, on the same cores and the same record numbers:
+    band keys -> `star_edges` -> `verify_edges` -> `resolve_clusters` (canonical: smallest
+    `orders[name]`, default the name). Records whose number is not unique take no part."""
+    hasher = MinHasher(params)
+    number = {name: record_number(name) for name in signatures}
+    counts: dict[int, int] = {}
+    for value in number.values():
+        counts[value] = counts.get(value, 0) + 1
+    names = sorted(n for n, sig in signatures.items() if not is_empty_signature(sig))
+    if not names:
+        return []
+    matrix = np.stack([as_signature(signatures[n]) for n in names])
+    numbers = np.array([number[n] for n in names], dtype=np.uint64)
+    edges = star_edges(hasher.band_key_matrix(matrix).ravel(), np.repeat(numbers, params.bands))
+    unique = {number[n]: i for i, n in enumerate(names) if counts[number[n]] == 1}
+    edges = [(int(a), int(b)) for a, b in edges if int(a) in unique and int(b) in unique]
+    if not edges:
+        return []
+    ia = np.array([unique[a] for a, _ in edges])
+    ib = np.array([unique[b] for _, b in edges])
+    size = np.array([sizes[n] for n in names], dtype=np.int64)
+    jaccard, near = verify_edges(matrix[ia], matrix[ib], size[ia], size[ib], params)
+    verified = [(a, b, float(j)) for (a, b), j, ok in zip(edges, jaccard, near) if ok]
+    name_of = {number[n]: n for n in names}
+    order = orders or {}
+    clusters = resolve_clusters(
+        verified, {number[n]: sizes[n] for n in names},
+        {number[n]: order.get(n, n) for n in names}, {number[n]: signatures[n] for n in names}, params)
+    return sorted((name_of[c], sorted(name_of[m] for m in members)) for c, members in clusters)
+
+
+def near_duplicate_clusters(bodies: dict[str, str], params: MinHashParams = MinHashParams(),
+                            orders: dict | None = None) -> list[list[str]]:
     """name -> body  =>  clusters (sorted lists of names, two or more) of near-duplicate bodies."""
     hasher = MinHasher(params)
     hashes = {name: shingle_hashes(words(body), params.shingle_size, params.seed) for name, body in bodies.items()}
     signatures = {name: hasher.signature_of_hashes(h) for name, h in hashes.items()}
     sizes = {name: int(h.size) for name, h in hashes.items()}
-    keys = {name: hasher.band_keys(sig) for name, sig in signatures.items()}
-    edges = verified_pairs(candidate_pairs(keys), signatures, params, sizes)
-    roots = connected_components((a, b) for a, b, _ in edges)
-    clusters: dict[str, list[str]] = {}
-    for node, root in roots.items():
-        clusters.setdefault(root, []).append(node)
-    return sorted(sorted(members) for members in clusters.values())
+    return sorted(members for _, members in near_duplicate_groups(signatures, sizes, params, orders))

@@ -48,11 +48,14 @@ class WriteOptions:
     row_group_size: int = 10_000
     compression: str = "zstd"
     compression_level: int = 3
+    write_shards: int = 64  # the batch graph's writer: dates are hashed to this many shards
 
     def __post_init__(self):
         if self.rows_per_file < 1 or self.row_group_size < 1:
             raise ValueError(f"rows_per_file and row_group_size must be at least 1, got "
                              f"{self.rows_per_file} and {self.row_group_size}")
+        if self.write_shards < 1:
+            raise ValueError(f"write_shards must be at least 1, got {self.write_shards}")
 
 
 def slug(value: str, fallback: str = "unknown") -> str:
@@ -137,16 +140,43 @@ def write_packed(output: str, table: str, partition: str, rows: Iterable[tuple[s
     """Write one partition's packed rows (`pack_row`); returns (path, rows) of each file written."""
     model = TABLES[table]
     ordered = sorted(rows, key=lambda row: row[0])
+    return _write_chunks(output, table, partition, [record_id for record_id, _ in ordered],
+                         lambda start, stop: _rows_to_arrow([payload for _, payload in ordered[start:stop]], model),
+                         options)
+
+
+def _records_to_arrow(records: Sequence[_Record], model: type[_Record]) -> pa.Table:
+    schema = _schema_of(model)
+    columns = [[_column_value(getattr(record, name)) for record in records] for name in schema.names]
+    return pa.Table.from_arrays([pa.array(col, type=field.type) for col, field in zip(columns, schema)],
+                                schema=schema)
+
+
+def write_records(output: str, table: str, partition: str, records: Iterable[_Record],
+                  options: WriteOptions = WriteOptions()) -> list[tuple[str, int]]:
+    """Write one partition's records straight from the models (no packing: for a writer that
+    holds the partition's rows already); the same files as `write_partition`."""
+    model = TABLES[table]
+    ordered = sorted(records, key=_record_id)
+    return _write_chunks(output, table, partition, [_record_id(r) for r in ordered],
+                         lambda start, stop: _records_to_arrow(ordered[start:stop], model), options)
+
+
+def _write_chunks(output: str, table: str, partition: str, ids: Sequence[str], arrow_of,
+                  options: WriteOptions) -> list[tuple[str, int]]:
+    """Cut a partition's rows (sorted by id) into files of at most `rows_per_file` rows; each file
+    is written under a hidden temporary name and moved into place. `arrow_of(start, stop)` builds
+    the Arrow table of rows [start, stop)."""
     written = []
     fs, root = fsspec.core.url_to_fs(output.rstrip("/"))
     folder = f"{root}/{table}/{partition}"
     fs.makedirs(folder, exist_ok=True)
-    for start in range(0, len(ordered), options.rows_per_file):
-        chunk = ordered[start:start + options.rows_per_file]
-        name = file_name([record_id for record_id, _ in chunk])
+    for start in range(0, len(ids), options.rows_per_file):
+        stop = min(start + options.rows_per_file, len(ids))
+        name = file_name(ids[start:stop])
         final = f"{folder}/{name}"
         temp = f"{folder}/.{name}.{uuid.uuid4().hex}.tmp"
-        arrow = _rows_to_arrow([payload for _, payload in chunk], model)
+        arrow = arrow_of(start, stop)
         arrow = arrow.replace_schema_metadata({
             **(arrow.schema.metadata or {}),
             b"newsbeam.table": table.encode(),
@@ -161,7 +191,7 @@ def write_packed(output: str, table: str, partition: str, rows: Iterable[tuple[s
         finally:
             if fs.exists(temp):
                 fs.rm(temp)
-        written.append((fs.unstrip_protocol(final) if "://" in output else final, len(chunk)))
+        written.append((fs.unstrip_protocol(final) if "://" in output else final, stop - start))
     return written
 
 

@@ -1,0 +1,273 @@
+"""Staging: article bodies wait for dedup's decisions in files, not in the runner's memory.
+
+Dedup decides on small keys (`DedupKey`: ids, hashes, rank, MinHash signature), but the bodies
+must wait until every decision is known. Waiting inside the runner (a side input, or a shuffle to
+the writer) holds every article of the run in memory at once on Beam's local runners, which keep
+shuffle inputs in the runner process. So:
+
+1. `StageArticles`, fused with Clean, writes cleaned articles to staging Parquet files under
+   `OUT/_staging/<run>/` (one file per `STAGE_ROWS` articles of a bundle, one row group per write
+   shard, zstd) and passes on only a `DedupKey` per article and a `StagedPart(shard, path, row
+   group)` per row group.
+2. `DedupDecisions` (transforms/dedup.py) turns the keys into decisions, one per copy and per
+   canonical article with copies; each carries the record's `date`, so it is routed to the write
+   shard of that date.
+3. `WriteStaged` groups parts and decisions by shard (CoGroupByKey: references and decisions
+   only), then per shard: reads its row groups, applies the decisions (article or `duplicates`
+   row), enriches the canonical articles (unless `--skip_enrich`; a failure is a dead letter of
+   stage `enrich`) and writes each Hive partition with `write_records`. A shard holds every date
+   that hashes to it, so a partition is written whole by one worker and file names stay a hash of
+   their ids: the same files as writing through a shuffle per partition.
+4. When every file is written, the staging folder is deleted.
+
+Memory: the runner holds keys and references; a worker holds one shard's articles at a time
+(1/`write_shards` of the run when dates spread, all of one date when a run holds one date).
+Bodies are written twice (staging and final). A failed or retried bundle leaves a staging file
+no reference points to; it goes with the folder. A job that dies leaves `_staging/<run>/`, which
+is safe to delete.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import uuid
+from collections import defaultdict
+from typing import NamedTuple, Optional
+
+import apache_beam as beam
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
+import pyarrow as pa
+import pyarrow.parquet as pq
+from apache_beam import pvalue
+from apache_beam.metrics import Metrics
+from apache_beam.transforms.window import GlobalWindow
+from apache_beam.utils.timestamp import MIN_TIMESTAMP
+from apache_beam.utils.windowed_value import WindowedValue
+
+from transforms.deadletter import dead_letter
+from transforms.dedup import Decision, apply_decision, dedup_key
+from transforms.minhash import MinHasher
+from transforms.model import Article, ModelCoder
+from transforms.write import WriteOptions, partition_path, write_records
+
+STAGE_ROWS = 5_000  # articles per staging file: bounds what a bundle holds before it writes
+STAGING_DIR = "_staging"
+
+_STAGE_SCHEMA = pa.schema([
+    pa.field("shard", pa.int32()),
+    pa.field("record_key", pa.string()),
+    pa.field("article", pa.binary()),  # ModelCoder bytes: the article exactly as Clean left it
+])
+_ARTICLE_CODER = ModelCoder(Article)
+
+
+def shard_of(date: str, shards: int) -> int:
+    """Write shard of a `date` value: a stable hash (the same in every process and run)."""
+    digest = hashlib.blake2b((date or "").encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "little") % shards
+
+
+class StagedPart(NamedTuple):
+    shard: int
+    path: str  # fsspec URL of the staging file
+    row_group: int
+    rows: int
+
+
+def staging_folder(output: str, run: str) -> str:
+    return f"{output.rstrip('/')}/{STAGING_DIR}/{run}"
+
+
+def write_staging_file(folder: str, articles: list[Article], shards: int) -> list[StagedPart]:
+    """Write `articles` as one staging file, one row group per shard; returns its parts."""
+    by_shard: dict[int, list[Article]] = defaultdict(list)
+    for article in articles:
+        by_shard[shard_of(article.date, shards)].append(article)
+    fs, root = fsspec.core.url_to_fs(folder)
+    fs.makedirs(root, exist_ok=True)
+    path = f"{root}/{uuid.uuid4().hex}.parquet"
+    parts = []
+    with fs.open(path, "wb") as handle, pq.ParquetWriter(handle, _STAGE_SCHEMA, compression="zstd",
+                                                         compression_level=1) as writer:
+        for number, shard in enumerate(sorted(by_shard)):
+            group = by_shard[shard]
+            writer.write_table(pa.Table.from_arrays([
+                pa.array([shard] * len(group), pa.int32()),
+                pa.array([a.source_uri for a in group], pa.string()),
+                pa.array([_ARTICLE_CODER.encode(a) for a in group], pa.binary()),
+            ], schema=_STAGE_SCHEMA), row_group_size=len(group))
+            parts.append(StagedPart(shard, fs.unstrip_protocol(path), number, len(group)))
+    return parts
+
+
+def read_staged(part: StagedPart) -> list[Article]:
+    fs, path = fsspec.core.url_to_fs(part.path)
+    if isinstance(fs, LocalFileSystem):  # Arrow's own reader: ~2.5x faster than through a Python file
+        table = pq.ParquetFile(path).read_row_group(part.row_group, columns=["shard", "article"])
+    else:
+        with fs.open(path, "rb") as handle:
+            table = pq.ParquetFile(handle).read_row_group(part.row_group, columns=["shard", "article"])
+    shards = set(table.column("shard").to_pylist())
+    if shards != {part.shard}:
+        raise ValueError(f"staging file {part.path} row group {part.row_group} holds shards {sorted(shards)}, "
+                         f"expected {part.shard}")
+    return [_ARTICLE_CODER.decode(blob) for blob in table.column("article").to_pylist()]
+
+
+class _StageFn(beam.DoFn):
+    """Articles -> their `DedupKey`s (main output) and `StagedPart`s (tagged `parts`)."""
+
+    def __init__(self, folder: str, shards: int, hasher: Optional[MinHasher]):
+        self.folder, self.shards, self.hasher = folder, shards, hasher
+
+    def setup(self):
+        self.staged = Metrics.counter("newsbeam", "articles_staged")
+
+    def start_bundle(self):
+        self.buffer: list[Article] = []
+
+    def _flush(self) -> list[StagedPart]:
+        parts = write_staging_file(self.folder, self.buffer, self.shards) if self.buffer else []
+        self.staged.inc(len(self.buffer))
+        self.buffer = []
+        return parts
+
+    def process(self, article: Article):
+        self.buffer.append(article)
+        yield dedup_key(article, self.hasher)
+        if len(self.buffer) >= STAGE_ROWS:
+            for part in self._flush():
+                yield pvalue.TaggedOutput("parts", part)
+
+    def finish_bundle(self):
+        for part in self._flush():
+            yield pvalue.TaggedOutput("parts", WindowedValue(part, MIN_TIMESTAMP, [GlobalWindow()]))
+
+
+class StageArticles(beam.PTransform):
+    """Articles -> {'keys': DedupKey per article, 'parts': StagedPart per staged row group}."""
+
+    def __init__(self, folder: str, shards: int, hasher: Optional[MinHasher]):
+        super().__init__()
+        self.folder, self.shards, self.hasher = folder, shards, hasher
+
+    def expand(self, articles):
+        staged = articles | "Stage" >> beam.ParDo(_StageFn(self.folder, self.shards, self.hasher)).with_outputs(
+            "parts", main="keys")
+        return {"keys": staged.keys, "parts": staged.parts}
+
+
+@dataclasses.dataclass
+class ShardBatch:
+    """One write shard's rows on their way through apply -> enrich -> write (a fused chain of steps)."""
+
+    shard: int
+    articles: list
+    duplicates: list
+
+
+class _ApplyFn(beam.DoFn):
+    """(shard, {'parts', 'decisions'}) -> one ShardBatch: staged articles with decisions applied."""
+
+    def setup(self):
+        self.copies = Metrics.counter("newsbeam", "duplicates")
+        self.near = Metrics.counter("newsbeam", "near_duplicates")
+
+    def process(self, element):
+        shard, grouped = element
+        table: dict[str, Decision] = dict(grouped["decisions"])
+        batch = ShardBatch(shard, [], [])
+        for part in sorted(set(grouped["parts"])):
+            for article in read_staged(part):
+                kind, row = apply_decision(article, table.get(article.source_uri))
+                if kind == "duplicate":
+                    self.copies.inc()
+                    if row.method == "near":
+                        self.near.inc()
+                    batch.duplicates.append(row)
+                else:
+                    batch.articles.append(row)
+        yield batch
+
+
+class _EnrichBatchFn(beam.DoFn):
+    """A ShardBatch with its articles enriched; an article that fails becomes a dead letter."""
+
+    def setup(self):
+        from transforms.enrich import EnrichFn
+
+        EnrichFn().setup()  # load the models once per worker
+        self.failed = Metrics.counter("newsbeam", "dead_letters")
+
+    def process(self, batch: ShardBatch):
+        from transforms.enrich import enrich_article
+
+        enriched = []
+        for article in batch.articles:
+            try:
+                enriched.append(enrich_article(article))
+            except Exception as exc:  # noqa: BLE001 - any failure of one article is its dead letter
+                self.failed.inc()
+                yield pvalue.TaggedOutput("dead", dead_letter(article, type(exc), repr(exc), "enrich"))
+        batch.articles = enriched
+        yield batch
+
+
+class _WriteBatchFn(beam.DoFn):
+    """A ShardBatch -> its Parquet files; outputs (table, rows) per file."""
+
+    def __init__(self, output: str, options: WriteOptions):
+        self.output, self.options = output, options
+
+    def setup(self):
+        self.counters = {t: Metrics.counter("newsbeam", f"{t}_written") for t in ("articles", "duplicates")}
+
+    def process(self, batch: ShardBatch):
+        for table, records in (("articles", batch.articles), ("duplicates", batch.duplicates)):
+            partitions = defaultdict(list)
+            for record in records:
+                partitions[partition_path(table, record)].append(record)
+            for partition in sorted(partitions):
+                for _path, rows in write_records(self.output, table, partition, partitions[partition], self.options):
+                    self.counters[table].inc(rows)
+                    yield table, rows
+
+
+def _remove_staging(_, folder: str) -> str:
+    fs, root = fsspec.core.url_to_fs(folder)
+    try:
+        fs.rm(root, recursive=True)
+    except FileNotFoundError:  # nothing was staged, or a retry of this step already removed it
+        pass
+    return folder
+
+
+class WriteStaged(beam.PTransform):
+    """{'parts': StagedPart, 'decisions': (record_key, Decision)} -> written Parquet files.
+
+    Outputs {'written': (table, rows) per file, 'dead': DeadLetter rows of articles enrichment
+    could not handle}.
+    """
+
+    def __init__(self, output: str, folder: str, shards: int, options: WriteOptions, enrich: bool):
+        super().__init__()
+        self.output, self.folder, self.shards, self.options, self.enrich = output, folder, shards, options, enrich
+
+    def expand(self, inputs):
+        shards = self.shards
+        parts = inputs["parts"] | "PartsByShard" >> beam.Map(lambda part: (part.shard, part))
+        routed = inputs["decisions"] | "DecisionsByShard" >> beam.Map(
+            lambda entry: (shard_of(entry[1].date, shards), entry))
+        batches = ({"parts": parts, "decisions": routed} | "ByShard" >> beam.CoGroupByKey()
+                   | "Apply" >> beam.ParDo(_ApplyFn()))
+        dead = None
+        if self.enrich:
+            enriched = batches | "Enrich" >> beam.ParDo(_EnrichBatchFn()).with_outputs("dead", main="batches")
+            batches, dead = enriched.batches, enriched.dead
+        written = batches | "Write" >> beam.ParDo(_WriteBatchFn(self.output, self.options))
+        (written
+         | "AllWritten" >> beam.combiners.Count.Globally()
+         | "RemoveStaging" >> beam.Map(_remove_staging, self.folder))
+        return {"written": written, "dead": dead}
