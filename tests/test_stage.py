@@ -105,7 +105,7 @@ def test_staged_write_gives_the_same_files_as_dedup_then_write(monkeypatch):
     assert staged_files == plain_files
     assert sum(n for path, n in staged_files.items() if path.startswith("/articles/")) == 12
     assert sum(n for path, n in staged_files.items() if path.startswith("/duplicates/")) == 12
-    assert not fsspec.filesystem("memory").exists("/stage-eq/staged/_staging/t")  # staging removed
+    assert not fsspec.filesystem("memory").exists("/stage-eq/staged/_staging")  # staging removed
 
 
 def test_an_article_enrichment_cannot_handle_is_a_dead_letter(monkeypatch):

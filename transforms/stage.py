@@ -241,6 +241,12 @@ def _remove_staging(_, folder: str) -> str:
         fs.rm(root, recursive=True)
     except FileNotFoundError:  # nothing was staged, or a retry of this step already removed it
         pass
+    parent = root.rstrip("/").rsplit("/", 1)[0]
+    try:  # leave no empty `_staging/` behind; another run's folder keeps it
+        if not fs.ls(parent, detail=False):
+            fs.rmdir(parent)
+    except (FileNotFoundError, OSError):
+        pass
     return folder
 
 
