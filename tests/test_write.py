@@ -11,7 +11,7 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from transforms.model import Article, DeadLetter
-from transforms.write import WriteOptions, WriteTable, file_name, partition_path, slug, write_partition
+from transforms.write import WriteOptions, WriteTable, file_name, partition_path, slug, write_records
 
 NOW = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
 
@@ -36,8 +36,8 @@ def test_partition_values_cannot_name_a_path():
 
 def test_file_names_depend_only_on_the_ids_they_hold(tmp_path):
     records = [_article(i) for i in range(5)]
-    first = write_partition(str(tmp_path), "articles", "date=2024-05-01/topic=sport", records)
-    again = write_partition(str(tmp_path), "articles", "date=2024-05-01/topic=sport", list(reversed(records)))
+    first = write_records(str(tmp_path), "articles", "date=2024-05-01/topic=sport", records)
+    again = write_records(str(tmp_path), "articles", "date=2024-05-01/topic=sport", list(reversed(records)))
     assert [p for p, _ in first] == [p for p, _ in again]
     assert first[0][0].endswith(file_name([r.id for r in records]))
     files = list(tmp_path.rglob("*"))
@@ -46,7 +46,7 @@ def test_file_names_depend_only_on_the_ids_they_hold(tmp_path):
 
 def test_large_partitions_split_into_sorted_files_with_row_groups(tmp_path):
     records = [_article(i) for i in range(25)]
-    written = write_partition(str(tmp_path), "articles", "date=2024-05-01/topic=sport", records,
+    written = write_records(str(tmp_path), "articles", "date=2024-05-01/topic=sport", records,
                               WriteOptions(rows_per_file=10, row_group_size=4))
     assert [rows for _, rows in written] == [10, 10, 5]
     meta = pq.ParquetFile(written[0][0]).metadata

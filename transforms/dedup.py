@@ -255,20 +255,26 @@ def apply_decision(article: Article, decision: Optional[Decision]) -> tuple[str,
     )
 
 
-class _FoldFn(beam.DoFn):
+class FoldingFn(beam.DoFn):
+    """Base of the DoFns that apply decisions to articles (`fold`), counting the copies."""
+
     def setup(self):
         self.copies = Metrics.counter("newsbeam", "duplicates")
         self.near = Metrics.counter("newsbeam", "near_duplicates")
 
-    def process(self, article: Article, table: dict):
+    def fold(self, article: Article, table: dict) -> tuple[str, object]:
         kind, row = apply_decision(article, table.get(article.source_uri))
         if kind == "duplicate":
             self.copies.inc()
             if row.method == "near":
                 self.near.inc()
-            yield pvalue.TaggedOutput("duplicates", row)
-        else:
-            yield row
+        return kind, row
+
+
+class _FoldFn(FoldingFn):
+    def process(self, article: Article, table: dict):
+        kind, row = self.fold(article, table)
+        yield pvalue.TaggedOutput("duplicates", row) if kind == "duplicate" else row
 
 
 # --- packed shuffles ----------------------------------------------------------------------------
@@ -717,11 +723,11 @@ class _ExactAndNear(beam.PTransform):
             staging = self.staging
             (decisions
              | "Done" >> beam.combiners.Count.Globally()
-             | "ClearStaging" >> beam.Map(lambda _: _remove_folder(staging)))
+             | "ClearStaging" >> beam.Map(lambda _: remove_folder(staging)))
         return decisions
 
 
-def _remove_folder(url: str) -> None:
+def remove_folder(url: str) -> None:
     fs, root = fsspec.core.url_to_fs(url)
     try:
         fs.rm(root, recursive=True)

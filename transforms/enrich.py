@@ -1,7 +1,8 @@
 """Enrich: metadata that analysts filter and count by.
 
 Runs after dedup, so only canonical articles pay for it. Every model ships inside the package
-(no download at run time) and is loaded once per worker in `EnrichFn.setup`. It sets:
+(no download at run time) and is loaded once per worker (`load_models`, from the writer's
+setup). It sets:
 - `language` (ISO 639-1) and `language_score`: py3langid, with scripts that name their language
   outright (Hangul, kana, Thai, Greek, Hebrew, Georgian, Armenian) decided by script, so short
   texts in them are right. A language the source declared is used only when the detector is unsure.
@@ -19,8 +20,6 @@ import functools
 import re
 import unicodedata
 from typing import Optional
-
-import apache_beam as beam
 
 from transforms.gazetteer import get_gazetteer
 from transforms.model import Article
@@ -103,12 +102,8 @@ def enrich_article(article: Article) -> Article:
     })
 
 
-class EnrichFn(beam.DoFn):
-    def setup(self):
-        # Load every model once per worker, not on the first element.
-        _identifier()
-        get_model()
-        get_gazetteer()
-
-    def process(self, article: Article):
-        yield enrich_article(article)
+def load_models() -> None:
+    """Load every model now (once per worker), not on the first article."""
+    _identifier()
+    get_model()
+    get_gazetteer()

@@ -47,7 +47,7 @@ from apache_beam.utils.timestamp import MIN_TIMESTAMP
 from apache_beam.utils.windowed_value import WindowedValue
 
 from transforms.deadletter import dead_letter
-from transforms.dedup import Decision, apply_decision, dedup_key
+from transforms.dedup import Decision, FoldingFn, dedup_key, remove_folder
 from transforms.minhash import MinHasher
 from transforms.model import Article, ModelCoder
 from transforms.write import WriteOptions, partition_path, write_records
@@ -57,7 +57,6 @@ STAGING_DIR = "_staging"
 
 _STAGE_SCHEMA = pa.schema([
     pa.field("shard", pa.int32()),
-    pa.field("record_key", pa.string()),
     pa.field("article", pa.binary()),  # ModelCoder bytes: the article exactly as Clean left it
 ])
 _ARTICLE_CODER = ModelCoder(Article)
@@ -95,7 +94,6 @@ def write_staging_file(folder: str, articles: list[Article], shards: int) -> lis
             group = by_shard[shard]
             writer.write_table(pa.Table.from_arrays([
                 pa.array([shard] * len(group), pa.int32()),
-                pa.array([a.source_uri for a in group], pa.string()),
                 pa.array([_ARTICLE_CODER.encode(a) for a in group], pa.binary()),
             ], schema=_STAGE_SCHEMA), row_group_size=len(group))
             parts.append(StagedPart(shard, fs.unstrip_protocol(path), number, len(group)))
@@ -168,12 +166,8 @@ class ShardBatch:
     duplicates: list
 
 
-class _ApplyFn(beam.DoFn):
+class _ApplyFn(FoldingFn):
     """(shard, {'parts', 'decisions'}) -> one ShardBatch: staged articles with decisions applied."""
-
-    def setup(self):
-        self.copies = Metrics.counter("newsbeam", "duplicates")
-        self.near = Metrics.counter("newsbeam", "near_duplicates")
 
     def process(self, element):
         shard, grouped = element
@@ -181,14 +175,8 @@ class _ApplyFn(beam.DoFn):
         batch = ShardBatch(shard, [], [])
         for part in sorted(set(grouped["parts"])):
             for article in read_staged(part):
-                kind, row = apply_decision(article, table.get(article.source_uri))
-                if kind == "duplicate":
-                    self.copies.inc()
-                    if row.method == "near":
-                        self.near.inc()
-                    batch.duplicates.append(row)
-                else:
-                    batch.articles.append(row)
+                kind, row = self.fold(article, table)
+                (batch.duplicates if kind == "duplicate" else batch.articles).append(row)
         yield batch
 
 
@@ -196,9 +184,9 @@ class _EnrichBatchFn(beam.DoFn):
     """A ShardBatch with its articles enriched; an article that fails becomes a dead letter."""
 
     def setup(self):
-        from transforms.enrich import EnrichFn
+        from transforms.enrich import load_models
 
-        EnrichFn().setup()  # load the models once per worker
+        load_models()
         self.failed = Metrics.counter("newsbeam", "dead_letters")
 
     def process(self, batch: ShardBatch):
@@ -236,11 +224,8 @@ class _WriteBatchFn(beam.DoFn):
 
 
 def _remove_staging(_, folder: str) -> str:
+    remove_folder(folder)
     fs, root = fsspec.core.url_to_fs(folder)
-    try:
-        fs.rm(root, recursive=True)
-    except FileNotFoundError:  # nothing was staged, or a retry of this step already removed it
-        pass
     parent = root.rstrip("/").rsplit("/", 1)[0]
     try:  # leave no empty `_staging/` behind; another run's folder keeps it
         if not fs.ls(parent, detail=False):

@@ -129,12 +129,6 @@ def file_name(ids: Sequence[str]) -> str:
     return f"part-{digest}.parquet"
 
 
-def write_partition(output: str, table: str, partition: str, records: Iterable[_Record],
-                    options: WriteOptions = WriteOptions()) -> list[tuple[str, int]]:
-    """Write one partition's records; returns (path, rows) of each file written."""
-    return write_packed(output, table, partition, [pack_row(r) for r in records], options)
-
-
 def write_packed(output: str, table: str, partition: str, rows: Iterable[tuple[str, bytes]],
                  options: WriteOptions = WriteOptions()) -> list[tuple[str, int]]:
     """Write one partition's packed rows (`pack_row`); returns (path, rows) of each file written."""
@@ -154,8 +148,9 @@ def _records_to_arrow(records: Sequence[_Record], model: type[_Record]) -> pa.Ta
 
 def write_records(output: str, table: str, partition: str, records: Iterable[_Record],
                   options: WriteOptions = WriteOptions()) -> list[tuple[str, int]]:
-    """Write one partition's records straight from the models (no packing: for a writer that
-    holds the partition's rows already); the same files as `write_partition`."""
+    """Write one partition's records straight from the models (for a writer that holds the
+    partition's rows already); the same files as `write_packed` of their packed rows. Returns
+    (path, rows) of each file written."""
     model = TABLES[table]
     ordered = sorted(records, key=_record_id)
     return _write_chunks(output, table, partition, [_record_id(r) for r in ordered],
