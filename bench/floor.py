@@ -69,7 +69,8 @@ def dedup(articles: list[Article], clock: "StageClock"):
     with clock.stage("dedup_near"):
         hasher = MinHasher(options.minhash())
         fingerprints = {a.source_uri: hasher.fingerprint(a.body) for a in articles}
-        survivors = [k._replace(signature=fingerprints[k.record_key][0], shingles=fingerprints[k.record_key][1])
+        survivors = [k._replace(signature=fingerprints[k.record_key].signature,
+                                shingles=fingerprints[k.record_key].shingles, exact=fingerprints[k.record_key].exact)
                      for k in survivors]
         table = dict(item for key in near_survivors(survivors, options.minhash()) for item in decisions(key))
         return apply_all(articles, table)

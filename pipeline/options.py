@@ -62,8 +62,8 @@ class NewsbeamOptions(PipelineOptions):
                             default=_DEDUP.rows, help="MinHash values per LSH band (bands x rows permutations)")
         parser.add_argument("--near_threshold", "--near-threshold", dest="near_threshold", type=float,
                             default=_DEDUP.threshold,
-                            help="estimated Jaccard similarity of word shingles at which two bodies are near "
-                                 "duplicates")
+                            help="Jaccard similarity of word shingles at which two bodies are near duplicates "
+                                 "(exact for bodies of up to 4,096 shingles, else the MinHash estimate)")
         parser.add_argument("--near_containment", "--near-containment", dest="near_containment", type=float,
                             default=_DEDUP.containment,
                             help="share of the shorter body's shingles found in the longer at which two bodies "

@@ -68,6 +68,21 @@ def test_syndicated_copy_folds_into_the_earliest_article():
     run_dedup([copy, other, first], check=check)
 
 
+def test_near_copy_similarity_is_the_exact_jaccard_of_the_two_bodies():
+    from transforms.minhash import exact_jaccard, shingle_hashes, words
+
+    first = article("a.txt", story(3), published=dt.datetime(2024, 5, 1, 8, tzinfo=UTC))
+    copy = article("b.txt", syndicated(story(3)), published=dt.datetime(2024, 5, 1, 9, tzinfo=UTC))
+    true = exact_jaccard(*(shingle_hashes(words(a.body), 5) for a in (copy, first)))
+    assert 0.5 < true < 1.0
+
+    def check(arts, dups):
+        assert_that(dups | beam.Map(lambda d: (d.id, d.canonical_id, round(d.similarity, 3))),
+                    equal_to([(copy.id, first.id, round(true, 3))]))
+
+    run_dedup([copy, first], check=check)
+
+
 def test_canonical_does_not_depend_on_input_order():
     rows = [article(f"{name}.txt", syndicated(story(7)) if name != "m" else story(7)) for name in "zmab"]
     # No times, same metadata: the smallest source_uri ("a.txt") is canonical.
@@ -181,6 +196,12 @@ def test_two_runs_with_the_index_equal_one_run_over_everything(tmp_path):
     assert {(k, i, c) for k, i, c, _ in first | second} == {(k, i, c) for k, i, c, _ in whole}
     assert sum(1 for row in second if row[0] == "duplicate") == 6
     assert [p.rsplit("/", 1)[-1] for p in index_partitions(index, 365)[0]] == ["date=2024-05-02", "date=2024-05-01"]
+    # The index keeps each body's shingle set, so the second run verifies pairs with earlier
+    # articles exactly, as one run would.
+    import pyarrow.parquet as pq
+
+    entries = pq.read_table(index).to_pylist()
+    assert entries and all(0 < len(e["shingle_set"]) // 4 <= e["shingles"] for e in entries)
     # Rerunning the second half with the index is idempotent.
     assert collect([r for r in rows if r.date == "2024-05-02"], DedupOptions(index=index), tmp_path) == second
 
@@ -252,6 +273,10 @@ def test_packed_shuffles_give_the_in_memory_decisions_whatever_the_bundles_and_s
     options = DedupOptions()
     hasher = MinHasher(options.minhash())
     keys = [dedup_key(a, hasher) for a in random_corpus(5)]
+    # a third of the keys without their shingle set (bodies over the limit, entries of older indexes): pairs
+    # are verified exactly, on the estimate, and mixed
+    keys = [k._replace(exact=b"") if i % 3 == 0 else k for i, k in enumerate(keys)]
+    assert sum(bool(k.exact) for k in keys) > len(keys) // 2
     expected = decide(keys, options.minhash())
     assert sum(1 for d in expected.values() if d.method == "near") >= 20  # the corpus exercises near dedup
     staging = tmp_path / "staging"

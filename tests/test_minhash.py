@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from transforms.minhash import (
+    EXACT_SHINGLES,
     MinHasher,
     MinHashParams,
     bucket_edges,
@@ -17,6 +18,7 @@ from transforms.minhash import (
     estimate_containment,
     estimate_jaccard,
     exact_jaccard,
+    exact_set,
     folds_into,
     is_near_duplicate,
     lsh_probability,
@@ -61,6 +63,13 @@ def test_case_punctuation_and_dateline_do_not_change_shingles():
 
 def test_lowercase_sentence_start_is_not_taken_for_a_dateline():
     assert strip_leading_dateline("the - sign is used here") == "the - sign is used here"
+
+
+def test_a_web_credit_is_not_taken_for_a_dateline():
+    for credit in ("USATODAY.com - ", "SPACE.com - ", "FT.com - "):
+        assert strip_leading_dateline(credit + "States that block shipments") == credit + "States that block shipments"
+    for dateline in ("ST. LOUIS - ", "WASHINGTON (Reuters) - ", "U.S. - "):
+        assert strip_leading_dateline(dateline + "States that block shipments") == "States that block shipments"
 
 
 def test_estimate_tracks_exact_jaccard():
@@ -180,7 +189,7 @@ def test_two_stories_of_a_roundup_never_fold_into_each_other():
 def _fingerprints(bodies):
     hasher = MinHasher(MinHashParams())
     prints = {n: hasher.fingerprint(b) for n, b in bodies.items()}
-    return {n: s for n, (s, _) in prints.items()}, {n: k for n, (_, k) in prints.items()}
+    return {n: p.signature for n, p in prints.items()}, {n: p.shingles for n, p in prints.items()}
 
 
 def test_star_edges_of_band_shards_add_up_to_those_of_everything():
@@ -218,7 +227,7 @@ def test_vectorised_verification_is_the_scalar_rule():
     size_a = np.array([a[1] for a, _ in pairs])
     size_b = np.array([b[1] for _, b in pairs])
     jaccard, near = verify_edges(sig_a, sig_b, size_a, size_b, params)
-    for i, ((sa, ka), (sb, kb)) in enumerate(pairs):
+    for i, ((sa, ka, _), (sb, kb, _)) in enumerate(pairs):
         j = estimate_jaccard(sa, sb)
         assert jaccard[i] == j and near[i] == is_near_duplicate(j, ka, kb, params)
     assert near.any() and not near.all()
@@ -232,3 +241,68 @@ def test_containment_rule_does_not_fire_on_a_lucky_estimate():
     assert not is_near_duplicate(0.095, 66, 600, params)
     # A lead cut to a third of its story still passes.
     assert is_near_duplicate(0.33, 100, 300, params)
+
+
+def edited(seed: int, rate: float = 0.06) -> tuple[str, str]:
+    """A story and a copy with ~`rate` of its words replaced: true 5-shingle Jaccard ~0.4-0.6."""
+    rng = random.Random(seed)
+    original = story(seed).split()
+    copy = [rng.choice(VOCAB) if rng.random() < rate else w for w in original]
+    return " ".join(original), " ".join(copy)
+
+
+def true_jaccard(a: str, b: str) -> float:
+    return exact_jaccard(shingle_hashes(words(a), 5), shingle_hashes(words(b), 5))
+
+
+def test_short_bodies_are_verified_on_their_exact_shingle_sets_not_a_lucky_estimate():
+    params = MinHashParams()
+    hasher = MinHasher(params)
+    lucky, unlucky = [], []
+    for seed in range(300):
+        a, b = edited(seed)
+        fa, fb = hasher.fingerprint(a), hasher.fingerprint(b)
+        true, estimate = true_jaccard(a, b), estimate_jaccard(fa.signature, fb.signature)
+        if true < params.threshold <= estimate:
+            lucky.append((a, b, fa, fb))
+        elif estimate < params.threshold <= true:
+            unlucky.append((a, b, fa, fb))
+    assert len(lucky) >= 5 and len(unlucky) >= 5
+    for pairs, folds in ((lucky, False), (unlucky, True)):
+        for a, b, fa, fb in pairs:
+            signatures, sizes = {"a": fa.signature, "b": fb.signature}, {"a": fa.shingles, "b": fb.shingles}
+            # on the estimate alone the decision is wrong; on the shingle sets it is right
+            exact = {"a": fa.exact, "b": fb.exact}
+            assert bool(near_duplicate_groups(signatures, sizes, params)) is not folds
+            assert bool(near_duplicate_groups(signatures, sizes, params, exact=exact)) is folds
+            assert bool(near_duplicate_clusters({"a": a, "b": b})) is folds
+
+
+def test_exact_measures_in_vectorised_verification():
+    params = MinHashParams()
+    hasher = MinHasher(params)
+    pairs = [edited(seed, rate) for seed, rate in zip(range(20), [0.02, 0.06, 0.1, 0.3] * 5)]
+    brief, long = story(50, n=60), story(50, n=60) + "\n\n" + story(51, n=400)
+    pairs.append((brief, long))
+    prints = [(hasher.fingerprint(a), hasher.fingerprint(b)) for a, b in pairs]
+    sig_a = np.stack([np.frombuffer(fa.signature, "<u4") for fa, _ in prints])
+    sig_b = np.stack([np.frombuffer(fb.signature, "<u4") for _, fb in prints])
+    size_a = np.array([fa.shingles for fa, _ in prints])
+    size_b = np.array([fb.shingles for _, fb in prints])
+    jaccard, near = verify_edges(sig_a, sig_b, size_a, size_b, params,
+                                 [fa.exact for fa, _ in prints], [fb.exact for _, fb in prints])
+    for i, (a, b) in enumerate(pairs):
+        assert jaccard[i] == pytest.approx(true_jaccard(a, b), abs=1e-3)
+        assert near[i] == (true_jaccard(a, b) >= params.threshold or i == len(pairs) - 1)
+    # a pair one end of which has no shingle set falls back to the estimate
+    jaccard, _ = verify_edges(sig_a, sig_b, size_a, size_b, params,
+                              [b""] * len(prints), [fb.exact for _, fb in prints])
+    assert all(jaccard[i] == estimate_jaccard(fa.signature, fb.signature) for i, (fa, fb) in enumerate(prints))
+
+
+def test_only_bodies_up_to_the_limit_carry_their_shingle_set():
+    hasher = MinHasher(MinHashParams())
+    short, huge = story(60, n=300), story(61, n=EXACT_SHINGLES + 600)
+    assert len(hasher.fingerprint(short).exact) == 4 * hasher.fingerprint(short).shingles
+    assert hasher.fingerprint(huge).shingles > EXACT_SHINGLES and hasher.fingerprint(huge).exact == b""
+    assert hasher.fingerprint("").exact == b"" and exact_set(np.empty(0, np.uint64)) == b""

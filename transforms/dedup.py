@@ -4,10 +4,12 @@ What counts as a copy:
 - exact: two records with the same `id` (the same canonical URL, or the same source file read
   twice), or the same `content_hash` (the same body once case, punctuation, whitespace and site
   furniture are ignored);
-- near: among the survivors of exact dedup, two bodies whose word-shingle sets have an
-  estimated Jaccard similarity >= `threshold`, or whose shorter body is contained in the longer
-  at >= `containment` (a copy with its last paragraphs trimmed), estimated from MinHash
-  signatures (`transforms/minhash.py`).
+- near: among the survivors of exact dedup, two bodies whose word-shingle sets have a Jaccard
+  similarity >= `threshold`, or whose shorter body is contained in the longer at >= `containment`
+  (a copy with its last paragraphs trimmed). Candidate pairs come from MinHash LSH
+  (`transforms/minhash.py`); pairs are measured on the bodies' exact shingle sets, which keys of
+  bodies up to `EXACT_SHINGLES` shingles carry (`DedupKey.exact`), and on the MinHash estimate
+  otherwise (longer bodies, entries of indexes written before shingle sets were kept).
 
 Near-duplicate clusters do not chain (`minhash.resolve_clusters`, shared by the Beam path and
 the in-memory one). Verified pairs only propose a cluster (a connected component); within it,
@@ -33,17 +35,18 @@ order-independent rule, so the answer does not depend on runner, bundling or wor
 
 A copy's `duplicates` row names the cluster's canonical article; its `method` and `similarity`
 describe the copy's relation to that canonical: `exact` / 1.0 for an exact copy of it, `near` and
-the estimated Jaccard of the two bodies otherwise (an exact copy of a near copy is `near`, with
+the Jaccard of the two bodies otherwise (`similarity`: exact or estimated as above) (an exact copy of a near copy is `near`, with
 the near copy's similarity). `duplicate_count` counts every copy folded into an article in this
 run.
 
 How it scales: bodies never cross a shuffle, and no shuffle carries one Python object per record
 (FnApiRunner holds a GroupByKey's whole input decoded in memory): each step packs what it sends
 per bundle and per shard (`SHARDS`) into one element, pickled lists of keys or numpy arrays.
-Exact dedup shuffles keys without their signature twice (by id, by content hash); the
-signatures (512 bytes) and the LSH band entries (one 16-byte (band key, record number) pair per
+Exact dedup shuffles keys without their signature or shingle set twice (by id, by content hash);
+the signatures (504 bytes), shingle sets (4 bytes a shingle, ~1 KB for a 260-word body) and the
+LSH band entries (one 16-byte (band key, record number) pair per
 band) travel once, as uint64/uint32 arrays keyed by record number and band key; candidate edges
-(a star per bucket) meet the signatures in two joins on record numbers, verified edges are
+(a star per bucket) meet the signatures and shingle sets in two joins on record numbers, verified edges are
 gathered on one worker (three numbers per edge: the one step that grows with the number of
 near-duplicate pairs rather than being spread over workers), and each component's members and
 edges meet on the shard of its root to be resolved and folded. Records without a candidate edge
@@ -100,6 +103,7 @@ from transforms.minhash import (
     MinHashParams,
     connected_components,
     estimate_jaccard,
+    exact_overlap,
     is_empty_signature,
     near_duplicate_groups,
     record_number,
@@ -153,6 +157,7 @@ class DedupKey(NamedTuple):
     prior: bool = False  # read from the dedup index: emitted by an earlier run
     cluster_id: str = ""  # for prior keys: the canonical id that earlier run folded it into
     shingles: int = 0  # distinct shingles of the body (for the containment rule)
+    exact: bytes = b""  # the shingle set (`minhash.exact_set`) of a short enough body: exact verification
 
     @property
     def order(self) -> tuple:
@@ -172,9 +177,18 @@ def canonical_rank(article: Article) -> tuple:
 
 
 def dedup_key(article: Article, hasher: Optional[MinHasher] = None) -> DedupKey:
-    signature, shingles = hasher.fingerprint(article.body) if hasher is not None else (b"", 0)
+    signature, shingles, exact = hasher.fingerprint(article.body) if hasher is not None else (b"", 0, b"")
     return DedupKey(article.source_uri, article.id, article.content_hash, canonical_rank(article), (),
-                    signature, article.date, shingles=shingles)
+                    signature, article.date, shingles=shingles, exact=exact)
+
+
+def similarity(copy: DedupKey, canonical: DedupKey) -> float:
+    """Jaccard similarity of two keys' bodies: exact when both carry their shingle set, else the
+    MinHash estimate."""
+    if copy.exact and canonical.exact:
+        shared = exact_overlap(copy.exact, canonical.exact)
+        return shared / ((len(copy.exact) + len(canonical.exact)) // 4 - shared)
+    return estimate_jaccard(copy.signature, canonical.signature)
 
 
 PRIOR_PREFIX = "index:"  # record keys of index entries, so they never collide with this run's
@@ -208,10 +222,10 @@ def fold_into(canonical: DedupKey, others: Iterable[DedupKey]) -> DedupKey:
     """Fold near copies into `canonical`; each copy carries its similarity to it."""
     members = list(canonical.members)
     for other in others:
-        similarity = round(estimate_jaccard(other.signature, canonical.signature), 4)
+        measured = round(similarity(other, canonical), 4)
         if not other.prior:
-            members.append(Member(other.record_key, other.id, "near", similarity, other.date))
-        members.extend(m._replace(method="near", similarity=similarity) for m in other.members)
+            members.append(Member(other.record_key, other.id, "near", measured, other.date))
+        members.extend(m._replace(method="near", similarity=measured) for m in other.members)
     return canonical._replace(members=tuple(members))
 
 
@@ -354,7 +368,8 @@ class _Packing(beam.DoFn):
             yield self.packed(tag, shard, entry[0], window)
 
     def pack_arrays(self, tag: str, shard: int, arrays: tuple, window):
-        weight = sum(a.nbytes for a in arrays) / ARRAY_UNIT
+        """Buffer a tuple of numpy arrays (and lists of bytes: shingle sets) as one item."""
+        weight = sum(a.nbytes if isinstance(a, np.ndarray) else sum(map(len, a)) for a in arrays) / ARRAY_UNIT
         yield from self.pack(tag, shard, arrays, window, weight)
 
     def packed(self, tag: str, shard: int, items: list, window):
@@ -411,7 +426,7 @@ class _SplitKeys(_Packing):
 
     def _split(self, keys: list[DedupKey], window):
         for key in keys:
-            yield from self.pack("by_id", _shard_of(key.id), key._replace(signature=b""), window)
+            yield from self.pack("by_id", _shard_of(key.id), key._replace(signature=b"", exact=b""), window)
         if self.hasher is None:
             return
         width = 4 * self.params.num_perm
@@ -424,7 +439,8 @@ class _SplitKeys(_Packing):
         matrix = np.frombuffer(b"".join(k.signature for k in rows), dtype="<u4").reshape(len(rows), -1)
         for shard, chunk in _by_shard(numbers):
             yield from self.pack_arrays("signatures", shard, (numbers[chunk], checks[chunk], sizes[chunk],
-                                                              matrix[chunk]), window)
+                                                              matrix[chunk], [rows[i].exact for i in chunk]),
+                                        window)
         band_keys = self.hasher.band_key_matrix(matrix).ravel()
         nodes = np.repeat(numbers, self.params.bands)
         for shard, chunk in _by_shard(band_keys):
@@ -534,6 +550,7 @@ class _JoinFirstEnd(_Packing):
         checks = np.concatenate([s[1] for s in signatures]) if signatures else np.empty(0, np.uint32)
         sizes = np.concatenate([s[2] for s in signatures]) if signatures else np.empty(0, np.int64)
         matrix = np.concatenate([s[3] for s in signatures]) if signatures else None
+        exact = [e for s in signatures for e in s[4]]
         for i, (number, check) in enumerate(zip(numbers.tolist(), checks.tolist())):
             key = nodes.get(number)
             if key is not None and number not in rows and check == _record_check(key.record_key):
@@ -546,7 +563,8 @@ class _JoinFirstEnd(_Packing):
         for number, key in nodes.items():
             if number in usable:
                 row = rows[number]
-                key = key._replace(signature=matrix[row].astype("<u4").tobytes(), shingles=int(sizes[row]))
+                key = key._replace(signature=matrix[row].astype("<u4").tobytes(), shingles=int(sizes[row]),
+                                   exact=exact[row])
                 yield from self.pack("near_nodes", shard, (number, key), window)
             else:
                 yield from decisions(key)
@@ -557,7 +575,8 @@ class _JoinFirstEnd(_Packing):
         index = np.array([rows[n] for n in edges[:, 1].tolist()], dtype=np.int64)
         for target, chunk in _by_shard(edges[:, 0]):
             yield from self.pack_arrays("halves", target, (edges[chunk, 0], edges[chunk, 1], sizes[index[chunk]],
-                                                           matrix[index[chunk]]), window)
+                                                           matrix[index[chunk]], [exact[i] for i in index[chunk]]),
+                                        window)
 
 
 class _Verify(_Packing):
@@ -581,14 +600,16 @@ class _Verify(_Packing):
         second = np.concatenate([h[1] for h in halves])
         size_b = np.concatenate([h[2] for h in halves])
         sig_b = np.concatenate([h[3] for h in halves])
+        exact_b = [e for h in halves for e in h[4]]
         known = np.array([n in nodes for n in first.tolist()], dtype=bool)
         first, second, size_b, sig_b = first[known], second[known], size_b[known], sig_b[known]
+        exact_b = [e for e, k in zip(exact_b, known.tolist()) if k]
         if not len(first):
             return
         keys = [nodes[n] for n in first.tolist()]
         sig_a = np.frombuffer(b"".join(k.signature for k in keys), dtype="<u4").reshape(len(keys), -1)
         size_a = np.array([k.shingles for k in keys], dtype=np.int64)
-        jaccard, near = verify_edges(sig_a, sig_b, size_a, size_b, self.params)
+        jaccard, near = verify_edges(sig_a, sig_b, size_a, size_b, self.params, [k.exact for k in keys], exact_b)
         _VERIFIED_EDGES.inc(int(near.sum()))
         if near.any():
             yield from self.pack_arrays("verified", 0, (first[near], second[near], jaccard[near]), window)
@@ -656,7 +677,8 @@ def near_decisions(keys: dict[int, DedupKey], edges: list[tuple[int, int, float]
     folded by `resolve_clusters`."""
     clusters = resolve_clusters(edges, {n: k.shingles for n, k in keys.items()},
                                 {n: k.order for n, k in keys.items()},
-                                {n: k.signature for n, k in keys.items()}, params)
+                                {n: k.signature for n, k in keys.items()}, params,
+                                {n: k.exact for n, k in keys.items() if k.exact})
     clustered = set()
     for canonical, members in clusters:
         clustered.update(members)
@@ -750,7 +772,8 @@ def near_survivors(keys: Iterable[DedupKey], params: MinHashParams) -> list[Dedu
     by_key = {k.record_key: k for k in keys}
     groups = near_duplicate_groups({k.record_key: k.signature for k in keys},
                                    {k.record_key: k.shingles for k in keys}, params,
-                                   {k.record_key: k.order for k in keys})
+                                   {k.record_key: k.order for k in keys},
+                                   {k.record_key: k.exact for k in keys if k.exact})
     clustered = set()
     out = []
     for canonical, members in groups:
@@ -776,6 +799,8 @@ INDEX_SCHEMA = pa.schema([
     pa.field("content_hash", pa.string()),
     pa.field("signature", pa.binary(), metadata={"description": "MinHash, little-endian uint32 per permutation"}),
     pa.field("shingles", pa.int32(), metadata={"description": "distinct shingles of the body"}),
+    pa.field("shingle_set", pa.binary(), metadata={
+        "description": "the body's shingle set (sorted uint32, little-endian) when it has at most 4,096 shingles"}),
     pa.field("minhash", pa.string(), metadata={"description": "parameters of `signature`: k=..,perm=..,seed=.."}),
     pa.field("rank", pa.string(), metadata={"description": "canonical rank: no-time flag|published|-richness"}),
 ])
@@ -793,17 +818,20 @@ def index_row(key: DedupKey, table: dict, params: MinHashParams) -> dict:
     no_time, published, richness, _ = key.rank
     return {"id": key.id, "source_uri": key.record_key, "cluster_id": cluster_id,
             "content_hash": key.content_hash, "signature": key.signature, "shingles": key.shingles,
+            "shingle_set": key.exact,
             "minhash": minhash_tag(params),
             "rank": f"{int(no_time)}|{published}|{richness}", "date": key.date}
 
 
 def prior_key(row: dict, params: MinHashParams) -> DedupKey:
-    """An index entry -> a rank-0 key (its signature dropped when made with other parameters)."""
+    """An index entry -> a rank-0 key (its signature and shingle set dropped when made with other
+    parameters; indexes written before shingle sets were kept have none)."""
     no_time, published, richness = row["rank"].split("|")
-    signature = row["signature"] if row["minhash"] == minhash_tag(params) else b""
+    same = row["minhash"] == minhash_tag(params)
     return DedupKey(PRIOR_PREFIX + row["source_uri"], row["id"], row["content_hash"],
-                    (no_time == "1", published, int(richness), row["source_uri"]), (), signature,
-                    row.get("date", ""), True, row["cluster_id"], int(row.get("shingles") or 0))
+                    (no_time == "1", published, int(richness), row["source_uri"]), (),
+                    row["signature"] if same else b"", row.get("date", ""), True, row["cluster_id"],
+                    int(row.get("shingles") or 0), (row.get("shingle_set") or b"") if same else b"")
 
 
 def index_partitions(index: str, retention_days: int, newest: str = "") -> tuple[list[str], list[str]]:

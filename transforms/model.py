@@ -123,7 +123,8 @@ class Duplicate(_Record):
     id: str = Field(description="id of the folded copy")
     canonical_id: str = Field(description="id of the article it was folded into")
     method: str = Field(description="`exact` or `near`")
-    similarity: Float32 = Field(description="1.0 for exact copies, estimated Jaccard for near ones")
+    similarity: Float32 = Field(description="1.0 for exact copies, Jaccard of the word shingles for near "
+                                            "ones (estimated for bodies over 4,096 shingles)")
     source_uri: str = Field(description="where the copy was read")
     url: Optional[str] = Field(None, description="the copy's URL when known")
     title: Optional[str] = Field(None, description="the copy's headline when known")
