@@ -35,21 +35,21 @@ order-independent rule, so the answer does not depend on runner, bundling or wor
 
 A copy's `duplicates` row names the cluster's canonical article; its `method` and `similarity`
 describe the copy's relation to that canonical: `exact` / 1.0 for an exact copy of it, `near` and
-the Jaccard of the two bodies otherwise (`similarity`: exact or estimated as above) (an exact copy of a near copy is `near`, with
-the near copy's similarity). `duplicate_count` counts every copy folded into an article in this
-run.
+the Jaccard of the two bodies otherwise, exact or estimated as above (an exact copy of a near copy
+is `near`, with the near copy's similarity). `duplicate_count` counts every copy folded into an
+article in this run.
 
 How it scales: bodies never cross a shuffle, and no shuffle carries one Python object per record
 (FnApiRunner holds a GroupByKey's whole input decoded in memory): each step packs what it sends
 per bundle and per shard (`SHARDS`) into one element, pickled lists of keys or numpy arrays.
 Exact dedup shuffles keys without their signature or shingle set twice (by id, by content hash);
 the signatures (504 bytes), shingle sets (4 bytes a shingle, ~1 KB for a 260-word body) and the
-LSH band entries (one 16-byte (band key, record number) pair per
-band) travel once, as uint64/uint32 arrays keyed by record number and band key; candidate edges
-(a star per bucket) meet the signatures and shingle sets in two joins on record numbers, verified edges are
-gathered on one worker (three numbers per edge: the one step that grows with the number of
-near-duplicate pairs rather than being spread over workers), and each component's members and
-edges meet on the shard of its root to be resolved and folded. Records without a candidate edge
+LSH band entries (one 16-byte (band key, record number) pair per band) travel once, as
+uint64/uint32 arrays (and lists of bytes) keyed by record number and band key; candidate edges
+(a star per bucket) meet the signatures and shingle sets in two joins on record numbers,
+verified edges are gathered on one worker (three numbers per edge: the one step that grows
+with the number of near-duplicate pairs rather than being spread over workers), and each
+component's members and edges meet on the shard of its root to be resolved and folded. Records without a candidate edge
 leave after the first join. Record numbers are 64-bit hashes of record keys: survivors whose
 number is shared (odds ~n^2/2^65) take no part in near dedup; a copy already folded by exact
 dedup that shares a survivor's number can only add candidate edges, which are verified on the
