@@ -40,8 +40,8 @@ class NewsbeamOptions(PipelineOptions):
                             default=_WRITE.row_group_size, help="rows per Parquet row group")
         parser.add_argument("--write_shards", "--write-shards", dest="write_shards", type=int,
                             default=_WRITE.write_shards,
-                            help="writer shards: each date is written whole by one of them, holding its dates' "
-                                 "articles in memory (more shards, less memory per worker when dates spread)")
+                            help="writer shards: dates are hashed to them (more shards, less memory per worker when "
+                                 "dates spread); a shard of over 20,000 articles is split into batches by record")
         parser.add_argument("--skip_enrich", "--skip-enrich", dest="skip_enrich", action="store_true",
                             default=False,
                             help="skip enrichment (language, topic, dateline, places): articles keep the "

@@ -28,7 +28,7 @@ def test_dataflow_dry_run_translates_every_stage():
     for stage in ("Match", "Read", "Split", "Parse", "Clean", "Stage", "Dedup", "Write", "WriteDeadLetters",
                   "Manifest"):
         assert stage in top, stage
-    for step in ("Write/ByShard", "Write/Apply", "Write/Enrich", "Write/Write", "Write/RemoveStaging"):
+    for step in ("Write/ByBatch", "Write/Apply", "Write/Enrich", "Write/Write", "Write/RemoveStaging"):
         assert step in names, step
     urns = {t.spec.urn for t in transforms}
     assert "beam:transform:group_by_key:v1" in urns

@@ -16,7 +16,15 @@ import transforms.stage as stage
 from transforms.dedup import Dedup, DedupDecisions, DedupOptions
 from transforms.minhash import MinHasher
 from transforms.model import UTC, Article, stable_id
-from transforms.stage import StageArticles, WriteStaged, read_staged, shard_of, write_staging_file
+from transforms.stage import (
+    StageArticles,
+    WriteStaged,
+    batch_of,
+    batches_of,
+    read_staged,
+    shard_of,
+    write_staging_file,
+)
 from transforms.text import content_fingerprint
 from transforms.write import WriteOptions, WriteTable
 
@@ -132,3 +140,48 @@ def test_an_article_enrichment_cannot_handle_is_a_dead_letter(monkeypatch):
     rows = sum(_files("/stage-dead/out").values())
     assert rows == 5
 
+
+
+def _rows(root: str, table: str) -> list[tuple]:
+    """(id, partition folder, cluster or canonical id) of every row of a table under a memory:// root."""
+    fs = fsspec.filesystem("memory")
+    out = []
+    for path in fs.find(f"{root}/{table}"):
+        if path.endswith(".parquet"):
+            with fs.open(path, "rb") as handle:
+                data = pq.read_table(handle)
+            link = "cluster_id" if table == "articles" else "canonical_id"
+            folder = path.rsplit("/", 1)[0].split(f"/{table}/", 1)[1]
+            out.extend((i, folder, c) for i, c in zip(data.column("id").to_pylist(), data.column(link).to_pylist()))
+    return sorted(out)
+
+
+def test_a_busy_date_is_written_by_several_batches_with_the_same_rows():
+    """A run of one date (a daily job) is not held by one writer: its shard is split into batches
+    by record; every article and duplicate row is written once, as in an unsplit run."""
+    articles = [a.model_copy(update={"date": "2024-05-01"}) for a in corpus()]
+    options, write = DedupOptions(), WriteOptions(rows_per_file=100, write_shards=4)
+    for name, batch_rows in (("whole", 10_000), ("split", 5)):
+        out, folder = f"memory://stage-busy/{name}", f"memory://stage-busy/{name}/_staging/t"
+        with TestPipeline() as p:
+            staged = p | beam.Create(articles, reshuffle=False) | StageArticles(folder, 4, MinHasher(options.minhash()))
+            decided = staged["keys"] | DedupDecisions(options)
+            written = {"parts": staged["parts"], "decisions": decided} | WriteStaged(
+                out, folder, 4, write, enrich=False, batch_rows=batch_rows)
+            assert_that(written["written"] | beam.CombinePerKey(sum),
+                        equal_to([("articles", 12), ("duplicates", 12)]))
+    whole, split = _files("/stage-busy/whole"), _files("/stage-busy/split")
+    assert len(whole) == 2 and len(split) > 2  # one file per table vs one per batch that holds rows
+    for table in ("articles", "duplicates"):
+        assert _rows("/stage-busy/split", table) == _rows("/stage-busy/whole", table)
+        assert len(_rows("/stage-busy/split", table)) == 12
+    assert not fsspec.filesystem("memory").exists("/stage-busy/split/_staging")
+
+
+def test_a_batch_reads_only_its_records():
+    articles = [a.model_copy(update={"date": "2024-05-01"}) for a in corpus()]
+    (part,) = write_staging_file("memory://stage-batch/run", articles, shards=1)
+    batches = [read_staged(part, number, 3) for number in range(3)]
+    assert sorted(a.source_uri for b in batches for a in b) == sorted(a.source_uri for a in articles)
+    assert all(batches) and all(batch_of(a.source_uri, 3) == n for n, b in enumerate(batches) for a in b)
+    assert batches_of(0) == 1 and batches_of(20_000, 20_000) == 1 and batches_of(20_001, 20_000) == 2

@@ -17,11 +17,15 @@ shuffle inputs in the runner process. So:
    row), enriches the canonical articles (unless `--skip_enrich`; a failure is a dead letter of
    stage `enrich`) and writes each Hive partition with `write_records`. A shard holds every date
    that hashes to it, so a partition is written whole by one worker and file names stay a hash of
-   their ids: the same files as writing through a shuffle per partition.
+   their ids: the same files as writing through a shuffle per partition. A shard of more than
+   `WRITE_BATCH_ROWS` staged articles (a run of one busy date: a daily scheduled job) is split
+   into k = ceil(rows / WRITE_BATCH_ROWS) batches by record (xxh64 of `source_uri`, stored in
+   the staging file, so a batch reads only its rows); its partitions are then written by k
+   workers in parallel, as up to k files each (names still a hash of their ids).
 4. When every file is written, the staging folder is deleted.
 
-Memory: the runner holds keys and references; a worker holds one shard's articles at a time
-(1/`write_shards` of the run when dates spread, all of one date when a run holds one date).
+Memory: the runner holds keys and references; a worker holds one batch of at most about
+`WRITE_BATCH_ROWS` articles at a time, however many of them share a date.
 Bodies are written twice (staging and final). A failed or retried bundle leaves a staging file
 no reference points to; it goes with the folder. A job that dies leaves `_staging/<run>/`, which
 is safe to delete.
@@ -37,6 +41,7 @@ from typing import NamedTuple, Optional
 
 import apache_beam as beam
 import fsspec
+import numpy as np
 from fsspec.implementations.local import LocalFileSystem
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -48,15 +53,17 @@ from apache_beam.utils.windowed_value import WindowedValue
 
 from transforms.deadletter import dead_letter
 from transforms.dedup import Decision, FoldingFn, dedup_key, remove_folder
-from transforms.minhash import MinHasher
+from transforms.minhash import MinHasher, record_number
 from transforms.model import Article, ModelCoder
 from transforms.write import WriteOptions, partition_path, write_records
 
 STAGE_ROWS = 5_000  # articles per staging file: bounds what a bundle holds before it writes
+WRITE_BATCH_ROWS = 20_000  # staged articles a writer batch holds at most (a bigger shard is split)
 STAGING_DIR = "_staging"
 
 _STAGE_SCHEMA = pa.schema([
     pa.field("shard", pa.int32()),
+    pa.field("record", pa.uint64()),  # record_number(source_uri): splits a big shard into batches
     pa.field("article", pa.binary()),  # ModelCoder bytes: the article exactly as Clean left it
 ])
 _ARTICLE_CODER = ModelCoder(Article)
@@ -94,24 +101,40 @@ def write_staging_file(folder: str, articles: list[Article], shards: int) -> lis
             group = by_shard[shard]
             writer.write_table(pa.Table.from_arrays([
                 pa.array([shard] * len(group), pa.int32()),
+                pa.array([record_number(a.source_uri) for a in group], pa.uint64()),
                 pa.array([_ARTICLE_CODER.encode(a) for a in group], pa.binary()),
             ], schema=_STAGE_SCHEMA), row_group_size=len(group))
             parts.append(StagedPart(shard, fs.unstrip_protocol(path), number, len(group)))
     return parts
 
 
-def read_staged(part: StagedPart) -> list[Article]:
+def read_staged(part: StagedPart, batch: int = 0, batches: int = 1) -> list[Article]:
+    """The articles of one staged row group; with `batches` > 1 only those of batch `batch`
+    (`batch_of` their record)."""
     fs, path = fsspec.core.url_to_fs(part.path)
+    columns = ["shard", "record", "article"]
     if isinstance(fs, LocalFileSystem):  # Arrow's own reader: ~2.5x faster than through a Python file
-        table = pq.ParquetFile(path).read_row_group(part.row_group, columns=["shard", "article"])
+        table = pq.ParquetFile(path).read_row_group(part.row_group, columns=columns)
     else:
         with fs.open(path, "rb") as handle:
-            table = pq.ParquetFile(handle).read_row_group(part.row_group, columns=["shard", "article"])
+            table = pq.ParquetFile(handle).read_row_group(part.row_group, columns=columns)
     shards = set(table.column("shard").to_pylist())
     if shards != {part.shard}:
         raise ValueError(f"staging file {part.path} row group {part.row_group} holds shards {sorted(shards)}, "
                          f"expected {part.shard}")
+    if batches > 1:
+        table = table.filter(table.column("record").to_numpy() % np.uint64(batches) == batch)
     return [_ARTICLE_CODER.decode(blob) for blob in table.column("article").to_pylist()]
+
+
+def batches_of(rows: int, batch_rows: int = WRITE_BATCH_ROWS) -> int:
+    """How many writer batches a shard of `rows` staged articles is split into."""
+    return max(1, -(-rows // batch_rows))
+
+
+def batch_of(record_key: str, batches: int) -> int:
+    """The writer batch of a record (its `source_uri`) in a shard split into `batches`."""
+    return record_number(record_key) % batches if batches > 1 else 0
 
 
 class _StageFn(beam.DoFn):
@@ -167,14 +190,15 @@ class ShardBatch:
 
 
 class _ApplyFn(FoldingFn):
-    """(shard, {'parts', 'decisions'}) -> one ShardBatch: staged articles with decisions applied."""
+    """((shard, batch, batches), {'parts', 'decisions'}) -> one ShardBatch: the staged articles of
+    that batch with decisions applied."""
 
     def process(self, element):
-        shard, grouped = element
+        (shard, number, count), grouped = element
         table: dict[str, Decision] = dict(grouped["decisions"])
         batch = ShardBatch(shard, [], [])
         for part in sorted(set(grouped["parts"])):
-            for article in read_staged(part):
+            for article in read_staged(part, number, count):
                 kind, row = self.fold(article, table)
                 (batch.duplicates if kind == "duplicate" else batch.articles).append(row)
         yield batch
@@ -242,16 +266,30 @@ class WriteStaged(beam.PTransform):
     could not handle}.
     """
 
-    def __init__(self, output: str, folder: str, shards: int, options: WriteOptions, enrich: bool):
+    def __init__(self, output: str, folder: str, shards: int, options: WriteOptions, enrich: bool,
+                 batch_rows: int = WRITE_BATCH_ROWS):
         super().__init__()
         self.output, self.folder, self.shards, self.options, self.enrich = output, folder, shards, options, enrich
+        self.batch_rows = batch_rows
 
     def expand(self, inputs):
-        shards = self.shards
-        parts = inputs["parts"] | "PartsByShard" >> beam.Map(lambda part: (part.shard, part))
-        routed = inputs["decisions"] | "DecisionsByShard" >> beam.Map(
-            lambda entry: (shard_of(entry[1].date, shards), entry))
-        batches = ({"parts": parts, "decisions": routed} | "ByShard" >> beam.CoGroupByKey()
+        shards, batch_rows = self.shards, self.batch_rows
+        rows = beam.pvalue.AsDict(inputs["parts"] | "RowsPerShard" >> beam.Map(lambda part: (part.shard, part.rows))
+                                  | "SumRows" >> beam.CombinePerKey(sum))
+
+        def part_batches(part: StagedPart, rows: dict):
+            count = batches_of(rows.get(part.shard, 0), batch_rows)
+            for number in range(count):  # each batch reads the row group and keeps its own rows
+                yield (part.shard, number, count), part
+
+        def decision_batch(entry, rows: dict):
+            shard = shard_of(entry[1].date, shards)
+            count = batches_of(rows.get(shard, 0), batch_rows)
+            return (shard, batch_of(entry[0], count), count), entry
+
+        parts = inputs["parts"] | "PartsByBatch" >> beam.FlatMap(part_batches, rows)
+        routed = inputs["decisions"] | "DecisionsByBatch" >> beam.Map(decision_batch, rows)
+        batches = ({"parts": parts, "decisions": routed} | "ByBatch" >> beam.CoGroupByKey()
                    | "Apply" >> beam.ParDo(_ApplyFn()))
         dead = None
         if self.enrich:
