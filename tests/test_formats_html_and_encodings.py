@@ -42,6 +42,15 @@ def test_html_page_fields_and_metadata():
     assert "\n\n" in fields["body"]
 
 
+def test_html_behind_a_broken_xml_declaration_still_parses():
+    # A crawled page (L3S-GN1) opens with `<?xml version="1.0" encoding="` followed by keywords and
+    # no `?>`: lxml refuses a string holding an encoding declaration, so the page became a dead letter.
+    broken = '<?xml version="1.0" encoding="news, politics, budget, council" />\n' + PAGE.split("\n", 1)[1]
+    fields = parse_html(broken.encode())
+    assert fields["title"].startswith("Council approves budget") and "Paragraph 5" in fields["body"]
+    assert parse_html(('<?xml version="1.0" encoding="utf-8"?>\n' + PAGE).encode())["title"] == fields["title"]
+
+
 def test_html_without_text_is_a_parse_error():
     with pytest.raises(ParseError):
         parse_html(b"<html><head><title>Only a title</title></head><body><script>x()</script></body></html>")

@@ -44,7 +44,7 @@ EXTRACTION_SETTINGS: dict[str, Any] = {
     "deduplicate": False,
 }
 
-_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*>")  # to the first ">": a broken declaration goes too
 
 # Meta names (`name`, `property` or `itemprop`) that carry the publication time, best first.
 PUBLISHED_META = ("article:published_time", "og:article:published_time", "article.published",
