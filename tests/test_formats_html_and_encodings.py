@@ -166,3 +166,25 @@ def test_tar_members_are_files(tmp_path, mode, suffix):
     assert [r.uri for r in refs] == [f"tar://a.txt::{archive}", f"tar://sub/b.html::{archive}"]
     kinds = [split_file(read_file(r), NOW)[0].kind for r in refs]
     assert kinds == ["text", "html"]
+
+
+def test_json_collections_are_one_record_per_article():
+    story = "The council voted on Tuesday to approve the budget for the coming year. " * 3
+    wrapped = {"status": "ok", "results": [{"title": "One", "text": story}, {"title": "Two", "text": story + "More."}]}
+    by_id = {"a1": {"articleBody": story, "url": "https://town.example/a1"},
+             "b2": {"articleBody": story + "Again.", "url": "https://town.example/b2"},
+             "c3": {"url": "https://town.example/c3"}}  # no body: its own dead letter, not the file's
+    for doc, bodies in ((wrapped, 2), (by_id, 2)):
+        data = json.dumps(doc).encode()
+        records = split_file(RawFile("memory://export.json", data, len(data), None), NOW)
+        assert len(records) == len(doc.get("results", doc))
+        parsed, failed = [], 0
+        for record in records:
+            try:
+                parsed.append(parse_record(record))
+            except ParseError:
+                failed += 1
+        assert len(parsed) == bodies and failed == len(records) - bodies
+    # one article object stays one record, even when its values include objects
+    single = json.dumps({"text": story, "source": {"name": "Town News"}, "meta": {"lang": "en"}}).encode()
+    assert len(split_file(RawFile("memory://one.json", single, len(single), None), NOW)) == 1

@@ -3,7 +3,7 @@
 Two steps, so that one bad record never takes its neighbours down:
 
 - `split_file` cuts a file into records: one for `.txt` and an HTML page, one per line of
-  `.jsonl`, per element of a JSON array, per item of an RSS/Atom feed or a NewsML message, per
+  `.jsonl`, per article of a JSON collection (`_json_collection`), per item of an RSS/Atom feed or a NewsML message, per
   HTML response of a WARC. It fails only when the file as a whole is unusable (binary, not
   decodable, a document that does not parse); the file is then one dead letter. WARC records
   that are not pages (`request`, `metadata`, `revisit`, images, redirects, …) are skipped on
@@ -230,6 +230,23 @@ def _split_xml_items(raw: RawFile, read_at: dt.datetime, kind: str, root) -> lis
     return [RawRecord(raw.uri, None, kind, raw.data, raw.mtime, read_at)]
 
 
+def _json_collection(doc: Any) -> Optional[list]:
+    """The records of a JSON document that holds several, else None: a wrapper object with a list
+    of objects under `articles`, `items`, `results`, `data`, `entries` or `docs`, or an object
+    keyed by id whose values are article objects ({"<id>": {"articleBody": …}, …}: no body
+    field of its own, every value an object, at least one with a body field)."""
+    if not isinstance(doc, dict):
+        return None
+    for key in ("articles", "items", "results", "data", "entries", "docs"):
+        if isinstance(doc.get(key), list) and doc[key] and all(isinstance(item, dict) for item in doc[key]):
+            return doc[key]
+    values = list(doc.values())
+    if (len(values) > 1 and _first(doc, JSON_FIELDS["body"]) is None and all(isinstance(v, dict) for v in values)
+            and any(_first(v, JSON_FIELDS["body"]) is not None for v in values)):
+        return values
+    return None
+
+
 def split_file(raw: RawFile, read_at: dt.datetime, limits: ReadLimits = ReadLimits()) -> list[RawRecord]:
     """One file -> its records. Raises only when the whole file is unusable."""
     if not raw.data.strip():
@@ -271,15 +288,13 @@ def split_file(raw: RawFile, read_at: dt.datetime, limits: ReadLimits = ReadLimi
                           raw.mtime, read_at)
                 for i, item in enumerate(doc)
             ]
-        for key in ("articles", "items", "results", "data", "entries", "docs"):
-            if isinstance(doc, dict) and isinstance(doc.get(key), list) and doc[key] and all(
-                isinstance(item, dict) for item in doc[key]
-            ):
-                return [
-                    RawRecord(raw.uri, i, "json", json.dumps(item, ensure_ascii=False).encode("utf-8"),
-                              raw.mtime, read_at)
-                    for i, item in enumerate(doc[key])
-                ]
+        items = _json_collection(doc)
+        if items is not None:
+            return [
+                RawRecord(raw.uri, i, "json", json.dumps(item, ensure_ascii=False).encode("utf-8"),
+                          raw.mtime, read_at)
+                for i, item in enumerate(items)
+            ]
         return [RawRecord(raw.uri, None, "json", text.encode("utf-8"), raw.mtime, read_at)]
     return [RawRecord(raw.uri, None, "text", raw.data, raw.mtime, read_at)]
 
