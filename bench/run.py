@@ -86,27 +86,43 @@ def _tree_rss(root: int) -> int:
     return total
 
 
+class PeakRss:
+    """Samples the resident memory of a process tree every `interval` seconds on a thread,
+    from `start()` to `stop()`; `mib` is the largest sum seen."""
+
+    def __init__(self, pid: int, interval: float = 0.2):
+        self.pid, self.interval, self.peak = pid, interval, 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self):
+        while not self._done.is_set():
+            self.peak = max(self.peak, _tree_rss(self.pid))
+            self._done.wait(self.interval)
+
+    def start(self) -> "PeakRss":
+        self._thread.start()
+        return self
+
+    def stop(self) -> float:
+        self._done.set()
+        self._thread.join()
+        return self.mib
+
+    @property
+    def mib(self) -> float:
+        return self.peak / 2**20
+
+
 def measure(cmd: list[str], log: Path, env: Optional[dict] = None, interval: float = 0.2) -> dict:
     """Run `cmd`; its exit code, wall seconds and the peak RSS of its process tree."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
-        peak = 0
-        done = threading.Event()
-
-        def sample():
-            nonlocal peak
-            while not done.is_set():
-                peak = max(peak, _tree_rss(proc.pid))
-                done.wait(interval)
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
+        rss = PeakRss(proc.pid, interval).start()
         rc = proc.wait()
-        done.set()
-        sampler.join()
-        return {"rc": rc, "wall_s": time.perf_counter() - started, "peak_rss_mib": peak / 2**20}
+        return {"rc": rc, "wall_s": time.perf_counter() - started, "peak_rss_mib": rss.stop()}
 
 
 def _tail(path: Path, lines: int = 6) -> str:
@@ -203,20 +219,11 @@ def stream_job(name: str, corpus: Path, files: int, timeout_s: float = 600.0, ru
     state = out / "_runs" / "_watch_state.json"
     cmd = [sys.executable, "-m", "pipeline", "run", "--streaming", "--poll-interval", str(STREAM_POLL_S),
            "--input", str(drop), "--output", str(out), "--run_id", name]
-    peak, latencies, error = 0, [], None
+    latencies, error = [], None
     with log.open("wb") as sink:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
-        done = threading.Event()
-
-        def sample():
-            nonlocal peak
-            while not done.is_set():
-                peak = max(peak, _tree_rss(proc.pid))
-                done.wait(0.2)
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
+        rss = PeakRss(proc.pid).start()
         try:
             time.sleep(2 * STREAM_POLL_S)  # the watcher is up and has looked at the empty folder
             for source in sources:
@@ -246,10 +253,9 @@ def stream_job(name: str, corpus: Path, files: int, timeout_s: float = 600.0, ru
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-            done.set()
-            sampler.join()
+            rss.stop()
         wall = time.perf_counter() - started
-    row = {"job": name, "rc": 0 if error is None else 1, "wall_s": wall, "peak_rss_mib": peak / 2**20,
+    row = {"job": name, "rc": 0 if error is None else 1, "wall_s": wall, "peak_rss_mib": rss.mib,
            "log": str(log), "stream": stream_summary(latencies, 1_000, STREAM_POLL_S)}
     if error:
         row["error"] = error

@@ -49,8 +49,8 @@ uint64/uint32 arrays (and lists of bytes) keyed by record number and band key; c
 (a star per bucket) meet the signatures and shingle sets in two joins on record numbers,
 verified edges are gathered on one worker (three numbers per edge: the one step that grows
 with the number of near-duplicate pairs rather than being spread over workers), and each
-component's members and edges meet on the shard of its root to be resolved and folded. Records without a candidate edge
-leave after the first join. Record numbers are 64-bit hashes of record keys: survivors whose
+component's members and edges meet on the shard of its root to be resolved and folded. Records
+without a candidate edge leave after the first join. Record numbers are 64-bit hashes of record keys: survivors whose
 number is shared (odds ~n^2/2^65) take no part in near dedup; a copy already folded by exact
 dedup that shares a survivor's number can only add candidate edges, which are verified on the
 survivor's own signature (signatures are matched to keys by number and a second 32-bit hash).
@@ -103,7 +103,7 @@ from transforms.minhash import (
     MinHashParams,
     connected_components,
     estimate_jaccard,
-    exact_overlap,
+    exact_set_jaccard,
     is_empty_signature,
     near_duplicate_groups,
     record_number,
@@ -186,8 +186,7 @@ def similarity(copy: DedupKey, canonical: DedupKey) -> float:
     """Jaccard similarity of two keys' bodies: exact when both carry their shingle set, else the
     MinHash estimate."""
     if copy.exact and canonical.exact:
-        shared = exact_overlap(copy.exact, canonical.exact)
-        return shared / ((len(copy.exact) + len(canonical.exact)) // 4 - shared)
+        return exact_set_jaccard(copy.exact, canonical.exact)
     return estimate_jaccard(copy.signature, canonical.signature)
 
 

@@ -428,6 +428,12 @@ def exact_overlap(a: bytes, b: bytes) -> int:
     return int(np.count_nonzero(large[at] == small))
 
 
+def exact_set_jaccard(a: bytes, b: bytes) -> float:
+    """Jaccard similarity of two `exact_set`s."""
+    shared = exact_overlap(a, b)
+    return shared / ((len(a) + len(b)) // 4 - shared)
+
+
 def pair_measures(sig_a: np.ndarray, sig_b: np.ndarray, size_a: np.ndarray, size_b: np.ndarray,
                   params: MinHashParams, exact_a: Optional[Sequence[bytes]] = None,
                   exact_b: Optional[Sequence[bytes]] = None) -> tuple[np.ndarray, np.ndarray]:
