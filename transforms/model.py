@@ -79,18 +79,26 @@ class Place(_Record):
     count: Int32 = Field(description="mentions in title and body")
 
 
+TEXT_KINDS = ("full", "teaser", "headline")
+TOPIC_SOURCES = ("provided", "model")
+
+
 class Article(_Record):
     PARTITION_COLUMNS: ClassVar[tuple[str, ...]] = ("date", "topic")
 
-    id: str = Field(description="stable id: hash of the canonical URL if known, else of `source_uri`")
+    id: str = Field(description="stable id: hash of the article's own canonical URL, else of its feed/wire "
+                                "guid, else of `source_uri`")
     source_uri: str = Field(description="file URL, plus `#<record index>` for container files")
     url: Optional[str] = Field(None, description="canonical article URL when the input has one")
-    site: Optional[str] = Field(None, description="publisher host or name")
+    site: Optional[str] = Field(None, description="publisher name or host (never a feed's channel or section title)")
     title: Optional[str] = Field(None, description="headline; null when the input has none")
     body: str = Field(description="clean article text, paragraphs separated by a blank line")
-    authors: list[str] = Field(default_factory=list, description="bylines")
+    authors: list[str] = Field(default_factory=list, description="people credited as authors")
     contributors: list[str] = Field(default_factory=list, description='e.g. "Additional reporting by X in Y"')
-    published_at: Optional[dt.datetime] = Field(None, description="publication time when known (UTC)")
+    published_at: Optional[dt.datetime] = Field(None, description="publication time the source states (UTC); "
+                                                                  "null otherwise, never guessed")
+    text_kind: str = Field("full", description="`full` (the article text), `teaser` (a feed summary or lead "
+                                               "only) or `headline` (title only)")
     ingested_at: dt.datetime = Field(description="when this run read it (UTC)")
     language: Optional[str] = Field(None, description="ISO 639-1")
     language_score: Optional[Float32] = Field(None, description="detector confidence, 0..1")
@@ -98,6 +106,9 @@ class Article(_Record):
     topic: str = Field("unknown", description="IPTC Media Topic slug")
     topic_code: Optional[str] = Field(None, description="`medtop:…` code of `topic`")
     topic_score: Optional[Float32] = Field(None, description="classifier confidence, 0..1")
+    topic_source: str = Field("model", description="`provided` (from the source's own subject codes) or `model`")
+    subjects: list[str] = Field(default_factory=list, description="subject codes the source gives (NewsML-G2 "
+                                                                 "`medtop:`/`subj:`, NITF, IPTC), as given")
     places: list[Place] = Field(default_factory=list, description="places mentioned")
     word_count: Int32 = Field(0, description="words in `body`")
     content_hash: str = Field("", description="fingerprint of the normalised body (exact-duplicate key)")
@@ -114,6 +125,20 @@ class Article(_Record):
     def _body_not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("article body is empty")
+        return value
+
+    @field_validator("text_kind")
+    @classmethod
+    def _known_text_kind(cls, value: str) -> str:
+        if value not in TEXT_KINDS:
+            raise ValueError(f"unknown text_kind {value!r}; expected one of {TEXT_KINDS}")
+        return value
+
+    @field_validator("topic_source")
+    @classmethod
+    def _known_topic_source(cls, value: str) -> str:
+        if value not in TOPIC_SOURCES:
+            raise ValueError(f"unknown topic_source {value!r}; expected one of {TOPIC_SOURCES}")
         return value
 
 
@@ -134,7 +159,7 @@ class Duplicate(_Record):
 
 
 
-STAGES = ("read", "parse", "validate", "enrich", "write")
+STAGES = ("read", "parse", "validate", "filter", "enrich", "write")
 
 
 class DeadLetter(_Record):
@@ -142,7 +167,8 @@ class DeadLetter(_Record):
 
     source_uri: str = Field(description="file URL")
     record_index: Optional[int] = Field(None, description="index inside a container file; null for a whole file")
-    stage: str = Field(description="`read`, `parse`, `validate`, `enrich` or `write`")
+    stage: str = Field(description="`read`, `parse`, `validate`, `filter` (not an article: homepage, section, "
+                                   "search or service page), `enrich` or `write`")
     error_type: str = Field(description="exception class name")
     message: str = Field(description="what went wrong, in one line")
     raw_excerpt: Optional[str] = Field(None, description="start of the raw input, at most 1 KiB")
