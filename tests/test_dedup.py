@@ -298,7 +298,7 @@ def test_packed_shuffles_give_the_in_memory_decisions_whatever_the_bundles_and_s
 def test_records_sharing_a_record_number_stay_out_of_near_dedup(tmp_path, monkeypatch):
     """Record numbers are 64-bit hashes of record keys; should two collide, both records are left
     out of near dedup (never confused with each other), in the Beam path and in memory alike."""
-    import transforms.dedup as dedup_module
+    import transforms.dedup_shuffle as dedup_module
     import transforms.minhash as minhash_module
     from transforms.dedup import DedupDecisions, decide, dedup_key, exact_survivors
     from transforms.minhash import MinHasher
@@ -329,3 +329,33 @@ def test_records_sharing_a_record_number_stay_out_of_near_dedup(tmp_path, monkey
         (p | beam.Create(keys, reshuffle=False) | DedupDecisions(options, batch=5) | beam.combiners.ToList()
          | beam.Map(lambda got: out.write_text(json.dumps(sorted([k, list(d)] for k, d in got)))))
     assert {k: tuple(d) for k, d in json.loads(out.read_text())} == {k: tuple(d) for k, d in expected.items()}
+
+
+def test_a_corrected_story_at_the_same_url_is_one_article_and_a_near_duplicate_not_exact():
+    """Records sharing an id whose bodies differ (a story corrected and re-published at its URL):
+    one article row for the id (the first by canonical rank), the other version a `near` duplicate
+    with the real Jaccard of the two bodies, never `exact` / 1.0; unrelated bodies too."""
+    from transforms.dedup import decide, dedup_key
+    from transforms.minhash import MinHasher, exact_jaccard, shingle_hashes, words
+
+    original = article("wire/a.txt", story(11), published=dt.datetime(2024, 5, 1, 8, tzinfo=UTC))
+    corrected = article("wire/b.txt", story(11)[:-1] + ["A correction was appended to this story."],
+                        published=dt.datetime(2024, 5, 1, 9, tzinfo=UTC))
+    unrelated = article("wire/c.txt", story(12), published=dt.datetime(2024, 5, 1, 10, tzinfo=UTC))
+    same_url = [a.model_copy(update={"id": original.id}) for a in (original, corrected, unrelated)]
+    true = {a.source_uri: round(exact_jaccard(*(shingle_hashes(words(x.body), 5) for x in (a, original))), 4)
+            for a in same_url[1:]}
+    assert 0.5 < true["wire/b.txt"] < 1.0 and true["wire/c.txt"] < 0.1
+    table = decide([dedup_key(a, MinHasher()) for a in same_url])
+    assert table["wire/a.txt"].duplicate_count == 2
+    for uri in ("wire/b.txt", "wire/c.txt"):
+        assert (table[uri].canonical_id, table[uri].method) == (original.id, "near")
+        assert table[uri].similarity == pytest.approx(true[uri], abs=1e-4)
+
+    def check(arts, dups):
+        assert_that(arts | "A" >> beam.Map(summary), equal_to([("article", original.id, original.id, 2)]),
+                    label="articles")
+        assert_that(dups | "D" >> beam.Map(lambda d: (d.source_uri, d.method, round(d.similarity, 3))),
+                    equal_to([(u, "near", round(j, 3)) for u, j in true.items()]), label="duplicates")
+
+    run_dedup(list(reversed(same_url)), check=check)

@@ -1,0 +1,184 @@
+"""The cross-run dedup index: fingerprints of earlier runs' records, as Parquet partitioned by date.
+
+Cross-run dedup (`index=URL`): the fingerprints of every record a run saw (articles and copies,
+with the canonical id each was folded into) are written to a Parquet index partitioned by
+`date=`. The next run reads the entries less than `retention_days` older than its newest article
+(or the index's newest entry, if later), deletes older partitions, and lets the entries take part
+in both exact and near dedup as rank-0 keys: a new copy of an earlier article becomes a
+`duplicates` row pointing at the earlier canonical id. Entries of records that the run reads again
+(same source and id) are replaced, so rerunning a job is idempotent. Runs over consecutive parts
+of an input give the same articles and clusters as one run over all of it whenever no later part
+holds a copy that the rank rule would prefer to its earlier canonical (true for time-ordered runs
+of dated articles). Limits: an earlier run's `duplicate_count` is not revised, and two clusters
+emitted separately by earlier runs are not merged when a new article bridges them (it joins the
+one whose canonical ranks first).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import uuid
+
+import apache_beam as beam
+import fsspec
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from transforms.fold import PRIOR_PREFIX, DedupKey
+from transforms.minhash import MinHashParams
+
+
+INDEX_SCHEMA = pa.schema([
+    pa.field("id", pa.string()),
+    pa.field("source_uri", pa.string()),
+    pa.field("cluster_id", pa.string(), metadata={"description": "canonical id it was folded into (own id when canonical)"}),
+    pa.field("content_hash", pa.string()),
+    pa.field("signature", pa.binary(), metadata={"description": "MinHash, little-endian uint32 per permutation"}),
+    pa.field("shingles", pa.int32(), metadata={"description": "distinct shingles of the body"}),
+    pa.field("shingle_set", pa.binary(), metadata={
+        "description": "the body's shingle set (sorted uint32, little-endian) when it has at most 4,096 shingles"}),
+    pa.field("minhash", pa.string(), metadata={"description": "parameters of `signature`: k=..,perm=..,seed=.."}),
+    pa.field("rank", pa.string(), metadata={"description": "canonical rank: no-time flag|published|-richness"}),
+])
+_DATE_DIR = re.compile(r"date=(\d{4}-\d{2}-\d{2})$")
+
+
+def minhash_tag(params: MinHashParams) -> str:
+    return f"k={params.shingle_size},perm={params.num_perm},seed={params.seed}"
+
+
+def index_row(key: DedupKey, table: dict, params: MinHashParams) -> dict:
+    """The index entry of one record of this run, with the canonical id it ended up under."""
+    decision = table.get(key.record_key)
+    cluster_id = decision.canonical_id if decision is not None and decision.canonical_id else key.id
+    no_time, published, richness, _ = key.rank
+    return {"id": key.id, "source_uri": key.record_key, "cluster_id": cluster_id,
+            "content_hash": key.content_hash, "signature": key.signature, "shingles": key.shingles,
+            "shingle_set": key.exact,
+            "minhash": minhash_tag(params),
+            "rank": f"{int(no_time)}|{published}|{richness}", "date": key.date}
+
+
+def prior_key(row: dict, params: MinHashParams) -> DedupKey:
+    """An index entry -> a rank-0 key (its signature and shingle set dropped when made with other
+    parameters; indexes written before shingle sets were kept have none)."""
+    no_time, published, richness = row["rank"].split("|")
+    same = row["minhash"] == minhash_tag(params)
+    return DedupKey(PRIOR_PREFIX + row["source_uri"], row["id"], row["content_hash"],
+                    (no_time == "1", published, int(richness), row["source_uri"]), (),
+                    row["signature"] if same else b"", row.get("date", ""), True, row["cluster_id"],
+                    int(row.get("shingles") or 0), (row.get("shingle_set") or b"") if same else b"")
+
+
+def index_partitions(index: str, retention_days: int, newest: str = "") -> tuple[list[str], list[str]]:
+    """(folders to keep, folders past retention) of the index, newest first.
+
+    Retention counts back from the newest date in the index or `newest` (this run's newest
+    article date), whichever is later.
+    """
+    fs, root = fsspec.core.url_to_fs(index.rstrip("/"))
+    if not fs.exists(root):
+        return [], []
+    dated = []
+    for path in fs.ls(root, detail=False):
+        match = _DATE_DIR.search(path.rstrip("/"))
+        if match:
+            dated.append((match.group(1), path))
+    if not dated:
+        return [], []
+    dated.sort(reverse=True)
+    reference = max(dated[0][0], newest if re.fullmatch(r"\d{4}-\d{2}-\d{2}", newest or "") else "")
+    cutoff = (dt.date.fromisoformat(reference) - dt.timedelta(days=retention_days)).isoformat()
+    keep = [path for date, path in dated if date > cutoff]
+    expired = [path for date, path in dated if date <= cutoff]
+    return keep, expired
+
+
+def _index_files(index: str, retention_days: int, newest: str = "") -> list[str]:
+    fs, _ = fsspec.core.url_to_fs(index.rstrip("/"))
+    files = []
+    for folder in index_partitions(index, retention_days, newest)[0]:
+        files.extend(sorted(p for p in fs.ls(folder, detail=False)
+                            if p.endswith(".parquet") and not p.rsplit("/", 1)[-1].startswith(".")))
+    return [fs.unstrip_protocol(f) for f in files]
+
+
+def read_index_file(url: str, params: MinHashParams) -> list[DedupKey]:
+    with fsspec.open(url, "rb") as handle:
+        table = pq.read_table(handle)
+    date = _DATE_DIR.search(url.rsplit("/", 2)[-2])
+    rows = table.to_pylist()
+    for row in rows:
+        row["date"] = date.group(1) if date else ""
+    return [prior_key(row, params) for row in rows]
+
+
+def write_index_partition(index: str, date: str, rows: list[dict]) -> str:
+    """Write one date's entries as one file named after their ids (a rerun overwrites it)."""
+    rows = sorted(rows, key=lambda r: r["source_uri"])
+    digest = hashlib.blake2b("\n".join(r["source_uri"] for r in rows).encode(), digest_size=10).hexdigest()
+    fs, root = fsspec.core.url_to_fs(index.rstrip("/"))
+    safe_date = date if re.fullmatch(r"\d{4}-\d{2}-\d{2}", date or "") else "1970-01-01"
+    folder = f"{root}/date={safe_date}"
+    fs.makedirs(folder, exist_ok=True)
+    final = f"{folder}/part-{digest}.parquet"
+    temp = f"{folder}/.part-{digest}.{uuid.uuid4().hex}.tmp"
+    table = pa.Table.from_pylist([{k: r[k] for k in INDEX_SCHEMA.names} for r in rows], schema=INDEX_SCHEMA)
+    try:
+        with fs.open(temp, "wb") as handle:
+            pq.write_table(table, handle, compression="zstd")
+        fs.mv(temp, final)
+    finally:
+        if fs.exists(temp):
+            fs.rm(temp)
+    return final
+
+
+def prune_index(index: str, retention_days: int) -> int:
+    """Delete the `date=` folders past retention; returns how many."""
+    fs, _ = fsspec.core.url_to_fs(index.rstrip("/"))
+    expired = index_partitions(index, retention_days)[1]
+    for folder in expired:
+        fs.rm(folder, recursive=True)
+    return len(expired)
+
+
+class ReadDedupIndex(beam.PTransform):
+    """This run's keys -> prior `DedupKey`s of the index entries within retention of its newest date."""
+
+    def __init__(self, index: str, retention_days: int, params: MinHashParams):
+        super().__init__()
+        self.index, self.retention_days, self.params = index, retention_days, params
+
+    def expand(self, keys):
+        retention, params = self.retention_days, self.params
+        newest = (keys | "Dates" >> beam.Map(lambda k: k.date)
+                  | "Newest" >> beam.CombineGlobally(lambda dates: max(dates, default="")))
+        return (
+            keys.pipeline
+            | "IndexRoot" >> beam.Create([self.index])
+            | "IndexFiles" >> beam.FlatMap(_index_files, retention, beam.pvalue.AsSingleton(newest))
+            | "Spread" >> beam.Reshuffle()
+            | "ReadIndex" >> beam.FlatMap(read_index_file, params)
+        )
+
+
+class WriteDedupIndex(beam.PTransform):
+    """Index rows -> one Parquet file per `date=` partition, then expired partitions removed."""
+
+    def __init__(self, index: str, retention_days: int):
+        super().__init__()
+        self.index, self.retention_days = index, retention_days
+
+    def expand(self, rows):
+        index, retention = self.index, self.retention_days
+        return (
+            rows
+            | "ByDate" >> beam.Map(lambda r: (r["date"], r))
+            | "GroupDates" >> beam.GroupByKey()
+            | "WriteIndex" >> beam.MapTuple(lambda date, group: write_index_partition(index, date, list(group)))
+            | "Written" >> beam.combiners.Count.Globally()
+            | "Prune" >> beam.Map(lambda _: prune_index(index, retention))
+        )
