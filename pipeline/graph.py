@@ -40,6 +40,20 @@ def _split(raw, limits):
     return split_file(raw, dt.datetime.now(UTC), limits)
 
 
+def read_articles(files, limits: ReadLimits):
+    """`FileRef`s -> (cleaned articles, raw records, (read, split, parse, clean) dead letters):
+    read -> split -> parse -> clean, each step dead-letter guarded. The batch and the streaming
+    graph (`pipeline/streaming.py`) both start with these steps. A file that cannot be read or
+    split counts as one record (its dead letter); every other record is one of `records`."""
+    raw, read_dead = guarded(files, "Read", beam.ParDo(ReadFileFn(limits)), "read")
+    records, split_dead = guarded(raw, "Split", beam.FlatMap(_split, limits).with_output_types(RawRecord),
+                                  "parse")
+    parsed, parse_dead = guarded(records, "Parse", beam.Map(parse_record, limits).with_output_types(Article),
+                                 "parse")
+    cleaned, clean_dead = guarded(parsed, "Clean", beam.Map(clean_article).with_output_types(Article), "validate")
+    return cleaned, records, (read_dead, split_dead, parse_dead, clean_dead)
+
+
 def build_pipeline(p: beam.Pipeline, inputs: list[str], output: str, *, limits: ReadLimits | None = None,
                    write: WriteOptions | None = None, run_info: dict | None = None,
                    skip_enrich: bool | None = None, dedup: DedupOptions | None = None) -> dict:
@@ -54,12 +68,7 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], output: str, *, limits: 
     skip_enrich = options.skip_enrich if skip_enrich is None else skip_enrich
     dedup = options.dedup_options() if dedup is None else dedup
     files = p | "Inputs" >> beam.Create(sorted(set(inputs))) | "Match" >> MatchFiles()
-    raw, read_dead = guarded(files, "Read", beam.ParDo(ReadFileFn(limits)), "read")
-    records, split_dead = guarded(raw, "Split", beam.FlatMap(_split, limits).with_output_types(RawRecord),
-                                  "parse")
-    parsed, parse_dead = guarded(records, "Parse", beam.Map(parse_record, limits).with_output_types(Article),
-                                 "parse")
-    cleaned, clean_dead = guarded(parsed, "Clean", beam.Map(clean_article).with_output_types(Article), "validate")
+    cleaned, records, (read_dead, split_dead, parse_dead, clean_dead) = read_articles(files, limits)
     folder = staging_folder(output, (run_info or {}).get("run_id") or uuid.uuid4().hex)
     hasher = MinHasher(dedup.minhash())
     staged = cleaned | "Stage" >> StageArticles(folder, write.write_shards, hasher)
