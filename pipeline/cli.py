@@ -26,9 +26,10 @@ from transforms.read import input_exists
 LOG = logging.getLogger("newsbeam")
 
 BEAM_HELP = (
-    "--streaming keeps watching the inputs: every --poll-interval seconds the files not seen "
-    "before are processed as one batch, and copies across batches fold through a dedup index "
-    "(--dedup-index, default OUT/_dedup_index). "
+    "--streaming runs the unbounded graph instead: files arrive as Cloud Storage notifications on "
+    "--input-subscription (`newsbeam notify` sends them for any folder), dedup state is kept for "
+    "--dedup-horizon, and each --window of arrivals is written with its manifest; locally it runs "
+    "until SIGINT/SIGTERM or --max-runtime, then drains. "
     "Any Apache Beam pipeline option is accepted as well and passed through, e.g. "
     "--runner DataflowRunner --project P --region R --temp_location gs://… to run the same graph "
     "on Dataflow, or --direct_running_mode multi_processing --direct_num_workers 2 locally. "
@@ -141,8 +142,8 @@ def _local_runner(options):
 def run(argv: Sequence[str]) -> dict | None:
     """Run one job from command-line arguments; returns the manifest for blocking runners.
 
-    With `--streaming` on the local runner it keeps watching the inputs instead (see
-    `pipeline.watch`) and returns the manifest of its last batch.
+    With `--streaming` it runs the streaming graph (`pipeline.stream_launch`): locally until
+    stopped, returning the run's total manifest; on Dataflow it returns once submitted.
     """
     from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
@@ -150,6 +151,10 @@ def run(argv: Sequence[str]) -> dict | None:
     _, unknown = _beam_parser().parse_known_args(rest)
     if unknown:
         raise UsageError(f"unknown option {unknown[0]} (see `newsbeam run --help`)")
+    if PipelineOptions(list(argv)).view_as(StandardOptions).streaming:
+        from pipeline.stream_launch import start_streaming
+
+        return start_streaming(ours, list(argv))
     if not ours.input:
         raise UsageError("--input is required")
     if not ours.output:
@@ -163,17 +168,6 @@ def run(argv: Sequence[str]) -> dict | None:
         nb.read_limits(), nb.write_options(), nb.dedup_options()
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-    if ours.poll_interval < 0 or (ours.max_polls is not None and ours.max_polls < 1):
-        raise UsageError("--poll-interval must be >= 0 and --max-polls >= 1")
-    standard = nb.view_as(StandardOptions)
-    if standard.streaming:
-        if standard.runner:
-            raise UsageError(
-                f"--streaming runs on the local runner only; on {standard.runner} launch scheduled batch "
-                "runs with --dedup-index instead (deploy/schedule_batch.sh)")
-        from pipeline.watch import watch
-
-        return watch(ours, [a for a in argv if a != "--streaming"])
     return run_batch(ours, list(argv), list(ours.input))
 
 
@@ -264,13 +258,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     logging.getLogger("newsbeam.read").setLevel(logging.INFO)
     if not argv or argv[0] in ("-h", "--help"):
         print("usage: newsbeam run --input URL [--input URL ...] --output URL [options]\n"
+              "       newsbeam run --streaming --input-subscription SUB --output URL [options]\n"
+              "       newsbeam notify --folder URL --topic TOPIC [--watch SECONDS]\n"
               "       newsbeam --version\n\n`newsbeam run --help` lists every option.")
         return 0 if argv else 2
     if argv[0] == "--version":
         print(version())
         return 0
+    if argv[0] == "notify":
+        from pipeline.notify import main as notify_main
+
+        return notify_main(argv[1:])
     if argv[0] != "run":
-        print(f"newsbeam: error: unknown command {argv[0]!r} (expected `run`)", file=sys.stderr)
+        print(f"newsbeam: error: unknown command {argv[0]!r} (expected `run` or `notify`)", file=sys.stderr)
         return 2
     if any(a in ("-h", "--help") for a in argv[1:]):
         _run_parser().print_help()

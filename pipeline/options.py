@@ -68,10 +68,22 @@ class NewsbeamOptions(PipelineOptions):
                             default=_DEDUP.containment,
                             help="share of the shorter body's shingles found in the longer at which two bodies "
                                  "are near duplicates too (copies with their last paragraphs trimmed); above 1: off")
-        parser.add_argument("--poll_interval", "--poll-interval", dest="poll_interval", type=float, default=30.0,
-                            help="with --streaming: seconds between two looks at the inputs")
-        parser.add_argument("--max_polls", "--max-polls", dest="max_polls", type=int, default=None,
-                            help="with --streaming: stop after this many looks (default: watch until interrupted)")
+        parser.add_argument("--input_subscription", "--input-subscription", dest="input_subscription", default=None,
+                            metavar="SUBSCRIPTION",
+                            help="with --streaming: Pub/Sub subscription (projects/P/subscriptions/S) of Cloud Storage "
+                                 "OBJECT_FINALIZE notifications (or `newsbeam notify` messages) naming the files to read")
+        parser.add_argument("--window", dest="window", type=float, default=60.0,
+                            help="with --streaming: seconds per output window (by arrival time); each window's rows "
+                                 "are written when it closes, with a manifest _runs/<run_id>-w<start>.json")
+        parser.add_argument("--dedup_horizon", "--dedup-horizon", dest="dedup_horizon", default="7d",
+                            help="with --streaming: how long an article is remembered for dedup (and a notification "
+                                 "for redelivery): 7d, 12h, 30m, 90s or seconds; also the allowed lateness of windows")
+        parser.add_argument("--heartbeat", dest="heartbeat", type=float, default=5.0,
+                            help="with --streaming on the local runner: seconds between heartbeat messages that move "
+                                 "the watermark when no file arrives (0: off; never sent on Dataflow)")
+        parser.add_argument("--max_runtime", "--max-runtime", dest="max_runtime", type=float, default=None,
+                            help="with --streaming on the local runner: drain and stop after this many seconds "
+                                 "(default: until SIGINT/SIGTERM)")
         parser.add_argument("--run_id", "--run-id", dest="run_id", default=None,
                             help="name of this run's manifest under _runs/ (default: start time and a hash of the options)")
 
@@ -84,6 +96,20 @@ class NewsbeamOptions(PipelineOptions):
                             threshold=self.near_threshold, containment=self.near_containment,
                             index=self.dedup_index,
                             retention_days=self.dedup_retention_days)
+
+    def stream_settings(self):
+        """The streaming graph's settings (`pipeline.streaming.StreamSettings`); ValueError when one is bad."""
+        from pipeline.streaming import StreamSettings, seconds_of
+
+        if self.window <= 0:
+            raise ValueError(f"--window must be a positive number of seconds, got {self.window}")
+        if self.heartbeat < 0 or (self.max_runtime is not None and self.max_runtime <= 0):
+            raise ValueError("--heartbeat must be >= 0 and --max-runtime > 0")
+        horizon = seconds_of(self.dedup_horizon)
+        if horizon < self.window:
+            raise ValueError(f"--dedup-horizon ({self.dedup_horizon}) must be at least one --window")
+        return StreamSettings(window_s=self.window, horizon_s=horizon, inputs=tuple(self.input or ()),
+                              dedup_index=self.dedup_index)
 
     def write_options(self) -> WriteOptions:
         return WriteOptions(rows_per_file=self.rows_per_file, row_group_size=self.row_group_size,
