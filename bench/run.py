@@ -12,7 +12,7 @@ tree, one after another:
 | `floor` | newsbeam's plain-Python cores in one loop, no Beam, one process (`bench/floor.py`) |
 | `datatrove` | datatrove 0.10 doing the equivalent work with two workers (`bench/peer_datatrove.py`), skipped with a message when it is not installed |
 | `newsbeam-peer-2w@<scale>` | the peer-work two-worker job again on a corpus `--scale` articles large (memory growth; `--scale-full` adds the full pipeline) |
-| `newsbeam-stream` | `newsbeam run --streaming --poll-interval 1` (full pipeline, one worker) watching an empty folder; `--stream-files` files of the corpus (1,000 articles each, restamped as published now, like a live feed) are dropped into it one at a time, each once the one before is committed: latency = drop to the watcher's state naming the file (its articles and duplicates written, manifest out) |
+| `newsbeam-stream` | the streaming graph (`newsbeam run --streaming`, full pipeline, local runner, Pub/Sub emulator) fed with 1,000-article corpus files: drop-to-readable latency at the default window with and without heartbeats, sustained articles/s over `--stream-files` files, dedup state per 100k articles (`bench/bench_stream.py`, runnable alone) |
 
 For each: articles/s (records in / wall time of the whole process, start-up included), peak RSS
 of the process tree (sum over the process and all its descendants, sampled every 0.2 s), time
@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gzip
 import json
 import os
 import shutil
@@ -202,93 +201,6 @@ def _run_job(name: str, cmd: list[str], result_file: Path, kept_of) -> dict:
     return row
 
 
-STREAM_POLL_S = 1.0
-
-
-def stream_job(name: str, corpus: Path, files: int, timeout_s: float = 600.0, runs: Path = RUNS) -> dict:
-    """Streaming latency: drop `files` corpus files one at a time into a folder a
-    `newsbeam run --streaming` watcher polls; per file, seconds from its drop (an atomic rename
-    into place) to the watcher's state naming it (written after its micro-batch commits)."""
-    print(f"bench: {name} ...", file=sys.stderr, flush=True)
-    sources = sorted(corpus.glob("*.jsonl.gz"))[:files]
-    work = runs / name
-    shutil.rmtree(work, ignore_errors=True)
-    drop, out = work / "drop", work / "out"
-    drop.mkdir(parents=True)
-    log = runs / f"{name}.log"
-    state = out / "_runs" / "_watch_state.json"
-    cmd = [sys.executable, "-m", "pipeline", "run", "--streaming", "--poll-interval", str(STREAM_POLL_S),
-           "--input", str(drop), "--output", str(out), "--run_id", name]
-    latencies, error = [], None
-    with log.open("wb") as sink:
-        started = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
-        rss = PeakRss(proc.pid).start()
-        try:
-            time.sleep(2 * STREAM_POLL_S)  # the watcher is up and has looked at the empty folder
-            for source in sources:
-                temp = drop / f".{source.name}.tmp"  # hidden: not matched until renamed
-                _as_live_feed(source, temp)
-                dropped = time.perf_counter()
-                os.replace(temp, drop / source.name)
-                while True:
-                    if proc.poll() is not None:
-                        raise RuntimeError(f"watcher exited with {proc.returncode}: " + _tail(log))
-                    if time.perf_counter() - dropped > timeout_s:
-                        raise RuntimeError(f"{source.name} not committed after {timeout_s:.0f} s")
-                    try:
-                        seen = json.loads(state.read_text())["files"]
-                    except (OSError, ValueError, KeyError):
-                        seen = {}
-                    if any(uri.endswith("/" + source.name) for uri in seen):
-                        latencies.append(time.perf_counter() - dropped)
-                        break
-                    time.sleep(0.05)
-        except RuntimeError as exc:
-            error = str(exc)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            rss.stop()
-        wall = time.perf_counter() - started
-    row = {"job": name, "rc": 0 if error is None else 1, "wall_s": wall, "peak_rss_mib": rss.mib,
-           "log": str(log), "stream": stream_summary(latencies, 1_000, STREAM_POLL_S)}
-    if error:
-        row["error"] = error
-        print(f"bench: {name} FAILED ({error})", file=sys.stderr)
-    else:
-        print(f"bench: {name} done: latency p50 {row['stream']['p50_s']:.1f} s, max {row['stream']['max_s']:.1f} s",
-              file=sys.stderr, flush=True)
-    return row
-
-
-def _as_live_feed(source: Path, target: Path) -> None:
-    """Copy a corpus file with every record published now, as a live feed delivers it (the
-    corpus spreads dates over two years: ~700 date partitions per 1,000 articles, which would time
-    small-file writes rather than the stream)."""
-    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    with gzip.open(source, "rt", encoding="utf-8") as src, gzip.open(target, "wt", encoding="utf-8") as dst:
-        for line in src:
-            record = json.loads(line)
-            record["published"] = now
-            dst.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-
-def stream_summary(latencies: list[float], per_file: int, poll_s: float) -> dict:
-    """Latency figures of a streaming run: per file dropped, seconds to committed."""
-    ordered = sorted(latencies)
-    if not ordered:
-        return {"files": 0}
-    return {"files": len(ordered), "articles_per_file": per_file, "poll_s": poll_s,
-            "p50_s": ordered[(len(ordered) - 1) // 2], "max_s": ordered[-1], "min_s": ordered[0],
-            "latencies_s": [round(x, 2) for x in latencies],
-            "articles_per_s": per_file * len(ordered) / sum(ordered)}
-
-
 def plan(only: Optional[set[str]], scale: int, scale_full: bool = False) -> list[tuple[str, str, list[str], bool]]:
     """(job name, kind, extra args, at scale) of every job to run, in order."""
     jobs = [
@@ -352,11 +264,13 @@ def markdown(report: dict) -> str:
         if "error" in row:
             lines.append(f"| {name} | failed (see {row['log']}) | | | | | | |")
             continue
-        if "stream" in row:
-            st = row["stream"]
-            lines.append(f"| {name} | {st['articles_per_s']:,.0f} | {row['wall_s']:.1f} | {row['peak_rss_mib']:,.0f} | "
-                         f"| | | latency per {st['articles_per_file']:,}-article file: p50 {st['p50_s']:.1f} s, "
-                         f"max {st['max_s']:.1f} s ({st['files']} files, poll {st['poll_s']:g} s) |")
+        if "throughput" in row:
+            tp, hb, nohb = row["throughput"], row.get("latency_heartbeats", {}), row.get("latency_no_heartbeats", {})
+            lines.append(f"| {name} | {tp['articles_per_s']:,.0f} | {tp['wall_s']:.1f} | | | | | "
+                         f"latency p50/max {hb.get('p50_s')}/{hb.get('max_s')} s with heartbeats, "
+                         f"{nohb.get('p50_s')}/{nohb.get('max_s')} s without (window {hb.get('window_s')} s); "
+                         f"last/first quarter {tp['last_vs_first']}; state "
+                         f"{row['state']['mib_per_100k_articles']} MiB per 100k articles |")
             continue
         size = row.get("articles", n)
         q = row.get("quality", {})
@@ -401,8 +315,8 @@ def main(argv: Optional[list[str]] = None) -> dict:
                              "(datatrove has no plain-text reader: its row is skipped)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--no-dedup-bench", action="store_true", help="skip bench/bench_dedup.py")
-    parser.add_argument("--stream-files", type=int, default=8,
-                        help="files (1,000 articles each) dropped one at a time for the streaming latency job (0: skip)")
+    parser.add_argument("--stream-files", type=int, default=20,
+                        help="files (1,000 articles each) for the streaming job's throughput run (0: skip the job)")
     args = parser.parse_args(argv)
     only = set(args.only.split(",")) if args.only else None
     if not args.data.is_dir():
@@ -432,7 +346,10 @@ def main(argv: Optional[list[str]] = None) -> dict:
         if kind == "stream":
             if args.layout != "jsonl" or not args.stream_files:
                 continue
-            row = stream_job(key, source, args.stream_files)
+            from bench import bench_stream
+
+            row = bench_stream.run(source, throughput_files=min(args.stream_files, len(list(source.glob("*.jsonl.gz")))))
+            row["job"] = key
             report["rows"][key] = row
             continue
         if kind == "newsbeam":
@@ -453,6 +370,8 @@ def main(argv: Optional[list[str]] = None) -> dict:
         report["rows"][key] = row
     report["load_after"] = load_average()
     report["bars"] = bars(report["rows"], args.articles, args.scale)
+    for row in report["rows"].values():
+        report["bars"].extend(row.get("bars", []) if "throughput" in row else [])
     if not args.no_dedup_bench:
         dedup = _bench_dedup()
         if dedup is not None:

@@ -41,8 +41,12 @@ def flex_template_metadata() -> dict:
             "name": name,
             "label": name.replace("_", " ").capitalize(),
             "helpText": help_text + (f" (default: {default})" if default else ""),
-            "isOptional": name not in ("input", "output"),
+            "isOptional": name != "output",  # --input: required in batch, a prefix filter in streaming
         })
+    parameters.append({  # Beam's own flag, a parameter here so a template launch can ask for it
+        "name": "streaming", "label": "Streaming", "isOptional": True,
+        "helpText": "true: run the streaming graph (needs input_subscription; launch with Streaming Engine)",
+    })
     return {
         "name": "newsbeam",
         "description": "Raw news articles from Cloud Storage -> parsed, deduplicated, enriched, "

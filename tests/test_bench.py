@@ -83,21 +83,14 @@ def test_bars_compare_rates_from_one_run():
     assert found["peer-1w >= 0.7x floor"]["ratio"] == pytest.approx(0.75)
 
 
-def test_stream_summary_reports_the_median_and_worst_file():
-    from bench.run import stream_summary
+def test_stream_bars_judge_latency_throughput_and_slowdown():
+    from bench.bench_stream import bars as stream_bars
 
-    got = stream_summary([3.0, 9.0, 4.0], 1_000, 1.0)
-    assert (got["files"], got["p50_s"], got["max_s"], got["min_s"]) == (3, 4.0, 9.0, 3.0)
-    assert got["articles_per_s"] == pytest.approx(3_000 / 16.0)
-    assert stream_summary([], 1_000, 1.0) == {"files": 0}
-
-
-@needs_data
-def test_streaming_latency_job_times_a_dropped_file_to_its_committed_rows(tiny, tmp_path):
-    from bench.run import stream_job
-
-    row = stream_job("stream-smoke", tiny / "jsonl", files=1, timeout_s=300, runs=tmp_path)
-    assert "error" not in row, row.get("error")
-    assert row["stream"]["files"] == 1 and 0 < row["stream"]["max_s"] < 300
-    written = list((tmp_path / "stream-smoke" / "out" / "articles").rglob("*.parquet"))
-    assert written and row["peak_rss_mib"] > 0
+    found = {b["bar"]: b for b in stream_bars({
+        "latency_heartbeats": {"window_s": 60, "p50_s": 40.0},
+        "latency_no_heartbeats": {"window_s": 60, "p50_s": 70.0},
+        "throughput": {"articles_per_s": 250.0, "last_vs_first": 0.7}})}
+    assert found["latency_heartbeats p50 <= window + 5 s"]["met"]
+    assert not found["latency_no_heartbeats p50 <= window + 5 s"]["met"]
+    assert found["stream articles/s >= 200 (near dedup on)"]["met"]
+    assert not found["stream last vs first 5k articles/s within 20%"]["met"]

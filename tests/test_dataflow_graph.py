@@ -32,3 +32,46 @@ def test_dataflow_dry_run_translates_every_stage():
         assert step in names, step
     urns = {t.spec.urn for t in transforms}
     assert "beam:transform:group_by_key:v1" in urns
+
+
+def test_streaming_graph_translates_to_a_streaming_job_with_stateful_steps():
+    """`--streaming` with Pub/Sub, gs:// output and a seeded dedup index translates offline (no
+    network call: the index is read by the workers, not at construction) to JOB_TYPE_STREAMING."""
+    import apache_beam as beam
+    from apache_beam.io.gcp.pubsub import ReadFromPubSub
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from pipeline.streaming import StreamSettings, build_streaming_pipeline
+
+    options = PipelineOptions([
+        "--runner", "DataflowRunner", "--dry_run=True", "--no_auth", "--streaming",
+        "--enable_streaming_engine", "--project", "newsbeam-test", "--region", "europe-west1",
+        "--temp_location", "gs://newsbeam-test/tmp",
+    ])
+    pipeline = beam.Pipeline(options=options)
+    messages = pipeline | "ReadNotifications" >> ReadFromPubSub(
+        subscription="projects/newsbeam-test/subscriptions/raw-finalized", with_attributes=True)
+    build_streaming_pipeline(pipeline, messages, "gs://newsbeam-test/news", run_info={"run_id": "dry"},
+                             settings=StreamSettings(dedup_index="gs://newsbeam-test/news/_dedup_index"))
+    result = pipeline.run()
+    assert result.job.proto.type.name == "JOB_TYPE_STREAMING"
+    transforms = result.job.proto_pipeline.components.transforms.values()
+    names = {t.unique_name for t in transforms}
+    for stage in ("ReadNotifications", "Notifications", "OncePerGeneration", "Read", "Split", "Parse", "Clean",
+                  "Fingerprint", "Dedup", "Enrich", "WriteArticles", "WriteDuplicates", "WriteDeadLetters",
+                  "WindowManifest"):
+        assert stage in names, stage
+    stateful = {t.unique_name for t in transforms if t.spec.urn == "beam:transform:pardo:v1"
+                and _pardo_payload(t).state_specs}
+    assert {"OncePerGeneration", "Dedup"} <= {name.split("/")[0] for name in stateful}, stateful
+    timers = {t.unique_name.split("/")[0] for t in transforms if t.spec.urn == "beam:transform:pardo:v1"
+              and _pardo_payload(t).timer_family_specs}
+    assert "OncePerGeneration" in timers
+
+
+def _pardo_payload(transform):
+    from apache_beam.portability.api import beam_runner_api_pb2
+
+    payload = beam_runner_api_pb2.ParDoPayload()
+    payload.ParseFromString(transform.spec.payload)
+    return payload

@@ -1,0 +1,294 @@
+"""The streaming benchmark: `newsbeam run --streaming` on the local runner against the Pub/Sub
+emulator, fed with 1,000-article corpus files (`bench/corpus.py`, JSONL.gz, restamped as
+published now, like a live feed).
+
+    python -m bench.bench_stream [--articles 20000] [--latency-files 4] [--throughput-files 20]
+    python -m bench.run --only newsbeam-stream …      # the same, as a job of `make bench`
+
+Three measurements:
+- latency: files dropped one at a time, each once the one before is readable; seconds from a
+  file's notification to its window's manifest (its rows committed and readable), at the default
+  `--window` (60 s), with heartbeats (`--heartbeat 5`) and without (`--heartbeat 0`). Bar: p50 <=
+  window + 5 s.
+- throughput: `--throughput-files` files notified 1.1 s apart with `--window 1`, so each file is its
+  own window; a window's manifest is written once all its records are through, so the manifests'
+  times give the articles/s of the whole graph (near dedup on) as state grows. Bars: >= 200
+  articles/s; the first and last 5,000 articles' rates within 20%.
+- state size: the dedup state (`StreamDedupState.state_bytes`, the bytes its Bag holds) after the
+  corpus' articles, per 100k articles.
+The machine is shared: the load average is recorded beside the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+PER_FILE = 1_000
+DEFAULT_WINDOW_S = 60.0
+
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def _as_live_feed(source: Path, target: Path) -> None:
+    """A corpus file with every record published now (one date partition, as a live feed)."""
+    import datetime as dt
+
+    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    with gzip.open(source, "rt", encoding="utf-8") as src, gzip.open(target, "wt", encoding="utf-8") as dst:
+        for line in src:
+            record = json.loads(line)
+            record["published"] = now
+            dst.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+class StreamJob:
+    """A `newsbeam run --streaming` process on the emulator, and the files it is fed."""
+
+    def __init__(self, work: Path, subscription: str, topic: str, extra: list[str], name: str):
+        self.work, self.topic, self.name = work, topic, name
+        self.drop, self.out = work / "drop", work / "out"
+        shutil.rmtree(work, ignore_errors=True)
+        self.drop.mkdir(parents=True)
+        self.log = work / "job.log"
+        cmd = [sys.executable, "-m", "pipeline", "run", "--streaming", "--input-subscription", subscription,
+               "--output", str(self.out), "--run-id", name, *extra]
+        self.sink = self.log.open("wb")
+        self.proc = subprocess.Popen(cmd, stdout=self.sink, stderr=subprocess.STDOUT, cwd=ROOT,
+                                     env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+    def notify(self, source: Path) -> float:
+        """Copy `source` into the drop folder (restamped) and publish its notification; returns the
+        time it was published."""
+        from pipeline.notify import notification_of, publish
+
+        target = self.drop / source.name
+        if source.name.endswith(".jsonl.gz"):
+            _as_live_feed(source, target)
+        else:
+            shutil.copyfile(source, target)
+        stat = target.stat()
+        note = notification_of(str(target), str(self.drop), stat.st_size, stat.st_mtime)
+        publish(self.topic, [note])
+        return time.time()
+
+    def manifests(self) -> dict[str, float]:
+        """Window manifest name -> when it was last written."""
+        runs = self.out / "_runs"
+        if not runs.is_dir():
+            return {}
+        return {p.name: p.stat().st_mtime for p in runs.glob(f"{self.name}-w*.json")}
+
+    def files_done(self) -> int:
+        total = 0
+        for path in (self.out / "_runs").glob(f"{self.name}-w*.json"):
+            try:
+                total += json.loads(path.read_text())["counts"]["files_matched"]
+            except (OSError, ValueError, KeyError):
+                pass
+        return total
+
+    def stop(self, timeout_s: float = 300) -> dict:
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.sink.close()
+        total = self.out / "_runs" / f"{self.name}.json"
+        return json.loads(total.read_text()) if total.exists() else {}
+
+    def check(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"streaming job exited with {self.proc.returncode}: "
+                               + self.log.read_text(errors="replace")[-800:])
+
+
+def _wait(predicate, job: StreamJob, timeout_s: float, what: str) -> None:
+    deadline = time.time() + timeout_s
+    while not predicate():
+        job.check()
+        if time.time() > deadline:
+            raise RuntimeError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+        time.sleep(0.1)
+
+
+def _warm_up(job: StreamJob, source: Path, timeout_s: float = 300) -> None:
+    """One file through the graph first, so start-up (model loading) is not timed."""
+    job.notify(source)
+    _wait(lambda: job.files_done() >= 1, job, timeout_s, "the warm-up file")
+
+
+def latency_run(sources: list[Path], warm: Path, subscription: str, topic: str, work: Path, heartbeat: float,
+                window_s: float = DEFAULT_WINDOW_S) -> dict:
+    """Per file: notification published -> its window's manifest written (rows readable)."""
+    name = f"latency-hb{heartbeat:g}"
+    job = StreamJob(work / name, subscription, topic, ["--window", f"{window_s:g}", "--heartbeat", f"{heartbeat:g}"],
+                    name)
+    latencies = []
+    try:
+        _warm_up(job, warm)
+        for source in sources:
+            done = job.files_done()
+            published = job.notify(source)
+            _wait(lambda: job.files_done() > done, job, 4 * window_s + 120, f"{source.name} readable")
+            latencies.append(time.time() - published)
+    finally:
+        total = job.stop()
+    ordered = sorted(latencies)
+    return {"window_s": window_s, "heartbeat_s": heartbeat, "files": len(latencies),
+            "latencies_s": [round(x, 2) for x in latencies],
+            "p50_s": round(ordered[(len(ordered) - 1) // 2], 2) if ordered else None,
+            "max_s": round(ordered[-1], 2) if ordered else None,
+            "balanced": total.get("balanced"), "drained": total.get("drained")}
+
+
+def throughput_run(sources: list[Path], warm: Path, subscription: str, topic: str, work: Path,
+                   extra: Optional[list[str]] = None) -> dict:
+    """Files notified 1.1 s apart, one window each; rate from the times their manifests appear."""
+    name = "throughput"
+    job = StreamJob(work / name, subscription, topic, ["--window", "1", "--heartbeat", "1", *(extra or [])], name)
+    try:
+        _warm_up(job, warm)
+        warm_windows = set(job.manifests())
+        started = time.time()
+        for source in sources:
+            job.notify(source)
+            time.sleep(1.1)
+        _wait(lambda: job.files_done() >= len(sources) + 1, job, 60 * len(sources) + 300, "every file")
+        finished = {n: t for n, t in job.manifests().items() if n not in warm_windows}
+    finally:
+        total = job.stop()
+    times = sorted(finished.values())
+    # articles through by each manifest's time: 1,000 per file (records in, whatever was folded)
+    per = PER_FILE
+    def rate(first: int, last: int) -> float:
+        begin = started if first == 0 else times[first - 1]
+        return per * (last - first) / (times[last - 1] - begin)
+    n = len(times)
+    quarter = max(1, n // 4)
+    result = {"files": n, "articles": per * n, "wall_s": round(times[-1] - started, 1),
+              "articles_per_s": round(rate(0, n), 1),
+              "first_quarter_per_s": round(rate(0, quarter), 1),
+              "last_quarter_per_s": round(rate(n - quarter, n), 1),
+              "balanced": total.get("balanced"), "counts": total.get("counts")}
+    result["last_vs_first"] = round(result["last_quarter_per_s"] / result["first_quarter_per_s"], 3)
+    return result
+
+
+def state_size(sources: list[Path]) -> dict:
+    """Bytes of dedup state after every article of `sources` went through the decider."""
+    import datetime as dt
+
+    from pipeline.graph import _split
+    from transforms.clean import clean_article
+    from transforms.dedup_stream import StreamDedupState
+    from transforms.fold import DedupOptions, dedup_key
+    from transforms.minhash import MinHasher
+    from transforms.parse import parse_record
+    from transforms.read import FileRef, ReadLimits, read_file
+
+    options, limits = DedupOptions(), ReadLimits()
+    hasher = MinHasher(options.minhash())
+    state = StreamDedupState(options.minhash(), 7 * 86400)
+    articles = canonical = 0
+    for i, source in enumerate(sources):
+        raw = read_file(FileRef(str(source), None, None), limits)
+        for record in _split(raw, limits):
+            try:
+                article = clean_article(parse_record(record, limits))
+            except Exception:  # noqa: BLE001 - a bad record is a dead letter, not state
+                continue
+            decided = state.decide(dedup_key(article, hasher), float(i))
+            state.remember(decided.entry)
+            articles += 1
+            canonical += decided.decision is None
+    size = state.state_bytes()
+    return {"articles": articles, "canonical": canonical, "state_bytes": size,
+            "bytes_per_article": round(size / articles, 1),
+            "mib_per_100k_articles": round(size / articles * 100_000 / 2**20, 1),
+            "measured_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+
+
+def run(corpus: Path, latency_files: int = 4, throughput_files: int = 20, work: Optional[Path] = None,
+        skip_latency: bool = False) -> dict:
+    """Every streaming measurement on the 1,000-article files of `corpus` (a JSONL layout folder)."""
+    from pubsub_emulator import available, emulator, topic_and_subscription
+
+    sources = sorted(corpus.glob("*.jsonl.gz"))
+    warm = ROOT / "seeds" / "000_983ffb8b3d720b76.txt"  # one article through first: start-up not timed
+    if not available():
+        return {"skipped": "gcloud (Pub/Sub emulator) or java not installed"}
+    if len(sources) < throughput_files:
+        return {"skipped": f"corpus has {len(sources)} files, need {throughput_files}"}
+    work = work or corpus.parent / "_stream"
+    report = {"load_before": _load()}
+    with emulator():
+        if not skip_latency:
+            for heartbeat in (5.0, 0.0):
+                topic, sub = topic_and_subscription(f"latency-{int(heartbeat)}")
+                key = "latency_heartbeats" if heartbeat else "latency_no_heartbeats"
+                report[key] = latency_run(sources[:latency_files], warm, sub, topic, work, heartbeat)
+                print(f"bench: stream {key}: {report[key]}", file=sys.stderr, flush=True)
+        topic, sub = topic_and_subscription("throughput")
+        report["throughput"] = throughput_run(sources[:throughput_files], warm, sub, topic, work)
+        print(f"bench: stream throughput: {report['throughput']}", file=sys.stderr, flush=True)
+    report["state"] = state_size(sources[:throughput_files])
+    report["load_after"] = _load()
+    report["bars"] = bars(report)
+    return report
+
+
+def bars(report: dict) -> list[dict]:
+    out = []
+    for key in ("latency_heartbeats", "latency_no_heartbeats"):
+        row = report.get(key)
+        if row and row.get("p50_s") is not None:
+            need = row["window_s"] + 5
+            out.append({"bar": f"{key} p50 <= window + 5 s", "ratio": row["p50_s"], "need": need,
+                        "met": row["p50_s"] <= need, "lower_is_better": True})
+    tp = report.get("throughput")
+    if tp:
+        out.append({"bar": "stream articles/s >= 200 (near dedup on)", "ratio": tp["articles_per_s"], "need": 200,
+                    "met": tp["articles_per_s"] >= 200})
+        out.append({"bar": "stream last vs first 5k articles/s within 20%", "ratio": tp["last_vs_first"],
+                    "need": 0.8, "met": 0.8 <= tp["last_vs_first"] <= 1.25})
+    return out
+
+
+def main(argv: Optional[list[str]] = None) -> dict:
+    from bench.corpus import ensure_corpus
+
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_stream", description=__doc__.split("\n")[0])
+    parser.add_argument("--articles", type=int, default=20_000, help="corpus size (1,000-article files)")
+    parser.add_argument("--latency-files", type=int, default=4)
+    parser.add_argument("--throughput-files", type=int, default=20)
+    parser.add_argument("--skip-latency", action="store_true")
+    args = parser.parse_args(argv)
+    corpus = ensure_corpus(max(args.articles, PER_FILE * args.throughput_files), ("jsonl",)) / "jsonl"
+    report = run(corpus, args.latency_files, args.throughput_files, skip_latency=args.skip_latency)
+    results = HERE / "results"
+    results.mkdir(exist_ok=True)
+    (results / "bench-stream.json").write_text(json.dumps(report, indent=2))
+    print(json.dumps(report, indent=2))
+    return report
+
+
+if __name__ == "__main__":
+    main()
