@@ -17,5 +17,6 @@ def test_flex_template_metadata_lists_every_option():
     on_disk = json.loads((REPO / "deploy" / "metadata.json").read_text(encoding="utf-8"))
     assert on_disk == flex_template_metadata(), "run `python -m pipeline.docs` and commit deploy/metadata.json"
     names = [p["name"] for p in on_disk["parameters"]]
-    assert {"input", "output", "max_file_bytes", "max_ratio"} <= set(names)
-    assert [p["name"] for p in on_disk["parameters"] if not p["isOptional"]] == ["input", "output"]
+    assert {"input", "output", "max_file_bytes", "max_ratio", "input_subscription", "streaming"} <= set(names)
+    # --input is required by a batch launch (the CLI says so) and optional for a streaming one
+    assert [p["name"] for p in on_disk["parameters"] if not p["isOptional"]] == ["output"]

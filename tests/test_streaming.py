@@ -150,3 +150,38 @@ def test_dedup_holds_within_the_horizon_and_forgets_beyond_it(tmp_path):
     assert {r["source_uri"] for r in rows(out, "articles")} == {path("orig.txt"), path("later.txt")}
     assert {(r["source_uri"], r["canonical_id"]) for r in rows(out, "duplicates")} == {
         (path("soon.txt"), stable_id(path("orig.txt"))), (path("latest.txt"), stable_id(path("later.txt")))}
+
+
+def test_notify_names_files_as_a_batch_run_would_and_only_new_generations(tmp_path, monkeypatch):
+    """`newsbeam notify` messages of a local folder resolve to the URIs a batch run over that
+    folder reads (so ids agree); notified again, only a rewritten file is sent."""
+    import os
+
+    from pipeline.notify import folder_notifications
+    from transforms.read import expand_input
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "in" / "sub").mkdir(parents=True)
+    (tmp_path / "in" / "a.txt").write_text(story(1))
+    (tmp_path / "in" / "sub" / "b.txt").write_text(story(2))
+    (tmp_path / "in" / ".partial.tmp").write_text("hidden")
+    for folder in (str(tmp_path / "in"), "in"):
+        seen: dict = {}
+        notes = folder_notifications(folder, seen)
+        urls = sorted(notified_file(n.attributes, n.data)[1].uri for n in notes)
+        assert urls == sorted(ref.uri for ref in expand_input(folder)) and len(urls) == 2
+        assert folder_notifications(folder, seen) == []
+    os.utime(tmp_path / "in" / "a.txt", (1_800_000_000, 1_800_000_000))
+    again = folder_notifications("in", seen)
+    assert [n.attributes["objectId"] for n in again] == ["a.txt"]
+    assert again[0].attributes["objectGeneration"] == "1800000000000000"
+
+
+def test_streaming_usage_errors_are_one_line(capsys):
+    from pipeline.cli import main
+
+    assert main(["run", "--streaming", "--output", "out"]) == 2
+    assert "--input-subscription" in capsys.readouterr().err
+    assert main(["run", "--streaming", "--output", "out", "--input-subscription",
+                 "projects/p/subscriptions/s", "--dedup-horizon", "a week"]) == 2
+    assert "not a duration" in capsys.readouterr().err

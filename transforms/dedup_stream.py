@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import heapq
 import pickle
+import uuid
 from typing import Iterable, NamedTuple, Optional
 
 import apache_beam as beam
@@ -183,6 +184,7 @@ def seed_entries(keys: Iterable[DedupKey], seen_at: float) -> list[Entry]:
 
 
 DEDUP_KEY = "dedup"  # the decider's one state key
+_CACHES: dict[str, tuple[int, "StreamDedupState"]] = {}
 
 
 class StreamDedupFn(beam.DoFn):
@@ -193,6 +195,7 @@ class StreamDedupFn(beam.DoFn):
     VERSION = ReadModifyWriteStateSpec("version", VarIntCoder())
 
     def __init__(self, options: DedupOptions, near: bool, horizon_s: float, index: Optional[str] = None):
+        self.token = uuid.uuid4().hex  # names this step's cache in a worker process
         self.params = options.minhash() if near else None
         self.index_params = options.minhash()
         self.horizon_s = horizon_s
@@ -207,8 +210,18 @@ class StreamDedupFn(beam.DoFn):
         return [key for url in _index_files(self.index, self.retention_days)
                 for key in read_index_file(url, self.index_params)]
 
+    @property
+    def cache(self) -> Optional[tuple[int, StreamDedupState]]:
+        # Kept per process, not per DoFn instance: a runner may deserialize a fresh instance for
+        # every bundle (the local BundleBasedDirectRunner does), and rebuilding from the Bag each
+        # time would cost O(entries) per bundle. The version check keeps it honest either way.
+        return _CACHES.get(self.token)
+
+    @cache.setter
+    def cache(self, value) -> None:
+        _CACHES[self.token] = value
+
     def setup(self):
-        self.cache: Optional[tuple[int, StreamDedupState]] = None
         self.duplicates = Metrics.counter("newsbeam", "duplicates")
         self.state_entries = Metrics.gauge("newsbeam", "stream_dedup_entries")
 
