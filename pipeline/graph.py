@@ -53,7 +53,7 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], output: str, *, limits: 
     write = options.write_options() if write is None else write
     skip_enrich = options.skip_enrich if skip_enrich is None else skip_enrich
     dedup = options.dedup_options() if dedup is None else dedup
-    files = p | "Inputs" >> beam.Create(sorted(set(inputs))) | "Match" >> MatchFiles()
+    files = p | "Inputs" >> beam.Create(sorted(set(inputs))) | "Match" >> MatchFiles(options.follow_symlinks)
     raw, read_dead = guarded(files, "Read", beam.ParDo(ReadFileFn(limits)), "read")
     records, split_dead = guarded(raw, "Split", beam.FlatMap(_split, limits).with_output_types(RawRecord),
                                   "parse")

@@ -37,10 +37,10 @@ from apache_beam.metrics import Metrics
 
 from transforms.formats import ParseError
 from transforms.formats import feeds, html, newsml, nitf, sgml, warc
-from transforms.formats.charset import decode_document
+from transforms.formats.charset import decode_document, without_controls
 from transforms.formats.markup import local, parse_xml
 from transforms.model import UTC, Article, stable_id
-from transforms.read import COMPRESSIONS, LimitExceeded, RawFile, ReadError, ReadLimits
+from transforms.read import COMPRESSIONS, LimitExceeded, RawFile, ReadError, ReadLimits, compression_of
 from transforms.text import DecodeError, normalise_whitespace, paragraphs, parse_datetime
 
 __all__ = ["PARSERS", "ParseError", "RawRecord", "build_article", "parse_record", "sniff_kind",
@@ -76,8 +76,6 @@ def _extension(uri: str) -> str:
     return posixpath.splitext(name)[1]
 
 
-# Magic numbers of compressed streams that arrive without their extension.
-_MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"), (b"\x28\xb5\x2f\xfd", "zstd"))
 _XML_ROOT = re.compile(r"<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s/>]")
 # Root element (local name, lower-cased) -> record kind.
 XML_KINDS = {"rss": "feed", "rdf": "feed", "feed": "feed", "nitf": "nitf", "newsml": "newsml-1",
@@ -130,7 +128,7 @@ def sniff_kind(data: bytes, extension: str) -> str:
 
 def _inflate(data: bytes, limits: ReadLimits) -> bytes:
     """Decompress a stream recognised by its magic number, within the read limits."""
-    kind = next((name for magic, name in _MAGIC if data.startswith(magic)), None)
+    kind = compression_of(data)
     if kind is None:
         return data
     cap = min(limits.max_file_bytes, max(int(len(data) * limits.max_ratio), limits.ratio_floor_bytes))
@@ -158,19 +156,19 @@ def _inflate(data: bytes, limits: ReadLimits) -> bytes:
 
 
 def _split_lines(raw: RawFile, read_at: dt.datetime) -> list[RawRecord]:
+    """One record per non-blank line, indexed by its line number (blank lines are not records).
+    After a break in a compressed stream, a last line without its newline was cut by the break:
+    it becomes the one record that reports the break."""
     lines = raw.data.split(b"\n")
-    if lines and not lines[-1].strip():
-        lines.pop()
+    tail = lines.pop()  # after the last newline: b"" when the data ends with one
+    records = [RawRecord(raw.uri, i, "json", line, raw.mtime, read_at)
+               for i, line in enumerate(lines) if line.strip()]
     if raw.truncated:
-        # The last line was cut by the break: it becomes the one record that reports it.
-        tail = lines.pop() if lines else b""
-        return [RawRecord(raw.uri, i, "json", line, raw.mtime, read_at) for i, line in enumerate(lines)] + [
-            RawRecord(raw.uri, len(lines), TRUNCATED, tail + b"\n" + raw.truncated.encode(), raw.mtime, read_at)]
-    return [
-        RawRecord(raw.uri, i, "json", line, raw.mtime, read_at)
-        for i, line in enumerate(lines)
-        if line.strip() or i < len(lines) - 1  # blank lines inside still count as (bad) records
-    ]
+        records.append(RawRecord(raw.uri, len(lines), TRUNCATED, tail + b"\n" + raw.truncated.encode(),
+                                 raw.mtime, read_at))
+    elif tail.strip():
+        records.append(RawRecord(raw.uri, len(lines), "json", tail, raw.mtime, read_at))
+    return records
 
 
 # Record kind of the part of a file after a break in its compressed stream.
@@ -452,15 +450,18 @@ def build_article(fields: dict[str, Any], record: RawRecord) -> Article:
     """Validated `Article` from parsed fields; raises pydantic's ValidationError when invalid."""
     url = fields.get("url")
     hints = {k: v for k, v in (fields.get("hints") or {}).items() if v}
+    # Escaped NULs and controls (`\u0000` in JSON) get past decoding: none reaches a row.
+    text = {name: without_controls(fields[name]) if fields.get(name) else fields.get(name)
+            for name in ("site", "title", "body")}
     return Article(
         id=stable_id(url or record.source_uri),
         source_uri=record.source_uri,
         url=url,
-        site=fields.get("site"),
-        title=fields.get("title"),
-        body=fields.get("body") or "",
-        authors=fields.get("authors") or [],
-        contributors=fields.get("contributors") or [],
+        site=text["site"],
+        title=text["title"],
+        body=text["body"] or "",
+        authors=[without_controls(a) for a in fields.get("authors") or []],
+        contributors=[without_controls(c) for c in fields.get("contributors") or []],
         published_at=fields.get("published_at"),
         ingested_at=record.read_at,
         date=partition_date(fields.get("published_at"), record.mtime, record.read_at),
