@@ -122,7 +122,7 @@ def test_bad_input_is_accounted_for_and_never_fails_the_job(tmp_path, mixed_inpu
     for row in dead:
         assert row["stage"] in STAGES
         assert row["message"] and "\n" not in row["message"]
-        assert row["raw_excerpt"] is None or len(row["raw_excerpt"].encode()) <= 1024 * 4
+        assert row["raw_excerpt"] is None or len(row["raw_excerpt"].encode()) <= 1024
     # All three compressions read.
     assert {"https://news.example/story-200", "https://news.example/story-201",
             "https://news.example/story-202"} <= urls

@@ -255,6 +255,8 @@ def split_file(raw: RawFile, read_at: dt.datetime, limits: ReadLimits = ReadLimi
         if not data.strip():
             raise ParseError("file is empty once decompressed")
     kind = sniff_kind(raw.data, _extension(raw.uri))
+    if raw.truncated and kind == "json" and b"\n{" in raw.data[:1 << 20]:
+        kind = "jsonl"  # JSON lines under another name: the lines before the break are whole records
     if raw.truncated and kind not in ("jsonl", "warc"):
         # Only line- and record-framed formats have whole records before a break.
         raise ReadError(f"cannot read file: {raw.truncated}")

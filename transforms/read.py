@@ -487,22 +487,43 @@ class _StreamBreak(Exception):
     """A compressed stream ended before its end marker, or is damaged from some point on."""
 
 
+class _Zstd:
+    """zstd behind the interface of `zlib.decompressobj` that `_inflate_chunks` uses. zstandard's
+    decompressor has no output limit, so input goes in in small slices: one slice of a crafted
+    frame inflates to some tens of MiB at most, and the file limits are checked between slices."""
+
+    SLICE = 1024
+
+    def __init__(self):
+        self.decoder = zstandard.ZstdDecompressor().decompressobj()
+        self.unconsumed_tail = b""
+        self._after = b""  # input after the end of the frame
+
+    @property
+    def eof(self) -> bool:
+        return self.decoder.eof
+
+    @property
+    def unused_data(self) -> bytes:
+        return self.decoder.unused_data + self._after
+
+    def decompress(self, data: bytes, _max_length: int) -> bytes:
+        head, rest = data[: self.SLICE], data[self.SLICE:]
+        out = self.decoder.decompress(head)
+        if self.decoder.eof:
+            self._after, self.unconsumed_tail = rest, b""
+        else:
+            self.unconsumed_tail = rest
+        return out
+
+
 def _inflate_chunks(handle, kind: str) -> Iterator[bytes]:
     """Decompress the stream in `handle`, yielding at most READ_CHUNK bytes at a time, across
     concatenated members/frames; raises `_StreamBreak` where the stream breaks off, after
     yielding everything that decompressed before it."""
-    if kind == "zstd":
-        reader = zstandard.ZstdDecompressor().stream_reader(handle, read_across_frames=True)
-        try:
-            while True:
-                chunk = reader.read(READ_CHUNK)
-                if not chunk:
-                    return
-                yield chunk
-        except zstandard.ZstdError as exc:
-            raise _StreamBreak(f"zstd stream is damaged or ends early: {exc}") from exc
-
     def fresh():
+        if kind == "zstd":
+            return _Zstd()
         if kind == "gzip":
             return zlib.decompressobj(wbits=31)
         if kind == "bz2":
@@ -519,7 +540,7 @@ def _inflate_chunks(handle, kind: str) -> Iterator[bytes]:
                 if compression_of(rest) != kind:
                     return  # trailing bytes that start no new member: ignored, as gzip does
                 decoder, pending = fresh(), rest
-            if kind == "gzip":
+            if kind in ("gzip", "zstd"):
                 if not pending:
                     pending = handle.read(READ_CHUNK)
                     if not pending:
@@ -537,7 +558,7 @@ def _inflate_chunks(handle, kind: str) -> Iterator[bytes]:
                 pending = b""
             if chunk:
                 yield chunk
-    except (zlib.error, OSError, EOFError, lzma.LZMAError, ValueError) as exc:
+    except (zlib.error, OSError, EOFError, lzma.LZMAError, ValueError, zstandard.ZstdError) as exc:
         raise _StreamBreak(f"{kind} stream is damaged: {exc}") from exc
 
 
