@@ -563,7 +563,8 @@ def _inflate_chunks(handle, kind: str) -> Iterator[bytes]:
 
 
 def _open_stored(ref: FileRef):
-    """A binary handle on the stored bytes of a ref (an archive member's bytes as stored in it)."""
+    """A context manager giving a binary handle on the stored bytes of a ref (an archive member's
+    bytes as its archive stores them)."""
     target = ref.path or ref.uri
     if target.startswith("tar://") and "::" in target:
         member, _, archive = target[len("tar://"):].partition("::")
@@ -574,7 +575,7 @@ def _open_stored(ref: FileRef):
         why = _not_regular(os.stat(target).st_mode)
         if why:
             raise ReadError(why)
-    return fsspec.open(target, "rb").open()
+    return fsspec.open(target, "rb")  # an OpenFile: used in `with`, it keeps a chain's outer files open
 
 
 def read_file(ref: FileRef, limits: ReadLimits = ReadLimits()) -> RawFile:
