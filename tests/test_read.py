@@ -263,3 +263,50 @@ def test_dead_letter_of_an_unreadable_file_describes_its_stored_bytes(tmp_path):
     row = dead_letter(ref, caught.type, repr(caught.value), "read")
     assert row.raw_size == len(data) and row.raw_sha256 == hashlib.sha256(data).hexdigest()
     assert row.raw_excerpt and len(row.raw_excerpt.encode("utf-8")) <= 1024 and "\x00" not in row.raw_excerpt
+
+
+def test_archive_under_a_name_that_hides_it_is_split_into_its_members():
+    import datetime as dt
+    import tarfile
+    import zipfile
+
+    from transforms.formats import ParseError
+    from transforms.parse import parse_record, split_file
+    from transforms.read import RawFile
+    from transforms.text import DecodeError
+
+    def _tar_of(files: dict) -> bytes:
+        out = io.BytesIO()
+        with tarfile.open(fileobj=out, mode="w") as tar:
+            for name, data in files.items():
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+        return out.getvalue()
+
+    now = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    story = b"The council approved the new budget on Tuesday after a long debate about roads and schools."
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in (("a.txt", story), ("b.jsonl", b'{"text": "one"}\n{"text": "two"}\n'),
+                           ("c.bin", bytes(range(256)) * 8)):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    records = split_file(RawFile("memory://bundle.dat", gzip.compress(buf.getvalue()), None, None), now)
+    assert [r.source_uri for r in records] == [
+        "tar://a.txt::memory://bundle.dat", "tar://b.jsonl::memory://bundle.dat#0",
+        "tar://b.jsonl::memory://bundle.dat#1", "tar://c.bin::memory://bundle.dat"]
+    assert parse_record(records[0]).body == story.decode()
+    with pytest.raises(DecodeError, match="binary"):  # the bad member alone is a dead letter
+        parse_record(records[3])
+    broken = RawFile("memory://two.dat", _tar_of({"ok.txt": story, "empty.txt": b""}), None, None)
+    ok, empty = sorted(split_file(broken, now), key=lambda r: r.source_uri, reverse=True)
+    assert parse_record(ok).body == story.decode()
+    with pytest.raises(ParseError, match="file is empty"):  # a member unusable as a whole
+        parse_record(empty)
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.writestr("story.txt", story)
+    (record,) = split_file(RawFile("memory://export", zipped.getvalue(), None, None), now)
+    assert record.source_uri == "zip://story.txt::memory://export" and parse_record(record).title is None

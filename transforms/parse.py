@@ -23,11 +23,14 @@ from __future__ import annotations
 
 import bz2
 import datetime as dt
+import io
 import json
 import lzma
 import zlib
 import posixpath
 import re
+import tarfile
+import zipfile
 from typing import Any, Callable, NamedTuple, Optional
 from urllib.parse import urlsplit
 
@@ -59,6 +62,9 @@ class RawRecord(NamedTuple):
     payload: bytes
     mtime: Optional[float]
     read_at: dt.datetime
+    # Why this record is a dead letter already (an archive member that is unusable as a whole):
+    # `payload` then holds its bytes, and parsing raises this.
+    error: Optional[str] = None
 
     @property
     def source_uri(self) -> str:
@@ -245,7 +251,58 @@ def _json_collection(doc: Any) -> Optional[list]:
     return None
 
 
-def split_file(raw: RawFile, read_at: dt.datetime, limits: ReadLimits = ReadLimits()) -> list[RawRecord]:
+MAX_ARCHIVE_DEPTH = 3  # archives inside archives inside archives: deeper is a dead letter
+
+
+def _archive_members(data: bytes, limits: ReadLimits) -> Optional[tuple[str, list[tuple[str, bytes]]]]:
+    """(`tar` or `zip`, [(member name, bytes)]) when `data` is an archive by its magic number (one
+    that arrived under a name that did not say so; named archives are expanded when listed)."""
+    if data[257:262] == b"ustar":
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
+            return "tar", [(m.name, tar.extractfile(m).read()) for m in tar.getmembers()
+                           if m.isfile() and not posixpath.basename(m.name).startswith((".", "_"))]
+    if data.startswith(b"PK\x03\x04"):
+        members = []
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for info in archive.infolist():
+                if info.is_dir() or posixpath.basename(info.filename).startswith((".", "_")):
+                    continue
+                with archive.open(info) as handle:
+                    member = handle.read(limits.max_file_bytes + 1)
+                if len(member) > limits.max_file_bytes:
+                    raise LimitExceeded(f"zip member {info.filename} inflates past max_file_bytes="
+                                        f"{limits.max_file_bytes}")
+                members.append((info.filename, member))
+        return "zip", members
+    return None
+
+
+def _split_archive(raw: RawFile, read_at: dt.datetime, limits: ReadLimits, depth: int) -> Optional[list[RawRecord]]:
+    """The records of every member of an archive `raw` holds; a member unusable as a whole is one
+    record that is a dead letter (so it does not take its neighbours down)."""
+    try:
+        found = _archive_members(raw.data, limits)
+    except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as exc:
+        raise ParseError(f"damaged archive: {type(exc).__name__}: {exc}") from exc
+    if found is None:
+        return None
+    kind, members = found
+    if depth >= MAX_ARCHIVE_DEPTH:
+        raise ParseError(f"archive nested more than {MAX_ARCHIVE_DEPTH} deep")
+    if not members:
+        raise ParseError(f"{kind} archive holds no files")
+    records = []
+    for name, data in members:
+        member = RawFile(f"{kind}://{name}::{raw.uri}", data, len(data), raw.mtime)
+        try:
+            records.extend(split_file(member, read_at, limits, depth + 1))
+        except (ParseError, DecodeError, ReadError) as exc:
+            records.append(RawRecord(member.uri, None, "unusable", data, raw.mtime, read_at, str(exc)))
+    return records
+
+
+def split_file(raw: RawFile, read_at: dt.datetime, limits: ReadLimits = ReadLimits(),
+               depth: int = 0) -> list[RawRecord]:
     """One file -> its records. Raises only when the whole file is unusable."""
     if not raw.data.strip():
         raise ParseError("file is empty")
@@ -254,6 +311,10 @@ def split_file(raw: RawFile, read_at: dt.datetime, limits: ReadLimits = ReadLimi
         raw = raw._replace(data=data)
         if not data.strip():
             raise ParseError("file is empty once decompressed")
+    if not raw.truncated:
+        members = _split_archive(raw, read_at, limits, depth)
+        if members is not None:
+            return members
     kind = sniff_kind(raw.data, _extension(raw.uri))
     if raw.truncated and kind == "json" and b"\n{" in raw.data[:1 << 20]:
         kind = "jsonl"  # JSON lines under another name: the lines before the break are whole records
@@ -477,6 +538,8 @@ def parse_record(record: RawRecord, limits: ReadLimits = ReadLimits()) -> Articl
         raise LimitExceeded(
             f"record is {len(record.payload)} bytes, over max_record_bytes={limits.max_record_bytes}"
         )
+    if record.error:
+        raise ParseError(record.error)
     parser = PARSERS.get(record.kind)
     if parser is None:
         raise ParseError(f"no parser for record kind {record.kind!r}")
