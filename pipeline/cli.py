@@ -232,6 +232,8 @@ def run_batch(ours: argparse.Namespace, argv: list[str], inputs: list[str],
         "runner": runner_name or "FnApiRunner (local)",
     }
     detached = bool(runner_name) and "dataflow" in runner_name.lower()
+    if detached:  # no lease (see pipeline.runlock), but the output must be writable all the same
+        _check_output_writable(ours.output)
     lease = None if detached else _take_lease(ours, run_info["run_id"])
     try:
         runner = None if runner_name else _local_runner(options)

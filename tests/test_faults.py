@@ -165,11 +165,20 @@ def _hostile_tree(tmp: Path) -> tuple[Path, dict[str, str]]:
         "dangling.txt": "broken symbolic link",
         "cut.jsonl.gz": "ends early",
     }
+    unreadable = tree / "unreadable.txt"
+    unreadable.write_bytes(story)
     locked.chmod(0)
-    if os.access(locked, os.R_OK):  # root: permissions do not block reads; nothing to try honestly
+    unreadable.chmod(0)
+    # As root, permissions do not block reads: these two cannot be tried honestly then
+    # (tests/test_read.py makes listing fail instead, which works as root too).
+    if os.access(locked, os.R_OK):
         locked.chmod(0o755)
     else:
         expected["locked"] = "cannot list folder"
+    if os.access(unreadable, os.R_OK):
+        unreadable.chmod(0o644)
+    else:
+        expected["unreadable.txt"] = "PermissionError"
     sock.close()
     return tree, expected
 

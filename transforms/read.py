@@ -2,8 +2,8 @@
 
 Guarantees:
 - Every entry an input matches becomes exactly one `FileRef` (directories are walked, globs
-  expanded, `.zip` and tar archives expanded into one ref per member); hidden files (`.name`,
-  `_name`) are skipped, the same file matched by two inputs is read once.
+  expanded, `.zip` and tar archives expanded into one ref per member); hidden files and folders
+  (`.name`, `_name`) are skipped, the same file matched by two inputs is read once.
 - Only regular files are opened. On a local file system the walk looks at each entry without
   following it: a named pipe, socket or device, a folder that cannot be listed, a broken link and
   a symbolic link that leads out of the input root (unless `follow_symlinks`) each become a
@@ -304,10 +304,12 @@ def _expand_remote(fs, path: str, tail: str) -> list[FileRef]:
         infos = fs.find(path, detail=True)
     else:
         infos = {path: fs.info(path)}
+    root = _glob_root(path).rstrip("/")
     refs = []
     for p, info in sorted(infos.items()):
-        if info.get("type") == "directory" or _is_hidden(p):
-            continue
+        below = p[len(root):] if p.startswith(root) else posixpath.basename(p)
+        if info.get("type") == "directory" or any(_is_hidden(part) for part in below.split("/") if part):
+            continue  # hidden files, and everything in hidden folders, as on a local walk
         uri, original = _safe_uri(fs.unstrip_protocol(p) + tail)
         size = info.get("size")
         problem = None if info.get("type", "file") == "file" else \
