@@ -128,6 +128,14 @@ def check_options(ours: argparse.Namespace, rest: Sequence[str], argv: Sequence[
         raise UsageError("--input is required")
     if not ours.output:
         raise UsageError("--output is required")
+    runner = getattr(beam_ns, "runner", None)
+    if runner:
+        from apache_beam.runners.runner import create_runner
+
+        try:
+            create_runner(runner)
+        except (ValueError, ImportError) as exc:
+            raise UsageError(f"--runner {runner}: {' '.join(str(exc).split())[:300]}") from exc
     workers = getattr(beam_ns, "direct_num_workers", None)
     if workers is not None and workers < 0:
         raise UsageError(f"--direct_num_workers must be 0 (one per core) or more, got {workers}")

@@ -249,6 +249,7 @@ def test_second_run_into_a_busy_output_refuses_in_one_line_and_the_first_finishe
     (["--max-file-bytes", "lots"], "invalid int value: 'lots'"),
     (["--near-threshold", "high"], "invalid float value: 'high'"),
     (["--direct_num_workers", "two"], "invalid int value: 'two'"),
+    (["--runner", "NoSuchRunner"], "Unexpected pipeline runner: NoSuchRunner"),
 ])
 def test_bad_options_exit_2_in_one_line_and_create_nothing(tmp_path, extra, needle):
     out = tmp_path / "out"

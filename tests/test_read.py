@@ -310,3 +310,25 @@ def test_archive_under_a_name_that_hides_it_is_split_into_its_members():
         archive.writestr("story.txt", story)
     (record,) = split_file(RawFile("memory://export", zipped.getvalue(), None, None), now)
     assert record.source_uri == "zip://story.txt::memory://export" and parse_record(record).title is None
+
+
+def test_real_dpa_sample_named_tar_xz_but_plain_tar_expands_into_its_stories(tmp_path):
+    """dpa's 20170629-dpa-sample.tar.xz is an uncompressed tar (formats/SOURCE.md): rebuilt here from
+    the five items extracted from it, under the same lying name."""
+    import datetime as dt
+    import tarfile
+
+    from conftest import shared_data
+    from transforms.parse import parse_record, split_file
+
+    folder = shared_data("formats", "newsml-g2", "dpa-newsmlg2-testdata")
+    items = sorted(folder.glob("urn*.xml"))
+    archive = tmp_path / "20170629-dpa-sample.tar.xz"
+    with tarfile.open(archive, "w") as tar:  # mode "w": no compression, whatever the name says
+        for item in items:
+            tar.add(item, arcname=f"data/{item.name}")
+    refs = expand_input(str(archive))
+    assert len(refs) == len(items) == 5 and all(r.uri.startswith("tar://data/urn") for r in refs)
+    now = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    articles = [parse_record(record) for ref in refs for record in split_file(read_file(ref), now)]
+    assert len(articles) == 5 and all(a.title and a.body for a in articles)
