@@ -546,7 +546,7 @@ def _inflate_chunks(handle, kind: str) -> Iterator[bytes]:
                 if not pending:
                     pending = handle.read(READ_CHUNK)
                     if not pending:
-                        raise _StreamBreak("gzip stream ends early (no end-of-stream marker)")
+                        raise _StreamBreak(f"{kind} stream ends early (no end-of-stream marker)")
                 chunk = decoder.decompress(pending, READ_CHUNK)
                 pending = decoder.unconsumed_tail
             else:
@@ -580,7 +580,12 @@ def _open_stored(ref: FileRef):
     return fsspec.open(target, "rb")  # an OpenFile: used in `with`, it keeps a chain's outer files open
 
 
-def read_file(ref: FileRef, limits: ReadLimits = ReadLimits()) -> RawFile:
+def _named_compression(uri: str) -> Optional[str]:
+    name = _split_chain(uri)[0].lower()
+    return next((kind for ext, kind in COMPRESSIONS.items() if name.endswith(ext)), None)
+
+
+def read_file(ref: FileRef, limits: ReadLimits = ReadLimits(), sniff: bool = True) -> RawFile:
     """The decompressed bytes of one file, or `LimitExceeded`/`ReadError` with the reason.
 
     A compressed stream that ends early (or is damaged part-way) keeps what decompressed before
@@ -593,7 +598,8 @@ def read_file(ref: FileRef, limits: ReadLimits = ReadLimits()) -> RawFile:
         with _open_stored(ref) as stored:
             head = stored.read(8)
             handle = _Rewound(head, stored)
-            kind = compression_of(head) or ("lzma" if _split_chain(ref.uri)[0].lower().endswith(".lzma") else None)
+            kind = (compression_of(head) or ("lzma" if _named_compression(ref.uri) == "lzma" else None)) \
+                if sniff else None
             # Archive members are compressed by their archive; their FileRef carries the stored size.
             guarded = kind or ref.uri.split("://", 1)[0] in ("zip", "tar")
             stream = _inflate_chunks(handle, kind) if kind else iter(lambda: handle.read(READ_CHUNK), b"")
@@ -609,9 +615,12 @@ def read_file(ref: FileRef, limits: ReadLimits = ReadLimits()) -> RawFile:
                             f"{kind or 'archive member'} inflates more than max_ratio={limits.max_ratio:g}x "
                             f"({ref.size} stored bytes -> over {total} bytes): likely a decompression bomb")
             except _StreamBreak as exc:
-                if not total:
+                if total:
+                    truncated = f"{exc} after {total} bytes"
+                elif _named_compression(ref.uri) == kind:
                     raise ReadError(f"cannot read {kind} stream: {exc}") from exc
-                truncated = f"{exc} after {total} bytes"
+                else:  # an unnamed "magic number" that starts no stream: the bytes are the file
+                    return read_file(ref, limits, sniff=False)
     except ReadError:
         raise
     except (EOFError, OSError, ValueError, RuntimeError) as exc:
