@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
 import logging
 import sys
@@ -41,6 +40,13 @@ class UsageError(Exception):
     """The job cannot start; exit 2 with this message."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad option as a `UsageError` (one line), not usage and exit."""
+
+    def error(self, message: str):
+        raise UsageError(f"{message} (see `newsbeam run --help`)")
+
+
 def version() -> str:
     try:
         return metadata.version("newsbeam")
@@ -49,7 +55,7 @@ def version() -> str:
 
 
 def _run_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="newsbeam run",
         description="Read raw news articles from any fsspec location, parse, clean, deduplicate and "
                     "enrich them, and write Hive-partitioned Parquet.",
@@ -65,7 +71,7 @@ def _beam_parser() -> argparse.ArgumentParser:
     """A parser that knows every Beam pipeline option, to reject typos instead of ignoring them."""
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    parser = _Parser(add_help=False, allow_abbrev=False)
     seen, stack = set(), [PipelineOptions]
     while stack:
         cls = stack.pop()
@@ -87,7 +93,7 @@ def _check_output_writable(output: str) -> None:
     try:
         fs, root = fsspec.core.url_to_fs(output.rstrip("/"))
         fs.makedirs(f"{root}/_runs", exist_ok=True)
-        probe = f"{root}/_runs/.probe-{uuid.uuid4().hex}"
+        probe = f"{root}/_runs/.probe-{uuid.uuid4().hex}.tmp"
         with fs.open(probe, "wb") as handle:
             handle.write(b"ok")
         fs.rm(probe)
@@ -95,9 +101,59 @@ def _check_output_writable(output: str) -> None:
         raise UsageError(f"output not writable: {output} ({type(exc).__name__}: {exc})") from exc
 
 
-def _run_id(started: dt.datetime, settings: dict) -> str:
-    digest = hashlib.blake2b(json.dumps(settings, sort_keys=True, default=str).encode(), digest_size=4)
-    return f"{started:%Y%m%dT%H%M%SZ}-{digest.hexdigest()}"
+def _run_id(started: dt.datetime) -> str:
+    """Start time and a random part: unique per invocation, even for identical commands started
+    in the same second."""
+    return f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
+def _check_url(flag: str, url: str) -> None:
+    """A URL whose scheme fsspec cannot use (unknown, or its backend not installed) is a usage error."""
+    try:
+        fsspec.core.url_to_fs(url)
+    except (ValueError, ImportError, TypeError) as exc:
+        scheme = url.split("://", 1)[0] + "://" if "://" in url else url
+        reason = " ".join(str(exc).split())[:200]
+        raise UsageError(f"{flag} {url}: unusable URL scheme {scheme} ({type(exc).__name__}: {reason})") from exc
+
+
+def check_options(ours: argparse.Namespace, rest: Sequence[str], argv: Sequence[str]) -> None:
+    """Every option value and URL checked before anything is written; raises `UsageError`.
+    `rest` holds the arguments that are not newsbeam's own (Beam's), `argv` all of them."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    beam_ns, unknown = _beam_parser().parse_known_args(list(rest))
+    if unknown:
+        raise UsageError(f"unknown option {unknown[0]} (see `newsbeam run --help`)")
+    streaming = bool(getattr(beam_ns, "streaming", False))
+    if not ours.input and not streaming:  # a streaming job's files come from --input-subscription
+        raise UsageError("--input is required")
+    if not ours.output:
+        raise UsageError("--output is required")
+    runner = getattr(beam_ns, "runner", None)
+    if runner:
+        from apache_beam.runners.runner import create_runner
+
+        try:
+            create_runner(runner)
+        except (ValueError, ImportError) as exc:
+            raise UsageError(f"--runner {runner}: {' '.join(str(exc).split())[:300]}") from exc
+    workers = getattr(beam_ns, "direct_num_workers", None)
+    if workers is not None and workers < 0:
+        raise UsageError(f"--direct_num_workers must be 0 (one per core) or more, got {workers}")
+    nb = PipelineOptions(list(argv)).view_as(NewsbeamOptions)
+    try:  # every setting is checked here, so a bad value is a usage error, not a failed job
+        nb.read_limits(), nb.write_options(), nb.dedup_options()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    for url in ours.input:
+        _check_url("--input", url)
+    _check_url("--output", ours.output)
+    if ours.dedup_index:
+        _check_url("--dedup-index", ours.dedup_index)
+    for url in ours.input:
+        if not input_exists(url):
+            raise UsageError(f"input not found: {url}")
 
 
 LOCAL_MALLOC_ARENAS = 2
@@ -148,26 +204,11 @@ def run(argv: Sequence[str]) -> dict | None:
     from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
     ours, rest = _run_parser().parse_known_args(argv)
-    _, unknown = _beam_parser().parse_known_args(rest)
-    if unknown:
-        raise UsageError(f"unknown option {unknown[0]} (see `newsbeam run --help`)")
+    check_options(ours, rest, argv)
     if PipelineOptions(list(argv)).view_as(StandardOptions).streaming:
         from pipeline.stream_launch import start_streaming
 
         return start_streaming(ours, list(argv))
-    if not ours.input:
-        raise UsageError("--input is required")
-    if not ours.output:
-        raise UsageError("--output is required")
-    for url in ours.input:
-        if not input_exists(url):
-            raise UsageError(f"input not found: {url}")
-    _check_output_writable(ours.output)
-    nb = PipelineOptions(list(argv)).view_as(NewsbeamOptions)
-    try:  # every setting is checked here, so a bad value is a usage error, not a failed job
-        nb.read_limits(), nb.write_options(), nb.dedup_options()
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
     return run_batch(ours, list(argv), list(ours.input))
 
 
@@ -185,7 +226,7 @@ def run_batch(ours: argparse.Namespace, argv: list[str], inputs: list[str],
     started = dt.datetime.now(UTC)
     settings = {k: v for k, v in vars(ours).items()}
     run_info = {
-        "run_id": run_id or nb.run_id or _run_id(started, settings),
+        "run_id": run_id or nb.run_id or _run_id(started),
         "version": version(),
         "started_at": started.isoformat(),
         "inputs": inputs,
@@ -193,19 +234,50 @@ def run_batch(ours: argparse.Namespace, argv: list[str], inputs: list[str],
         "options": settings,
         "runner": runner_name or "FnApiRunner (local)",
     }
-    runner = None if runner_name else _local_runner(options)
-    pipeline = beam.Pipeline(runner=runner, options=options)
-    build_pipeline(pipeline, inputs, ours.output, run_info=run_info)
-    result = pipeline.run()
-    if runner_name and "dataflow" in runner_name.lower():
-        LOG.info("submitted Dataflow job %s", getattr(result, "job_id", lambda: "?")())
-        return None
-    state = result.wait_until_finish()
+    detached = bool(runner_name) and "dataflow" in runner_name.lower()
+    if detached:  # no lease (see pipeline.runlock), but the output must be writable all the same
+        _check_output_writable(ours.output)
+    lease = None if detached else _take_lease(ours, run_info["run_id"])
+    try:
+        runner = None if runner_name else _local_runner(options)
+        pipeline = beam.Pipeline(runner=runner, options=options)
+        build_pipeline(pipeline, inputs, ours.output, run_info=run_info)
+        result = pipeline.run()
+        if detached:
+            LOG.info("submitted Dataflow job %s", getattr(result, "job_id", lambda: "?")())
+            return None
+        state = result.wait_until_finish()
+    finally:
+        if lease is not None:
+            lease.release()
     if str(state).upper().endswith(("FAILED", "CANCELLED")):
         raise RuntimeError(f"runner reported {state}")
     manifest = read_manifest(ours.output, run_info["run_id"])
     manifest["counters"] = _counters(result)
     return manifest
+
+
+def _take_lease(ours: argparse.Namespace, run_id: str):
+    """Hold the output's lease for this run (pipeline.runlock), check that the output is writable
+    and sweep what dead runs left there; a held lease or an unwritable output is a UsageError."""
+    from pipeline.runlock import LeaseHeld, OutputLease, sweep_debris, sweep_line
+
+    lease = OutputLease(ours.output, run_id)
+    try:
+        lease.acquire()
+    except LeaseHeld as exc:
+        raise UsageError(str(exc)) from exc
+    except Exception as exc:  # noqa: BLE001 - any backend error means the same thing to the user
+        raise UsageError(f"output not writable: {ours.output} ({type(exc).__name__}: {exc})") from exc
+    try:
+        _check_output_writable(ours.output)
+        line = sweep_line(sweep_debris(ours.output, run_id, ours.dedup_index))
+    except BaseException:
+        lease.release()
+        raise
+    if line:
+        print(line, file=sys.stderr)
+    return lease
 
 
 def _counters(result) -> dict:

@@ -67,7 +67,7 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], output: str, *, limits: 
     write = options.write_options() if write is None else write
     skip_enrich = options.skip_enrich if skip_enrich is None else skip_enrich
     dedup = options.dedup_options() if dedup is None else dedup
-    files = p | "Inputs" >> beam.Create(sorted(set(inputs))) | "Match" >> MatchFiles()
+    files = p | "Inputs" >> beam.Create(sorted(set(inputs))) | "Match" >> MatchFiles(options.follow_symlinks)
     cleaned, records, (read_dead, split_dead, parse_dead, clean_dead) = read_articles(files, limits)
     folder = staging_folder(output, (run_info or {}).get("run_id") or uuid.uuid4().hex)
     hasher = MinHasher(dedup.minhash())

@@ -33,6 +33,10 @@ class NewsbeamOptions(PipelineOptions):
                             default=_LIMITS.max_ratio,
                             help="largest decompression ratio of a compressed file (bomb guard), "
                                  "checked once it has inflated past 8 MiB")
+        parser.add_argument("--follow_symlinks", "--follow-symlinks", dest="follow_symlinks", action="store_true",
+                            default=False,
+                            help="read symbolic links that lead out of the input root (by default each is one "
+                                 "dead letter and its target is not read)")
         parser.add_argument("--rows_per_file", "--rows-per-file", dest="rows_per_file", type=int,
                             default=_WRITE.rows_per_file,
                             help="most rows in one Parquet file; larger partitions are split")

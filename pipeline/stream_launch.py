@@ -63,7 +63,7 @@ def start_streaming(ours: argparse.Namespace, argv: list[str]) -> dict | None:
     started = dt.datetime.now(UTC)
     settings = dict(vars(ours))
     run_info = {
-        "run_id": nb.run_id or _run_id(started, settings),
+        "run_id": nb.run_id or _run_id(started),
         "version": version(),
         "started_at": started.isoformat(),
         "inputs": [ours.input_subscription],

@@ -67,3 +67,46 @@ def read_table(output, table: str):
     return ds.dataset(path, format="parquet", partitioning="hive",
                       filesystem=PyFileSystem(FSSpecHandler(fs))).to_table()
 
+
+
+# --- the fault-injection tally (tests/test_faults.py), summed across xdist workers -----------------
+
+_TALLY_ENV = "NEWSBEAM_FAULT_TALLY"
+
+
+def tally(name: str, count: int) -> None:
+    """Add `count` to a figure of the fault-injection summary `make test` prints."""
+    path = os.environ.get(_TALLY_ENV)
+    if path:
+        with open(path, "a") as handle:
+            handle.write(f"{name} {count}\n")
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # the controller: workers inherit the variable
+        import tempfile
+
+        handle, path = tempfile.mkstemp(prefix="newsbeam-faults-", suffix=".txt")
+        os.close(handle)
+        os.environ[_TALLY_ENV] = path
+        config._newsbeam_tally = path
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    path = getattr(config, "_newsbeam_tally", None)
+    if not path or not os.path.exists(path):
+        return
+    totals: dict[str, int] = {}
+    with open(path) as handle:
+        for line in handle:
+            name, count = line.split()
+            totals[name] = totals.get(name, 0) + int(count)
+    os.unlink(path)
+    if not totals:
+        return
+    terminalreporter.write_sep("-", "fault injection")
+    terminalreporter.write_line(
+        f"kills survived: {totals.get('kills_survived', 0)} of {totals.get('kills', 0)} "
+        f"(kill -9 at staging, dedup, write; rerun identical, no debris) | "
+        f"hostile inputs tried: {totals.get('hostile_inputs', 0)} | "
+        f"concurrent runs: {totals.get('concurrent_runs', 0)} | rows lost: {totals.get('rows_lost', 0)}")

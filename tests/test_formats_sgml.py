@@ -58,12 +58,14 @@ def test_every_story_of_a_real_file_is_accounted_for():
     path = shared_data("reuters21578", "reut2-000.sgm")
     data = path.read_bytes()
     records = split_file(RawFile(str(path), data, len(data), None), NOW)
-    assert len(records) == data.count(b"<REUTERS ")
-    parsed = failed = 0
+    assert len(records) == data.count(b"<REUTERS ") == 1000
+    assert len({r.source_uri for r in records}) == 1000  # one record per story, none shared
+    failures = []
     for record in records:
         try:
             parse_record(record)
-            parsed += 1
-        except ParseError:
-            failed += 1
-    assert parsed + failed == len(records) and parsed > 0.85 * len(records)
+        except ParseError as exc:
+            failures.append(str(exc))
+    # Counted by hand from the file: 75 stories are briefs or unprocessed (no <BODY>).
+    assert len(failures) == 75
+    assert all(message.startswith("SGML story has no <BODY>") for message in failures)

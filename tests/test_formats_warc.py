@@ -67,7 +67,8 @@ def test_truncated_warc_keeps_records_before_the_break_and_the_break_is_one_dead
     cut = data[: len(data) - 200]
     records = split_file(RawFile("memory://cut.warc", cut, None, None), NOW)
     assert len(records) == 2
-    parse_record(records[0])
+    article = parse_record(records[0])
+    assert article.url == "https://news.example.com/bridge" and "new bridge" in article.body
     with pytest.raises(ParseError, match="truncated WARC"):
         parse_record(records[1])
 

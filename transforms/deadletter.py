@@ -2,7 +2,9 @@
 
 One mechanism for every stage: a step is applied with Beam's `with_exception_handling()`, and
 `DeadLetters` turns each failed element with its exception into a row naming the stage, the
-error and an excerpt of the raw input. Exceptions may carry a `stage` attribute to say where the
+error and what is known of the raw input: its size, SHA-256 and an excerpt of at most 1 KiB
+(for a file that could not be read, of its stored bytes; none for an entry that must not be
+opened, such as a named pipe). Exceptions may carry a `stage` attribute to say where the
 fault lies (a `ValidationError` is always `validate`); otherwise the step's own stage is used.
 """
 
@@ -11,7 +13,8 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import hashlib
-from typing import Any, Optional
+import re
+from typing import Any, NamedTuple, Optional
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -19,23 +22,50 @@ from pydantic import ValidationError
 
 from transforms.model import UTC, Article, DeadLetter
 from transforms.parse import RawRecord
-from transforms.read import FileRef, RawFile
+from transforms.read import FileRef, RawFile, stored_digest
 
 EXCERPT_BYTES = 1024
 
 
-def _describe(element: Any) -> tuple[str, Optional[int], Optional[bytes], Optional[float], Optional[dt.datetime]]:
-    """(source_uri, record_index, raw bytes, mtime, read time) of any element a step consumes."""
+class _Raw(NamedTuple):
+    """What a dead letter says about the raw input: its size, SHA-256 and first bytes."""
+
+    size: int
+    sha256: str
+    head: bytes
+
+    @classmethod
+    def of(cls, data: bytes) -> "_Raw":
+        return cls(len(data), hashlib.sha256(data).hexdigest(), data[:EXCERPT_BYTES])
+
+
+def _describe(element: Any) -> tuple[str, Optional[int], Optional[_Raw], Optional[float], Optional[dt.datetime]]:
+    """(source_uri, record_index, raw input, mtime, read time) of any element a step consumes."""
     if isinstance(element, Article):
         return (element.source_uri.split("#", 1)[0], _index_of(element.source_uri),
-                element.body.encode("utf-8"), None, element.ingested_at)
+                _Raw.of(element.body.encode("utf-8")), None, element.ingested_at)
     if isinstance(element, RawRecord):
-        return element.file_uri, element.index, element.payload, element.mtime, element.read_at
+        return element.file_uri, element.index, _Raw.of(element.payload), element.mtime, element.read_at
     if isinstance(element, RawFile):
-        return element.uri, None, element.data, element.mtime, None
+        return element.uri, None, _Raw.of(element.data), element.mtime, None
     if isinstance(element, FileRef):
-        return element.uri, None, None, element.mtime, None
+        # A file that could not be read: its stored bytes, when it is a file that may be opened.
+        stored = stored_digest(element, EXCERPT_BYTES)
+        return element.uri, None, _Raw(*stored) if stored else None, element.mtime, None
     return str(element)[:300], None, None, None, None
+
+
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def excerpt(head: bytes, limit: int = EXCERPT_BYTES) -> str:
+    """The first bytes of a raw input as text of at most `limit` UTF-8 bytes: undecodable bytes and
+    control characters (NULs included) become U+FFFD."""
+    text = _UNPRINTABLE.sub("\ufffd", head[:limit].decode("utf-8", errors="replace"))
+    encoded = text.encode("utf-8")
+    if len(encoded) <= limit:
+        return text
+    return encoded[:limit].decode("utf-8", errors="ignore")
 
 
 def _index_of(source_uri: str) -> Optional[int]:
@@ -76,9 +106,9 @@ def dead_letter(element: Any, exc_type: type, exc_repr: str, default_stage: str,
         stage=stage,
         error_type=exc_type.__name__,
         message=_one_line(_message(exc_type, exc_repr)),
-        raw_excerpt=raw[:EXCERPT_BYTES].decode("utf-8", errors="replace") if raw else None,
-        raw_size=len(raw) if raw is not None else None,
-        raw_sha256=hashlib.sha256(raw).hexdigest() if raw is not None else None,
+        raw_excerpt=excerpt(raw.head) if raw is not None and raw.head else None,
+        raw_size=raw.size if raw is not None else None,
+        raw_sha256=raw.sha256 if raw is not None else None,
         ingested_at=ingested_at,
         date=when.astimezone(UTC).date().isoformat(),
     )

@@ -23,11 +23,14 @@ from __future__ import annotations
 
 import bz2
 import datetime as dt
+import io
 import json
 import lzma
 import zlib
 import posixpath
 import re
+import tarfile
+import zipfile
 from typing import Any, Callable, NamedTuple, Optional
 from urllib.parse import urlsplit
 
@@ -37,10 +40,10 @@ from apache_beam.metrics import Metrics
 
 from transforms.formats import ParseError
 from transforms.formats import feeds, html, newsml, nitf, sgml, warc
-from transforms.formats.charset import decode_document
+from transforms.formats.charset import decode_document, without_controls
 from transforms.formats.markup import local, parse_xml
 from transforms.model import UTC, Article, stable_id
-from transforms.read import COMPRESSIONS, LimitExceeded, RawFile, ReadError, ReadLimits
+from transforms.read import COMPRESSIONS, LimitExceeded, RawFile, ReadError, ReadLimits, compression_of
 from transforms.text import DecodeError, normalise_whitespace, paragraphs, parse_datetime
 
 __all__ = ["PARSERS", "ParseError", "RawRecord", "build_article", "parse_record", "sniff_kind",
@@ -59,6 +62,9 @@ class RawRecord(NamedTuple):
     payload: bytes
     mtime: Optional[float]
     read_at: dt.datetime
+    # Why this record is a dead letter already (an archive member that is unusable as a whole):
+    # `payload` then holds its bytes, and parsing raises this.
+    error: Optional[str] = None
 
     @property
     def source_uri(self) -> str:
@@ -76,8 +82,6 @@ def _extension(uri: str) -> str:
     return posixpath.splitext(name)[1]
 
 
-# Magic numbers of compressed streams that arrive without their extension.
-_MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"), (b"\x28\xb5\x2f\xfd", "zstd"))
 _XML_ROOT = re.compile(r"<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s/>]")
 # Root element (local name, lower-cased) -> record kind.
 XML_KINDS = {"rss": "feed", "rdf": "feed", "feed": "feed", "nitf": "nitf", "newsml": "newsml-1",
@@ -130,7 +134,7 @@ def sniff_kind(data: bytes, extension: str) -> str:
 
 def _inflate(data: bytes, limits: ReadLimits) -> bytes:
     """Decompress a stream recognised by its magic number, within the read limits."""
-    kind = next((name for magic, name in _MAGIC if data.startswith(magic)), None)
+    kind = compression_of(data)
     if kind is None:
         return data
     cap = min(limits.max_file_bytes, max(int(len(data) * limits.max_ratio), limits.ratio_floor_bytes))
@@ -158,19 +162,19 @@ def _inflate(data: bytes, limits: ReadLimits) -> bytes:
 
 
 def _split_lines(raw: RawFile, read_at: dt.datetime) -> list[RawRecord]:
+    """One record per non-blank line, indexed by its line number (blank lines are not records).
+    After a break in a compressed stream, a last line without its newline was cut by the break:
+    it becomes the one record that reports the break."""
     lines = raw.data.split(b"\n")
-    if lines and not lines[-1].strip():
-        lines.pop()
+    tail = lines.pop()  # after the last newline: b"" when the data ends with one
+    records = [RawRecord(raw.uri, i, "json", line, raw.mtime, read_at)
+               for i, line in enumerate(lines) if line.strip()]
     if raw.truncated:
-        # The last line was cut by the break: it becomes the one record that reports it.
-        tail = lines.pop() if lines else b""
-        return [RawRecord(raw.uri, i, "json", line, raw.mtime, read_at) for i, line in enumerate(lines)] + [
-            RawRecord(raw.uri, len(lines), TRUNCATED, tail + b"\n" + raw.truncated.encode(), raw.mtime, read_at)]
-    return [
-        RawRecord(raw.uri, i, "json", line, raw.mtime, read_at)
-        for i, line in enumerate(lines)
-        if line.strip() or i < len(lines) - 1  # blank lines inside still count as (bad) records
-    ]
+        records.append(RawRecord(raw.uri, len(lines), TRUNCATED, tail + b"\n" + raw.truncated.encode(),
+                                 raw.mtime, read_at))
+    elif tail.strip():
+        records.append(RawRecord(raw.uri, len(lines), "json", tail, raw.mtime, read_at))
+    return records
 
 
 # Record kind of the part of a file after a break in its compressed stream.
@@ -247,7 +251,58 @@ def _json_collection(doc: Any) -> Optional[list]:
     return None
 
 
-def split_file(raw: RawFile, read_at: dt.datetime, limits: ReadLimits = ReadLimits()) -> list[RawRecord]:
+MAX_ARCHIVE_DEPTH = 3  # archives inside archives inside archives: deeper is a dead letter
+
+
+def _archive_members(data: bytes, limits: ReadLimits) -> Optional[tuple[str, list[tuple[str, bytes]]]]:
+    """(`tar` or `zip`, [(member name, bytes)]) when `data` is an archive by its magic number (one
+    that arrived under a name that did not say so; named archives are expanded when listed)."""
+    if data[257:262] == b"ustar":
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
+            return "tar", [(m.name, tar.extractfile(m).read()) for m in tar.getmembers()
+                           if m.isfile() and not posixpath.basename(m.name).startswith((".", "_"))]
+    if data.startswith(b"PK\x03\x04"):
+        members = []
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for info in archive.infolist():
+                if info.is_dir() or posixpath.basename(info.filename).startswith((".", "_")):
+                    continue
+                with archive.open(info) as handle:
+                    member = handle.read(limits.max_file_bytes + 1)
+                if len(member) > limits.max_file_bytes:
+                    raise LimitExceeded(f"zip member {info.filename} inflates past max_file_bytes="
+                                        f"{limits.max_file_bytes}")
+                members.append((info.filename, member))
+        return "zip", members
+    return None
+
+
+def _split_archive(raw: RawFile, read_at: dt.datetime, limits: ReadLimits, depth: int) -> Optional[list[RawRecord]]:
+    """The records of every member of an archive `raw` holds; a member unusable as a whole is one
+    record that is a dead letter (so it does not take its neighbours down)."""
+    try:
+        found = _archive_members(raw.data, limits)
+    except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as exc:
+        raise ParseError(f"damaged archive: {type(exc).__name__}: {exc}") from exc
+    if found is None:
+        return None
+    kind, members = found
+    if depth >= MAX_ARCHIVE_DEPTH:
+        raise ParseError(f"archive nested more than {MAX_ARCHIVE_DEPTH} deep")
+    if not members:
+        raise ParseError(f"{kind} archive holds no files")
+    records = []
+    for name, data in members:
+        member = RawFile(f"{kind}://{name}::{raw.uri}", data, len(data), raw.mtime)
+        try:
+            records.extend(split_file(member, read_at, limits, depth + 1))
+        except (ParseError, DecodeError, ReadError) as exc:
+            records.append(RawRecord(member.uri, None, "unusable", data, raw.mtime, read_at, str(exc)))
+    return records
+
+
+def split_file(raw: RawFile, read_at: dt.datetime, limits: ReadLimits = ReadLimits(),
+               depth: int = 0) -> list[RawRecord]:
     """One file -> its records. Raises only when the whole file is unusable."""
     if not raw.data.strip():
         raise ParseError("file is empty")
@@ -256,7 +311,13 @@ def split_file(raw: RawFile, read_at: dt.datetime, limits: ReadLimits = ReadLimi
         raw = raw._replace(data=data)
         if not data.strip():
             raise ParseError("file is empty once decompressed")
+    if not raw.truncated:
+        members = _split_archive(raw, read_at, limits, depth)
+        if members is not None:
+            return members
     kind = sniff_kind(raw.data, _extension(raw.uri))
+    if raw.truncated and kind == "json" and b"\n{" in raw.data[:1 << 20]:
+        kind = "jsonl"  # JSON lines under another name: the lines before the break are whole records
     if raw.truncated and kind not in ("jsonl", "warc"):
         # Only line- and record-framed formats have whole records before a break.
         raise ReadError(f"cannot read file: {raw.truncated}")
@@ -452,15 +513,18 @@ def build_article(fields: dict[str, Any], record: RawRecord) -> Article:
     """Validated `Article` from parsed fields; raises pydantic's ValidationError when invalid."""
     url = fields.get("url")
     hints = {k: v for k, v in (fields.get("hints") or {}).items() if v}
+    # Escaped NULs and controls (`\u0000` in JSON) get past decoding: none reaches a row.
+    text = {name: without_controls(fields[name]) if fields.get(name) else fields.get(name)
+            for name in ("site", "title", "body")}
     return Article(
         id=stable_id(url or record.source_uri),
         source_uri=record.source_uri,
         url=url,
-        site=fields.get("site"),
-        title=fields.get("title"),
-        body=fields.get("body") or "",
-        authors=fields.get("authors") or [],
-        contributors=fields.get("contributors") or [],
+        site=text["site"],
+        title=text["title"],
+        body=text["body"] or "",
+        authors=[without_controls(a) for a in fields.get("authors") or []],
+        contributors=[without_controls(c) for c in fields.get("contributors") or []],
         published_at=fields.get("published_at"),
         ingested_at=record.read_at,
         date=partition_date(fields.get("published_at"), record.mtime, record.read_at),
@@ -474,6 +538,8 @@ def parse_record(record: RawRecord, limits: ReadLimits = ReadLimits()) -> Articl
         raise LimitExceeded(
             f"record is {len(record.payload)} bytes, over max_record_bytes={limits.max_record_bytes}"
         )
+    if record.error:
+        raise ParseError(record.error)
     parser = PARSERS.get(record.kind)
     if parser is None:
         raise ParseError(f"no parser for record kind {record.kind!r}")

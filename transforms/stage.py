@@ -27,8 +27,9 @@ shuffle inputs in the runner process. So:
 Memory: the runner holds keys and references; a worker holds one batch of at most about
 `WRITE_BATCH_ROWS` articles at a time, however many of them share a date.
 Bodies are written twice (staging and final). A failed or retried bundle leaves a staging file
-no reference points to; it goes with the folder. A job that dies leaves `_staging/<run>/`, which
-is safe to delete.
+no reference points to; it goes with the folder. A job that dies leaves `_staging/<run>/`; the
+next run into the same output removes it (pipeline/runlock.py: the output's lease proves that the
+run which wrote it is dead).
 """
 
 from __future__ import annotations

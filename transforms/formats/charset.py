@@ -13,6 +13,10 @@ Order of evidence, strongest first:
    (`£`, `é`, `ção`), not the long runs that CJK or Cyrillic bytes become when misread;
 6. charset-normalizer's detection (GB18030, Big5, Shift-JIS, cp1251, cp1250, …).
 
+Whatever the encoding, NUL and other control characters never leave this module: a text that is
+mostly made of them (a file of NUL bytes, a binary blob that happens to be valid UTF-8) raises
+`DecodeError`; a few of them inside real text are removed.
+
 charset-normalizer alone gets (5) wrong on short texts with one or two non-ASCII bytes: it
 reads the BBC's Latin-1 `£` as a Japanese half-width katakana (cp932) and Portuguese Latin-1
 as Baltic cp1257. Bytes that look binary or fit no encoding raise `DecodeError`.
@@ -95,8 +99,31 @@ def reads_as_western(text: str) -> bool:
     return len(non_ascii) <= 0.25 * max(letters, 1) and runs <= max(1, len(non_ascii) // 50)
 
 
+# C0 controls except tab, line feed, vertical tab, form feed and carriage return; DEL; C1 controls.
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f\x80-\x9f]")
+MAX_CONTROL_SHARE = 0.25  # of the visible characters: above it, the record is not text
+
+
+def without_controls(text: str) -> str:
+    """`text` with NUL and other control characters removed; `DecodeError` when they are most
+    of it (more than MAX_CONTROL_SHARE of the characters that are not white space)."""
+    controls = len(_CONTROLS.findall(text))
+    if not controls:
+        return text
+    visible = len(text) - sum(1 for c in text if c.isspace())
+    if controls > MAX_CONTROL_SHARE * max(visible, 1):
+        raise DecodeError(f"content is mostly NUL or control characters ({controls} of {visible}), not text")
+    return _CONTROLS.sub("", text)
+
+
 def decode_document(data: bytes, declared: Optional[str] = None) -> tuple[str, str]:
-    """Bytes -> (text, codec name), by the order of evidence in the module docstring."""
+    """Bytes -> (text without control characters, codec name), by the order of evidence in the
+    module docstring."""
+    text, codec = _decode(data, declared)
+    return without_controls(text), codec
+
+
+def _decode(data: bytes, declared: Optional[str]) -> tuple[str, str]:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
