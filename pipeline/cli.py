@@ -21,7 +21,7 @@ import fsspec
 
 from pipeline.options import NewsbeamOptions
 from transforms.model import UTC
-from transforms.read import input_exists
+from transforms.read import InputUnreachable, input_exists
 
 LOG = logging.getLogger("newsbeam")
 
@@ -155,7 +155,11 @@ def run(argv: Sequence[str]) -> dict | None:
     if not ours.output:
         raise UsageError("--output is required")
     for url in ours.input:
-        if not input_exists(url):
+        try:
+            found = input_exists(url)
+        except InputUnreachable as exc:
+            raise UsageError(f"input not reachable: {url} ({exc})") from exc
+        if not found:
             raise UsageError(f"input not found: {url}")
     _check_output_writable(ours.output)
     nb = PipelineOptions(list(argv)).view_as(NewsbeamOptions)
@@ -185,6 +189,11 @@ def run_batch(ours: argparse.Namespace, argv: list[str], inputs: list[str],
 
     from pipeline.graph import build_pipeline
 
+    from pipeline import incremental
+
+    if not ours.dedup_index:  # an incremental run folds copies of earlier runs' articles
+        ours.dedup_index = f"{ours.output.rstrip('/')}/{incremental.INDEX_DIR}"
+        argv = [*argv, "--dedup_index", ours.dedup_index]
     options = PipelineOptions(argv)
     nb = options.view_as(NewsbeamOptions)
     runner_name = options.view_as(StandardOptions).runner
@@ -199,12 +208,18 @@ def run_batch(ours: argparse.Namespace, argv: list[str], inputs: list[str],
         "options": settings,
         "runner": runner_name or "FnApiRunner (local)",
     }
+    plan = incremental.plan_run(ours.output, inputs, run_info["run_id"], ours.dedup_index)
+    run_info["incremental"] = plan.summary()
+    if not plan.files:
+        LOG.info("nothing new to process: %d files already processed (%s/%s)", plan.skipped,
+                 ours.output.rstrip("/"), incremental.PROCESSED_DIR)
+        return incremental.empty_run_manifest(plan, run_info)
     runner = None if runner_name else _local_runner(options)
     pipeline = beam.Pipeline(runner=runner, options=options)
-    build_pipeline(pipeline, inputs, ours.output, run_info=run_info)
+    build_pipeline(pipeline, inputs, ours.output, run_info=run_info, plan=plan)
     result = pipeline.run()
-    if runner_name and "dataflow" in runner_name.lower():
-        LOG.info("submitted Dataflow job %s", getattr(result, "job_id", lambda: "?")())
+    if runner_name and not _waits(runner_name):
+        _report_launch(result, options)
         return None
     state = result.wait_until_finish()
     if str(state).upper().endswith(("FAILED", "CANCELLED")):
@@ -212,6 +227,28 @@ def run_batch(ours: argparse.Namespace, argv: list[str], inputs: list[str],
     manifest = read_manifest(ours.output, run_info["run_id"])
     manifest["counters"] = _counters(result)
     return manifest
+
+
+def _waits(runner_name: str) -> bool:
+    """Whether `newsbeam run` waits for the job: yes locally, no on Dataflow (a Flex Template
+    launcher must return once the job is submitted)."""
+    return "dataflow" not in runner_name.lower()
+
+
+def _report_launch(result, options) -> None:
+    """Print what a Dataflow launch produced: the job id, or the job file of a template launch."""
+    from apache_beam.options.pipeline_options import GoogleCloudOptions
+
+    cloud = options.view_as(GoogleCloudOptions)
+    job = getattr(result, "_job", None) if getattr(result, "has_job", True) else None
+    if cloud.template_location and job is None:
+        print(f"newsbeam: job file written to {cloud.template_location} (a template launch: the "
+              "launcher starts the job from it)", flush=True)
+        return
+    job_id = result.job_id() if job is not None else None
+    print(f"newsbeam: submitted Dataflow job {job_id or '(no id reported)'}"
+          + (f" in {cloud.project}/{cloud.region}" if cloud.project else "")
+          + "; it writes its manifest under _runs/ when it finishes", flush=True)
 
 
 def _counters(result) -> dict:

@@ -62,6 +62,7 @@ class FileRef(NamedTuple):
     uri: str
     size: Optional[int]
     mtime: Optional[float]  # POSIX seconds, when the filesystem knows it
+    version: Optional[str] = None  # object generation (Cloud Storage) or ETag (S3), when the store has one
 
 
 class RawFile(NamedTuple):
@@ -116,18 +117,31 @@ def _ref(fs: fsspec.AbstractFileSystem, path: str, info: dict, tail: str, relati
         # ids (hashes of the URI) do not depend on where the checkout lives.
         uri = os.path.relpath(path) if relative else path
     size = info.get("size")
-    return FileRef(uri, int(size) if size is not None else None, _mtime(info))
+    version = info.get("generation") or info.get("ETag") or info.get("etag")
+    return FileRef(uri, int(size) if size is not None else None, _mtime(info),
+                   str(version).strip('"') if version else None)
+
+
+class InputUnreachable(Exception):
+    """The store holding an input refused access or could not be reached (permission,
+    credentials, DNS, network): not the same as an input that does not exist."""
 
 
 def input_exists(url: str) -> bool:
-    """Whether an `--input` names something that exists (a file, a folder or a matching glob)."""
+    """Whether an `--input` names something that exists (a file, a folder or a matching glob);
+    `InputUnreachable` when its store cannot tell (access denied, no credentials, no network)."""
     try:
         fs, path = fsspec.core.url_to_fs(url)
         if any(c in path for c in "*?["):
             return bool(fs.glob(path))
-        return fs.exists(path)
-    except (OSError, ValueError):
+        fs.info(path)  # not `exists`: it answers False for any error, denied access included
+        return True
+    except (FileNotFoundError, NotADirectoryError, ValueError):
         return False
+    except ImportError as exc:  # e.g. gs:// without gcsfs installed
+        raise InputUnreachable(f"no filesystem for this URL: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - backends raise their own types for auth and network errors
+        raise InputUnreachable(f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}") from exc
 
 
 def expand_input(url: str) -> list[FileRef]:

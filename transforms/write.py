@@ -68,12 +68,17 @@ def _date_slug(value: str) -> str:
     return value if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value or "") else "unknown"
 
 
+def partition_folder(table: str, date: str, topic: str = "unknown", layout=None) -> str:
+    """`date=…[/topic=…]`: the Hive folder of a row of `table` with these values."""
+    parts = [f"date={_date_slug(date)}"]
+    if "topic" in TABLES[table].PARTITION_COLUMNS:
+        parts.append(f"topic={slug(topic)}")
+    return "/".join(parts)
+
+
 def partition_path(table: str, record: _Record) -> str:
     """`date=…[/topic=…]` of a record: the Hive folder it lands in within its table."""
-    parts = [f"date={_date_slug(record.date)}"]
-    if "topic" in type(record).PARTITION_COLUMNS:
-        parts.append(f"topic={slug(record.topic)}")
-    return "/".join(parts)
+    return partition_folder(table, record.date, getattr(record, "topic", "unknown"))
 
 
 def _record_id(record: _Record) -> str:
