@@ -111,6 +111,15 @@ def _write_parquet(fs, path: str, table: pa.Table) -> None:
     _atomic_write(fs, path, sink.getvalue().to_pybytes())
 
 
+def _parquet_in(fs, folder: str) -> list[str]:
+    """The Parquet files directly in `folder` (none when it does not exist: on an object store a
+    folder is only a prefix)."""
+    try:
+        return sorted(p for p in fs.ls(folder, detail=False) if p.endswith(".parquet"))
+    except FileNotFoundError:
+        return []
+
+
 def _data_files(fs, folder: str) -> list[str]:
     """Parquet files under `folder` that readers see (not hidden, not temporary)."""
     if not fs.exists(folder):
@@ -126,10 +135,8 @@ def load_processed(output: str) -> dict[str, dict]:
     commit of a URI wins)."""
     fs, root = _fs(output)
     folder = f"{root}/{PROCESSED_DIR}"
-    if not fs.exists(folder):
-        return {}
     rows = []
-    for path in sorted(p for p in fs.ls(folder, detail=False) if p.endswith(".parquet")):
+    for path in _parquet_in(fs, folder):
         with fs.open(path, "rb") as handle:
             rows.extend(pq.read_table(handle).to_pylist())
     rows.sort(key=lambda r: (r["committed_at"], r["run_id"]))
@@ -142,7 +149,7 @@ def write_processed(output: str, run_id: str, rows: list[dict]) -> str:
     fs, root = _fs(output)
     folder = f"{root}/{PROCESSED_DIR}"
     fs.makedirs(folder, exist_ok=True)
-    existing = sorted(p for p in fs.ls(folder, detail=False) if p.endswith(".parquet"))
+    existing = _parquet_in(fs, folder)
     path = f"{folder}/{run_id}.parquet"
     folded = [p for p in existing if p != path] if len(existing) >= FOLD_RECORDS else []
     if folded:  # keep every earlier row (latest per URI) in this run's file, then drop the old files
@@ -286,10 +293,7 @@ def _superseded_files(fs, root: str, index_root: Optional[str], plan_rows: list[
             targets.setdefault(folder, set()).add(entry["uri"])
     drop: dict[str, list[str]] = {}
     for folder, uris in sorted(targets.items()):
-        if not fs.exists(folder):
-            continue
-        for path in sorted(p for p in fs.ls(folder, detail=False) if p.endswith(".parquet")
-                           and not p.rsplit("/", 1)[1].startswith((".", "_"))):
+        for path in [p for p in _parquet_in(fs, folder) if not p.rsplit("/", 1)[1].startswith((".", "_"))]:
             if uris & {base_uri(u) for u in _source_uris(fs, path) if u}:
                 drop[path] = sorted(uris)
     return drop

@@ -167,3 +167,29 @@ def test_a_corrected_story_supersedes_the_earlier_version(tmp_path, run_newsbeam
     assert code == 0 and manifest["counts"]["duplicates"] == 1
     (dup,) = [r for r in _tables(out)["duplicates"] if r["source_uri"].endswith("repost.txt")]
     assert dup["canonical_id"] == before["id"]
+
+
+def test_three_scheduled_runs_on_cloud_storage_equal_one_run(tmp_path, run_newsbeam, bbc, gcs_endpoint):
+    """The same schedule with input, staging, output and the dedup index on a Cloud Storage
+    emulator (gcsfs against a local server)."""
+    import fsspec
+
+    fs = fsspec.filesystem("gs")
+    fs.mkdir("nb-raw")
+    fs.mkdir("nb-lake")
+    local = tmp_path / "raw"
+    for day in (1, 2, 3):
+        _grow(local, day, bbc)
+        for path in sorted(local.rglob("*")):
+            if path.is_file():
+                target = f"nb-raw/{path.relative_to(local).as_posix()}"
+                if not fs.exists(target):
+                    fs.pipe(target, path.read_bytes())
+        code, manifest = run_newsbeam("gs://nb-raw/", "gs://nb-lake/inc", "--skip_enrich")
+        assert code == 0 and manifest["balanced"]
+        assert manifest["files_written"] and all(f.startswith("gs://nb-lake/inc/") for f in manifest["files_written"])
+    assert fs.glob("nb-lake/inc/_dedup_index/date=*/part-*.parquet")
+    assert fs.glob("nb-lake/inc/_runs/_processed/*.parquet")
+    assert not fs.exists("nb-lake/inc/_pending") or not fs.find("nb-lake/inc/_pending")
+    assert run_newsbeam("gs://nb-raw/", "gs://nb-lake/one", "--skip_enrich")[0] == 0
+    _assert_same_as_one_run("gs://nb-lake/inc", "gs://nb-lake/one")
