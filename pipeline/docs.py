@@ -11,7 +11,7 @@ import re
 import sys
 from pathlib import Path
 
-from pipeline.options import newsbeam_option_rows, options_markdown
+from pipeline.options import option_docs, options_markdown
 from transforms.model import TABLES, markdown_table
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,31 +33,52 @@ def render_readme(text: str) -> str:
     return text
 
 
-def flex_template_metadata() -> dict:
+def flex_template_metadata(streaming: bool = False) -> dict:
+    """The Flex Template's parameters, from `NewsbeamOptions`: type, default and a regex per option.
+
+    The batch template leaves out streaming-only options (`pipeline.options.STREAMING_ONLY`);
+    the streaming template has them all.
+    """
     parameters = []
-    for flag, default, help_text in newsbeam_option_rows():
-        name = flag.lstrip("-").replace("-", "_")
-        parameters.append({
-            "name": name,
-            "label": name.replace("_", " ").capitalize(),
-            "helpText": help_text + (f" (default: {default})" if default else ""),
-            "isOptional": name not in ("input", "output"),
-        })
+    for option in option_docs():
+        if option.streaming_only and not streaming:
+            continue
+        parameter = {
+            "name": option.name,
+            "label": option.name.replace("_", " ").capitalize(),
+            "helpText": option.help + (f" (default: {option.default})" if option.default else ""),
+            "isOptional": not option.required,
+            "paramType": option.kind,
+            "regexes": [option.pattern],
+        }
+        if option.default:
+            parameter["defaultValue"] = option.default.lower() if option.kind == "BOOLEAN" else option.default
+        parameters.append(parameter)
     return {
-        "name": "newsbeam",
-        "description": "Raw news articles from Cloud Storage -> parsed, deduplicated, enriched, "
-                       "Hive-partitioned Parquet.",
+        "name": "newsbeam-streaming" if streaming else "newsbeam",
+        "description": ("Raw news articles from Cloud Storage -> parsed, deduplicated, enriched, "
+                        "Hive-partitioned Parquet" + (", as a streaming job." if streaming else
+                                                       "; each run processes the files no earlier run did.")),
         "parameters": parameters,
+        # the worker image is the launcher image (deploy/Dockerfile); build_template.sh sets it in
+        # the template spec's defaultEnvironment too
+        "streaming": streaming,
+        "supportsAtLeastOnce": False,
+        "supportsExactlyOnce": True,
     }
+
+
+METADATA_FILES = {False: "metadata.json", True: "metadata-streaming.json"}
 
 
 def main() -> int:
     readme = REPO / "README.md"
     readme.write_text(render_readme(readme.read_text(encoding="utf-8")), encoding="utf-8")
-    metadata = REPO / "deploy" / "metadata.json"
-    metadata.parent.mkdir(exist_ok=True)
-    metadata.write_text(json.dumps(flex_template_metadata(), indent=2) + "\n", encoding="utf-8")
-    print(f"updated {readme.relative_to(REPO)} and {metadata.relative_to(REPO)}")
+    for streaming, name in METADATA_FILES.items():
+        metadata = REPO / "deploy" / name
+        metadata.parent.mkdir(exist_ok=True)
+        metadata.write_text(json.dumps(flex_template_metadata(streaming), indent=2) + "\n", encoding="utf-8")
+    print(f"updated {readme.relative_to(REPO)} and deploy/{', deploy/'.join(METADATA_FILES.values())}")
     return 0
 
 
