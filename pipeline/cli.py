@@ -190,6 +190,7 @@ def run_batch(ours: argparse.Namespace, argv: list[str], inputs: list[str],
     from pipeline.graph import build_pipeline
 
     from pipeline import incremental
+    from pipeline.manifest import write_manifest
 
     if not ours.dedup_index:  # an incremental run folds copies of earlier runs' articles
         ours.dedup_index = f"{ours.output.rstrip('/')}/{incremental.INDEX_DIR}"
@@ -207,6 +208,7 @@ def run_batch(ours: argparse.Namespace, argv: list[str], inputs: list[str],
         "output": ours.output,
         "options": settings,
         "runner": runner_name or "FnApiRunner (local)",
+        **_cloud_info(options),
     }
     plan = incremental.plan_run(ours.output, inputs, run_info["run_id"], ours.dedup_index)
     run_info["incremental"] = plan.summary()
@@ -226,7 +228,17 @@ def run_batch(ours: argparse.Namespace, argv: list[str], inputs: list[str],
         raise RuntimeError(f"runner reported {state}")
     manifest = read_manifest(ours.output, run_info["run_id"])
     manifest["counters"] = _counters(result)
+    write_manifest(ours.output, manifest)  # the runner's counters are known once it has finished
     return manifest
+
+
+def _cloud_info(options) -> dict:
+    """Where a Dataflow job runs (project, region, job name); the job id is added by the job."""
+    from apache_beam.options.pipeline_options import GoogleCloudOptions
+
+    cloud = options.view_as(GoogleCloudOptions)
+    found = {"project": cloud.project, "region": cloud.region, "job_name": cloud.job_name}
+    return {key: value for key, value in found.items() if value}
 
 
 def _waits(runner_name: str) -> bool:

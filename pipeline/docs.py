@@ -71,7 +71,28 @@ def flex_template_metadata(streaming: bool = False) -> dict:
 METADATA_FILES = {False: "metadata.json", True: "metadata-streaming.json"}
 
 
-def main() -> int:
+def bigquery_external_tables(output: str) -> dict[str, dict]:
+    """BigQuery external table definitions (`bq mk --external_table_definition=FILE`) of the
+    three tables under `output` (a gs:// URL): Parquet, Hive partitioning (`AUTO`: `date` and
+    `topic` come from the folder names), list inference so `authors` and `places` read as
+    ARRAYs, not as `STRUCT<list ARRAY<STRUCT<element …>>>`. Only `*.parquet` objects are read:
+    never a temporary file, and `_pending/`, `_runs/` and the dedup index are outside the tables."""
+    root = output.rstrip("/")
+    return {table: {
+        "sourceFormat": "PARQUET",
+        "sourceUris": [f"{root}/{table}/*.parquet"],
+        "hivePartitioningOptions": {"mode": "AUTO", "sourceUriPrefix": f"{root}/{table}/",
+                                    "requirePartitionFilter": False},
+        "parquetOptions": {"enableListInference": True, "enumAsString": True},
+        "autodetect": True,
+    } for table in TABLES}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bigquery"]:  # python -m pipeline.docs bigquery gs://BUCKET/news TABLE
+        print(json.dumps(bigquery_external_tables(argv[1])[argv[2]], indent=2))
+        return 0
     readme = REPO / "README.md"
     readme.write_text(render_readme(readme.read_text(encoding="utf-8")), encoding="utf-8")
     for streaming, name in METADATA_FILES.items():

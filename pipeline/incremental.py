@@ -45,6 +45,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
 import uuid
 from typing import Iterable, Optional
 
@@ -373,7 +374,8 @@ def commit(plan: Plan, document: dict, layout: Optional[dict] = None) -> dict:
     files_written = [_url(fs, f"{(index_root if rel.startswith(INDEX_DIR + '/') and index_root else root)}/"
                               f"{rel[len(INDEX_DIR) + 1:] if rel.startswith(INDEX_DIR + '/') else rel}", plan.output)
                      for rel in rels]
-    document = {**document, "files_written": [f for f in files_written if "/" + INDEX_DIR not in f
+    document = {**document, "job_id": os.environ.get("JOB_ID") or document.get("job_id"),  # set on Dataflow workers
+                "files_written": [f for f in files_written if "/" + INDEX_DIR not in f
                                               or not plan.index],
                 "incremental": {**document.get("incremental", {}), "files_superseded": len(drop)}}
     journal = {"run_id": plan.run_id, "output": plan.output, "index": plan.index, "rels": rels,
