@@ -210,7 +210,10 @@ def run_batch(ours: argparse.Namespace, argv: list[str], inputs: list[str],
         "runner": runner_name or "FnApiRunner (local)",
         **_cloud_info(options),
     }
-    plan = incremental.plan_run(ours.output, inputs, run_info["run_id"], ours.dedup_index)
+    try:
+        plan = incremental.plan_run(ours.output, inputs, run_info["run_id"], ours.dedup_index, ours.partition_by)
+    except incremental.LayoutMismatch as exc:
+        raise UsageError(str(exc)) from exc
     run_info["incremental"] = plan.summary()
     if not plan.files:
         LOG.info("nothing new to process: %d files already processed (%s/%s)", plan.skipped,
@@ -313,13 +316,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     logging.getLogger("newsbeam.read").setLevel(logging.INFO)
     if not argv or argv[0] in ("-h", "--help"):
         print("usage: newsbeam run --input URL [--input URL ...] --output URL [options]\n"
+              "       newsbeam compact OUT [--date YYYY-MM-DD ...]\n"
               "       newsbeam --version\n\n`newsbeam run --help` lists every option.")
         return 0 if argv else 2
     if argv[0] == "--version":
         print(version())
         return 0
+    if argv[0] == "compact":
+        from pipeline.compact import main as compact_main
+
+        return compact_main(argv[1:])
     if argv[0] != "run":
-        print(f"newsbeam: error: unknown command {argv[0]!r} (expected `run`)", file=sys.stderr)
+        print(f"newsbeam: error: unknown command {argv[0]!r} (expected `run` or `compact`)", file=sys.stderr)
         return 2
     if any(a in ("-h", "--help") for a in argv[1:]):
         _run_parser().print_help()

@@ -51,6 +51,8 @@ def flex_template_metadata(streaming: bool = False) -> dict:
             "paramType": option.kind,
             "regexes": [option.pattern],
         }
+        if option.choices:
+            parameter["enumOptions"] = [{"value": value, "label": value} for value in option.choices]
         if option.default:
             parameter["defaultValue"] = option.default.lower() if option.kind == "BOOLEAN" else option.default
         parameters.append(parameter)

@@ -55,7 +55,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.metrics import Metrics
 
-from transforms.model import TABLES, UTC, arrow_schema
+from transforms.model import TABLES, UTC
 from transforms.read import FileRef, expand_input
 
 LOG = logging.getLogger("newsbeam.incremental")
@@ -67,6 +67,7 @@ JOURNAL = "_COMMIT.json"
 DROPPED = "_DROPPED"
 FOLD_RECORDS = 32  # processed-record files the commit folds into one when there are more
 EMPTY_FILE = "part-empty.parquet"
+LAYOUT = "_runs/_layout.json"
 
 PROCESSED_SCHEMA = pa.schema([
     pa.field("uri", pa.string()),
@@ -175,6 +176,7 @@ class Plan:
     output: str
     run_id: str
     index: Optional[str]  # the cross-run dedup index the commit moves this run's entries into
+    partition_by: str = "date,topic"  # the articles table's folders (`transforms.write.PARTITIONINGS`)
     files: int = 0
     new: int = 0
     changed: int = 0
@@ -203,9 +205,43 @@ class Plan:
                 "files_changed": self.changed, "files_skipped": self.skipped}
 
 
-def plan_run(output: str, inputs: Iterable[str], run_id: str, index: Optional[str]) -> Plan:
+class LayoutMismatch(ValueError):
+    """A run asks for another partitioning than the one OUT was written with."""
+
+
+def check_layout(output: str, partition_by: str) -> None:
+    """OUT keeps the partitioning of its first run (`_runs/_layout.json`): readers cannot mix
+    folder depths in one table."""
+    fs, root = _fs(output)
+    path = f"{root}/{LAYOUT}"
+    if fs.exists(path):
+        with fs.open(path, "r") as handle:
+            found = json.load(handle).get("articles", "date,topic")
+        if found != partition_by:
+            raise LayoutMismatch(f"{output} is partitioned by {found}: rerun with --partition-by {found}, "
+                                 "or write into a new output")
+        return
+    fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+    _atomic_write(fs, path, json.dumps({"articles": partition_by}).encode())
+
+
+def read_layout(output: str) -> str:
+    fs, root = _fs(output)
+    try:
+        with fs.open(f"{root}/{LAYOUT}", "r") as handle:
+            return json.load(handle).get("articles", "date,topic")
+    except FileNotFoundError:
+        return "date,topic"
+
+
+def plan_run(output: str, inputs: Iterable[str], run_id: str, index: Optional[str],
+             partition_by: str = "date,topic") -> Plan:
     """List the inputs, finish any interrupted commit, and write the plan of this run: the files
     that are new or changed since committed runs processed them."""
+    from pipeline.compact import finish_interrupted
+
+    check_layout(output, partition_by)
+    finish_interrupted(output)  # a compaction left half done
     finish_interrupted_commits(output)
     processed = load_processed(output)
     found: dict[str, FileRef] = {}
@@ -222,7 +258,7 @@ def plan_run(output: str, inputs: Iterable[str], run_id: str, index: Optional[st
         lines.append(json.dumps({"uri": uri, "size": ref.size, "mtime": ref.mtime,
                                  "version": getattr(ref, "version", None), "stamp": stamp(ref),
                                  "supersedes": earlier["partitions"] if earlier else None}))
-    plan = Plan(output, run_id, index, len(lines), new, changed, skipped)
+    plan = Plan(output, run_id, index, partition_by, len(lines), new, changed, skipped)
     if lines:
         fs, root = _fs(plan.pending)
         fs.makedirs(root, exist_ok=True)
@@ -322,12 +358,12 @@ def _drop_rows(fs, path: str, uris: set[str]) -> int:
     return removed
 
 
-def ensure_table_folders(output: str, layout: Optional[dict] = None) -> None:
+def ensure_table_folders(output: str, partition_by: str = "date,topic") -> None:
     """Every table folder holds at least one Parquet file: a zero-row `part-empty.parquet` (with
     the table's schema, in a `date=1970-01-01` partition) while the table has no rows, removed as
     soon as it has, so `read_parquet('OUT/<table>/**/*.parquet', hive_partitioning=true)` and
     `pandas.read_parquet('OUT/<table>')` read an empty table instead of failing."""
-    from transforms.write import partition_folder
+    from transforms.write import file_schema, partition_folder, path_columns
 
     fs, root = _fs(output)
     for table, model in TABLES.items():
@@ -338,8 +374,8 @@ def ensure_table_folders(output: str, layout: Optional[dict] = None) -> None:
             for path in empty:
                 fs.rm(path)
         elif not files:
-            partition = partition_folder(table, "1970-01-01", "unknown", layout)
-            schema = arrow_schema(model).with_metadata({b"newsbeam.table": table.encode(),
+            partition = partition_folder(table, "1970-01-01", "unknown", partition_by)
+            schema = file_schema(model, path_columns(table, partition_by)).with_metadata({b"newsbeam.table": table.encode(),
                                                         b"newsbeam.partition": partition.encode()})
             _write_parquet(fs, f"{folder}/{partition}/{EMPTY_FILE}", schema.empty_table())
 
@@ -355,7 +391,7 @@ def _pending_files(fs, pending: str) -> list[str]:
     return sorted(rels)
 
 
-def commit(plan: Plan, document: dict, layout: Optional[dict] = None) -> dict:
+def commit(plan: Plan, document: dict) -> dict:
     """Commit one run's pending output (module docstring, step 3); returns the manifest written."""
     fs, pending = _fs(plan.pending)
     _, root = _fs(plan.output)
@@ -379,7 +415,8 @@ def commit(plan: Plan, document: dict, layout: Optional[dict] = None) -> dict:
                                               or not plan.index],
                 "incremental": {**document.get("incremental", {}), "files_superseded": len(drop)}}
     journal = {"run_id": plan.run_id, "output": plan.output, "index": plan.index, "rels": rels,
-               "drop": drop, "processed": processed, "manifest": document, "layout": layout}
+               "drop": drop, "processed": processed, "manifest": document,
+               "partition_by": plan.partition_by}
     _atomic_write(fs, f"{pending}/{JOURNAL}", json.dumps(journal, default=str).encode())
     return _apply(journal)
 
@@ -408,7 +445,7 @@ def _apply(journal: dict) -> dict:
             fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
             fs.mv(source, target)
     write_processed(output, run_id, journal["processed"])
-    ensure_table_folders(output, journal.get("layout"))
+    ensure_table_folders(output, journal.get("partition_by") or "date,topic")
     from pipeline.manifest import write_manifest
 
     write_manifest(output, document)

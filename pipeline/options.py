@@ -10,7 +10,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from transforms.dedup import DedupOptions
 from transforms.read import ReadLimits
-from transforms.write import WriteOptions
+from transforms.write import PARTITIONINGS, WriteOptions
 
 _LIMITS = ReadLimits()
 _WRITE = WriteOptions()
@@ -43,6 +43,10 @@ class NewsbeamOptions(PipelineOptions):
                             default=_WRITE.write_shards,
                             help="writer shards: dates are hashed to them (more shards, less memory per worker when "
                                  "dates spread); a shard of over 20,000 articles is split into batches by record")
+        parser.add_argument("--partition_by", "--partition-by", dest="partition_by", default=_WRITE.partition_by,
+                            choices=sorted(PARTITIONINGS),
+                            help="Hive folders of the articles table: `date,topic`, or `date` for low-volume feeds "
+                                 "(topic then is a column in the files); fixed by the first run into an OUT")
         parser.add_argument("--skip_enrich", "--skip-enrich", dest="skip_enrich", type=parse_bool, nargs="?",
                             const=True, default=False, metavar="true|false",
                             help="skip enrichment (language, topic, dateline, places): articles keep the "
@@ -88,7 +92,7 @@ class NewsbeamOptions(PipelineOptions):
 
     def write_options(self) -> WriteOptions:
         return WriteOptions(rows_per_file=self.rows_per_file, row_group_size=self.row_group_size,
-                            write_shards=self.write_shards)
+                            write_shards=self.write_shards, partition_by=self.partition_by)
 
 
 def parse_bool(text: str) -> bool:
@@ -112,6 +116,7 @@ PATTERNS = {
     "output": r"^\S+$",
     "dedup_index": r"^\S+$",
     "run_id": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+    "partition_by": r"^(date|date,topic)$",
 }
 TYPE_PATTERNS = {
     int: r"^[0-9]+$",
@@ -133,6 +138,7 @@ class OptionDoc:
     pattern: str
     streaming_only: bool
     required: bool
+    choices: tuple = ()
 
 
 def option_docs() -> list[OptionDoc]:
@@ -146,7 +152,8 @@ def option_docs() -> list[OptionDoc]:
             flag=flag, name=action.dest,
             default="" if action.default is None else str(action.default),
             help=help_text,
-            kind=TYPE_NAMES.get(action.type, "TEXT"),
+            kind="ENUM" if action.choices else TYPE_NAMES.get(action.type, "TEXT"),
+            choices=tuple(action.choices or ()),
             pattern=PATTERNS.get(action.dest) or TYPE_PATTERNS.get(action.type, r"^.+$"),
             streaming_only=(getattr(action, "streaming_only", False) or action.dest in STREAMING_ONLY
                             or help_text.lower().startswith("with --streaming")),

@@ -46,8 +46,12 @@ def test_template_parameters_match_the_options_types_defaults_and_regexes():
             assert parameter["paramType"] == option.kind
             (pattern,) = parameter["regexes"]
             default = parameter.get("defaultValue")
-            samples = {"NUMBER": ("12", "twelve"), "BOOLEAN": ("true", "maybe"), "TEXT": ("gs://b/x", "")}
+            samples = {"NUMBER": ("12", "twelve"), "BOOLEAN": ("true", "maybe"), "TEXT": ("gs://b/x", ""),
+                       "ENUM": ("", "")}
             good, bad = samples[option.kind]
+            if option.kind == "ENUM":
+                assert [o["value"] for o in parameter["enumOptions"]] == list(option.choices)
+                good, bad = option.choices[0], "topic"
             if parameter["name"] == "run_id":
                 good, bad = "daily-2024.05.01", "../x"
             for value in ([default] if default else []) + [good]:
