@@ -23,10 +23,10 @@ from typing import Optional
 
 import pyarrow.parquet as pq
 
-from bench.corpus import DEFAULT_DATA, ensure_corpus
+from bench.corpus import CORPUS_ROOT, DEFAULT_DATA, ensure_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
-RUNS = Path(os.environ.get("NEWSBEAM_BENCH_RUNS", "/tmp/newsbeam-bench"))
+RUNS = CORPUS_ROOT / "_runs"  # beside the corpus, out of git
 RESULTS = ROOT / "bench" / "results"
 
 
