@@ -73,6 +73,19 @@ def flex_template_metadata(streaming: bool = False) -> dict:
 METADATA_FILES = {False: "metadata.json", True: "metadata-streaming.json"}
 
 
+def template_spec(image: str, streaming: bool = False) -> dict:
+    """The Flex Template spec file (what `gcloud dataflow flex-template build` writes, with the
+    worker image set): the launcher and the workers run the same image, so a job launched from
+    the Console or `gcloud dataflow flex-template run` without `sdk_container_image` still gets
+    newsbeam's image, not the stock Beam one."""
+    return {
+        "image": image,
+        "sdkInfo": {"language": "PYTHON"},
+        "metadata": flex_template_metadata(streaming),
+        "defaultEnvironment": {"sdkContainerImage": image, "additionalExperiments": ["use_runner_v2"]},
+    }
+
+
 def bigquery_external_tables(output: str) -> dict[str, dict]:
     """BigQuery external table definitions (`bq mk --external_table_definition=FILE`) of the
     three tables under `output` (a gs:// URL): Parquet, Hive partitioning (`AUTO`: `date` and
@@ -94,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["bigquery"]:  # python -m pipeline.docs bigquery gs://BUCKET/news TABLE
         print(json.dumps(bigquery_external_tables(argv[1])[argv[2]], indent=2))
+        return 0
+    if argv[:1] == ["template-spec"]:  # python -m pipeline.docs template-spec IMAGE [streaming]
+        print(json.dumps(template_spec(argv[1], streaming=argv[2:3] == ["streaming"]), indent=2))
         return 0
     readme = REPO / "README.md"
     readme.write_text(render_readme(readme.read_text(encoding="utf-8")), encoding="utf-8")
