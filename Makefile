@@ -34,11 +34,12 @@ $(PEER_STAMP): bench/peer-requirements.txt
 	$(PEER)/bin/python -m pip install --quiet -r bench/peer-requirements.txt && touch $(PEER_STAMP) \
 	  || echo "bench: datatrove could not be installed into $(PEER): its row will be skipped"
 
-# `make bench BENCH_ARGS="--articles 20000 --scale 0"` for a quick run.
+# `make bench BENCH_ARGS="--articles 20000 --scale 0" FILES_ARGS="--articles 20000"` for a quick run.
 bench: venv
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	-$(MAKE) --no-print-directory $(PEER_STAMP)
 	NEWSBEAM_PEER_PYTHON=$(PEER)/bin/python $(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.files $(FILES_ARGS)
 
 clean:
 	rm -rf out/ .pytest_cache

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Build the newsbeam image and register the Flex Template spec in Cloud Storage.
+# Build the newsbeam image (launcher and workers in one, versions locked by
+# deploy/requirements.lock) and register the batch and streaming Flex Template specs in Cloud
+# Storage. The specs name the same image as the workers' image (defaultEnvironment.sdkContainerImage).
 # Usage: deploy/build_template.sh PROJECT REGION ARTIFACT_REPO BUCKET [TAG]
 set -euo pipefail
 project=$1 region=$2 repo=$3 bucket=$4 tag=${5:-$(git rev-parse --short HEAD)}
@@ -12,7 +14,11 @@ steps:
   args: [build, -f, deploy/Dockerfile, -t, "$image", .]
 images: ["$image"]
 YAML
-gcloud dataflow flex-template build "gs://${bucket}/templates/newsbeam-${tag}.json" \
-  --project "$project" --image "$image" --sdk-language PYTHON \
-  --metadata-file deploy/metadata.json
-echo "template: gs://${bucket}/templates/newsbeam-${tag}.json  image: ${image}"
+python=${PYTHON:-python3}
+for kind in batch streaming; do
+  spec="gs://${bucket}/templates/newsbeam-${kind}-${tag}.json"
+  "$python" -m pipeline.docs template-spec "$image" "$([ "$kind" = streaming ] && echo streaming)" \
+    | gcloud storage cp - "$spec" --project "$project"
+  echo "template ($kind): $spec"
+done
+echo "image: ${image}"

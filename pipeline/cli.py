@@ -20,7 +20,7 @@ import fsspec
 
 from pipeline.options import NewsbeamOptions
 from transforms.model import UTC
-from transforms.read import input_exists
+from transforms.read import InputUnreachable, input_exists
 
 LOG = logging.getLogger("newsbeam")
 
@@ -152,7 +152,11 @@ def check_options(ours: argparse.Namespace, rest: Sequence[str], argv: Sequence[
     if ours.dedup_index:
         _check_url("--dedup-index", ours.dedup_index)
     for url in ours.input:
-        if not input_exists(url):
+        try:
+            found = input_exists(url)
+        except InputUnreachable as exc:
+            raise UsageError(f"input not reachable: {url} ({exc})") from exc
+        if not found:
             raise UsageError(f"input not found: {url}")
 
 
@@ -220,6 +224,12 @@ def run_batch(ours: argparse.Namespace, argv: list[str], inputs: list[str],
 
     from pipeline.graph import build_pipeline
 
+    from pipeline import incremental
+    from pipeline.manifest import write_manifest
+
+    if not ours.dedup_index:  # an incremental run folds copies of earlier runs' articles
+        ours.dedup_index = f"{ours.output.rstrip('/')}/{incremental.INDEX_DIR}"
+        argv = [*argv, "--dedup_index", ours.dedup_index]
     options = PipelineOptions(argv)
     nb = options.view_as(NewsbeamOptions)
     runner_name = options.view_as(StandardOptions).runner
@@ -233,18 +243,29 @@ def run_batch(ours: argparse.Namespace, argv: list[str], inputs: list[str],
         "output": ours.output,
         "options": settings,
         "runner": runner_name or "FnApiRunner (local)",
+        **_cloud_info(options),
     }
-    detached = bool(runner_name) and "dataflow" in runner_name.lower()
+    detached = bool(runner_name) and not _waits(runner_name)
     if detached:  # no lease (see pipeline.runlock), but the output must be writable all the same
         _check_output_writable(ours.output)
     lease = None if detached else _take_lease(ours, run_info["run_id"])
     try:
+        try:
+            plan = incremental.plan_run(ours.output, inputs, run_info["run_id"], ours.dedup_index,
+                                        ours.partition_by, ours.follow_symlinks)
+        except incremental.LayoutMismatch as exc:
+            raise UsageError(str(exc)) from exc
+        run_info["incremental"] = plan.summary()
+        if not plan.files:
+            LOG.info("nothing new to process: %d files already processed (%s/%s)", plan.skipped,
+                     ours.output.rstrip("/"), incremental.PROCESSED_DIR)
+            return incremental.empty_run_manifest(plan, run_info)
         runner = None if runner_name else _local_runner(options)
         pipeline = beam.Pipeline(runner=runner, options=options)
-        build_pipeline(pipeline, inputs, ours.output, run_info=run_info)
+        build_pipeline(pipeline, inputs, ours.output, run_info=run_info, plan=plan)
         result = pipeline.run()
         if detached:
-            LOG.info("submitted Dataflow job %s", getattr(result, "job_id", lambda: "?")())
+            _report_launch(result, options)
             return None
         state = result.wait_until_finish()
     finally:
@@ -254,6 +275,7 @@ def run_batch(ours: argparse.Namespace, argv: list[str], inputs: list[str],
         raise RuntimeError(f"runner reported {state}")
     manifest = read_manifest(ours.output, run_info["run_id"])
     manifest["counters"] = _counters(result)
+    write_manifest(ours.output, manifest)  # the runner's counters are known once it has finished
     return manifest
 
 
@@ -278,6 +300,37 @@ def _take_lease(ours: argparse.Namespace, run_id: str):
     if line:
         print(line, file=sys.stderr)
     return lease
+
+
+def _cloud_info(options) -> dict:
+    """Where a Dataflow job runs (project, region, job name); the job id is added by the job."""
+    from apache_beam.options.pipeline_options import GoogleCloudOptions
+
+    cloud = options.view_as(GoogleCloudOptions)
+    found = {"project": cloud.project, "region": cloud.region, "job_name": cloud.job_name}
+    return {key: value for key, value in found.items() if value}
+
+
+def _waits(runner_name: str) -> bool:
+    """Whether `newsbeam run` waits for the job: yes locally, no on Dataflow (a Flex Template
+    launcher must return once the job is submitted)."""
+    return "dataflow" not in runner_name.lower()
+
+
+def _report_launch(result, options) -> None:
+    """Print what a Dataflow launch produced: the job id, or the job file of a template launch."""
+    from apache_beam.options.pipeline_options import GoogleCloudOptions
+
+    cloud = options.view_as(GoogleCloudOptions)
+    job = getattr(result, "_job", None) if getattr(result, "has_job", True) else None
+    if cloud.template_location and job is None:
+        print(f"newsbeam: job file written to {cloud.template_location} (a template launch: the "
+              "launcher starts the job from it)", flush=True)
+        return
+    job_id = result.job_id() if job is not None else None
+    print(f"newsbeam: submitted Dataflow job {job_id or '(no id reported)'}"
+          + (f" in {cloud.project}/{cloud.region}" if cloud.project else "")
+          + "; it writes its manifest under _runs/ when it finishes", flush=True)
 
 
 def _counters(result) -> dict:
@@ -332,6 +385,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print("usage: newsbeam run --input URL [--input URL ...] --output URL [options]\n"
               "       newsbeam run --streaming --input-subscription SUB --output URL [options]\n"
               "       newsbeam notify --folder URL --topic TOPIC [--watch SECONDS]\n"
+              "       newsbeam compact OUT [--date YYYY-MM-DD ...]\n"
               "       newsbeam --version\n\n`newsbeam run --help` lists every option.")
         return 0 if argv else 2
     if argv[0] == "--version":
@@ -341,8 +395,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from pipeline.notify import main as notify_main
 
         return notify_main(argv[1:])
+    if argv[0] == "compact":
+        from pipeline.compact import main as compact_main
+
+        return compact_main(argv[1:])
     if argv[0] != "run":
-        print(f"newsbeam: error: unknown command {argv[0]!r} (expected `run` or `notify`)", file=sys.stderr)
+        print(f"newsbeam: error: unknown command {argv[0]!r} (expected `run`, `notify` or `compact`)",
+              file=sys.stderr)
         return 2
     if any(a in ("-h", "--help") for a in argv[1:]):
         _run_parser().print_help()

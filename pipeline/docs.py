@@ -11,7 +11,7 @@ import re
 import sys
 from pathlib import Path
 
-from pipeline.options import newsbeam_option_rows, options_markdown
+from pipeline.options import option_docs, options_markdown
 from transforms.model import TABLES, markdown_table
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,35 +33,98 @@ def render_readme(text: str) -> str:
     return text
 
 
-def flex_template_metadata() -> dict:
+def flex_template_metadata(streaming: bool = False) -> dict:
+    """The Flex Template's parameters, from `NewsbeamOptions`: type, default and a regex per option.
+
+    The batch template leaves out streaming-only options (`pipeline.options.STREAMING_ONLY`);
+    the streaming template has them all.
+    """
     parameters = []
-    for flag, default, help_text in newsbeam_option_rows():
-        name = flag.lstrip("-").replace("-", "_")
+    for option in option_docs():
+        if option.streaming_only and not streaming:
+            continue
+        parameter = {
+            "name": option.name,
+            "label": option.name.replace("_", " ").capitalize(),
+            "helpText": option.help + (f" (default: {option.default})" if option.default else ""),
+            # --input: required by a batch launch, a prefix filter of a streaming one
+            "isOptional": not option.required or (streaming and option.name == "input"),
+            "paramType": option.kind,
+            "regexes": [option.pattern],
+        }
+        if option.choices:
+            parameter["enumOptions"] = [{"value": value, "label": value} for value in option.choices]
+        if option.default:
+            parameter["defaultValue"] = option.default.lower() if option.kind == "BOOLEAN" else option.default
+        parameters.append(parameter)
+    if streaming:  # Beam's own flag, a parameter so the launch can ask for the streaming graph
         parameters.append({
-            "name": name,
-            "label": name.replace("_", " ").capitalize(),
-            "helpText": help_text + (f" (default: {default})" if default else ""),
-            "isOptional": name != "output",  # --input: required in batch, a prefix filter in streaming
+            "name": "streaming", "label": "Streaming", "isOptional": False, "paramType": "BOOLEAN",
+            "regexes": ["^(true|false|True|False)$"], "defaultValue": "true",
+            "helpText": "true: run the streaming graph (needs input_subscription; launch with Streaming Engine)",
         })
-    parameters.append({  # Beam's own flag, a parameter here so a template launch can ask for it
-        "name": "streaming", "label": "Streaming", "isOptional": True,
-        "helpText": "true: run the streaming graph (needs input_subscription; launch with Streaming Engine)",
-    })
     return {
-        "name": "newsbeam",
-        "description": "Raw news articles from Cloud Storage -> parsed, deduplicated, enriched, "
-                       "Hive-partitioned Parquet.",
+        "name": "newsbeam-streaming" if streaming else "newsbeam",
+        "description": ("Raw news articles from Cloud Storage -> parsed, deduplicated, enriched, "
+                        "Hive-partitioned Parquet" + (", as a streaming job." if streaming else
+                                                       "; each run processes the files no earlier run did.")),
         "parameters": parameters,
+        # the worker image is the launcher image (deploy/Dockerfile); build_template.sh sets it in
+        # the template spec's defaultEnvironment too
+        "streaming": streaming,
+        "supportsAtLeastOnce": False,
+        "supportsExactlyOnce": True,
     }
 
 
-def main() -> int:
+METADATA_FILES = {False: "metadata.json", True: "metadata-streaming.json"}
+
+
+def template_spec(image: str, streaming: bool = False) -> dict:
+    """The Flex Template spec file (what `gcloud dataflow flex-template build` writes, with the
+    worker image set): the launcher and the workers run the same image, so a job launched from
+    the Console or `gcloud dataflow flex-template run` without `sdk_container_image` still gets
+    newsbeam's image, not the stock Beam one."""
+    return {
+        "image": image,
+        "sdkInfo": {"language": "PYTHON"},
+        "metadata": flex_template_metadata(streaming),
+        "defaultEnvironment": {"sdkContainerImage": image, "additionalExperiments": ["use_runner_v2"]},
+    }
+
+
+def bigquery_external_tables(output: str) -> dict[str, dict]:
+    """BigQuery external table definitions (`bq mk --external_table_definition=FILE`) of the
+    three tables under `output` (a gs:// URL): Parquet, Hive partitioning (`AUTO`: `date` and
+    `topic` come from the folder names), list inference so `authors` and `places` read as
+    ARRAYs, not as `STRUCT<list ARRAY<STRUCT<element …>>>`. Only `*.parquet` objects are read:
+    never a temporary file, and `_pending/`, `_runs/` and the dedup index are outside the tables."""
+    root = output.rstrip("/")
+    return {table: {
+        "sourceFormat": "PARQUET",
+        "sourceUris": [f"{root}/{table}/*.parquet"],
+        "hivePartitioningOptions": {"mode": "AUTO", "sourceUriPrefix": f"{root}/{table}/",
+                                    "requirePartitionFilter": False},
+        "parquetOptions": {"enableListInference": True, "enumAsString": True},
+        "autodetect": True,
+    } for table in TABLES}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bigquery"]:  # python -m pipeline.docs bigquery gs://BUCKET/news TABLE
+        print(json.dumps(bigquery_external_tables(argv[1])[argv[2]], indent=2))
+        return 0
+    if argv[:1] == ["template-spec"]:  # python -m pipeline.docs template-spec IMAGE [streaming]
+        print(json.dumps(template_spec(argv[1], streaming=argv[2:3] == ["streaming"]), indent=2))
+        return 0
     readme = REPO / "README.md"
     readme.write_text(render_readme(readme.read_text(encoding="utf-8")), encoding="utf-8")
-    metadata = REPO / "deploy" / "metadata.json"
-    metadata.parent.mkdir(exist_ok=True)
-    metadata.write_text(json.dumps(flex_template_metadata(), indent=2) + "\n", encoding="utf-8")
-    print(f"updated {readme.relative_to(REPO)} and {metadata.relative_to(REPO)}")
+    for streaming, name in METADATA_FILES.items():
+        metadata = REPO / "deploy" / name
+        metadata.parent.mkdir(exist_ok=True)
+        metadata.write_text(json.dumps(flex_template_metadata(streaming), indent=2) + "\n", encoding="utf-8")
+    print(f"updated {readme.relative_to(REPO)} and deploy/{', deploy/'.join(METADATA_FILES.values())}")
     return 0
 
 

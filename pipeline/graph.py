@@ -12,11 +12,13 @@ written to `_runs/<run_id>.json`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 
 import apache_beam as beam
 
+from pipeline.incremental import Plan, PlannedFiles
 from pipeline.manifest import WriteManifest
 from pipeline.options import NewsbeamOptions
 from transforms.clean import clean_article
@@ -56,30 +58,41 @@ def read_articles(files, limits: ReadLimits):
 
 def build_pipeline(p: beam.Pipeline, inputs: list[str], output: str, *, limits: ReadLimits | None = None,
                    write: WriteOptions | None = None, run_info: dict | None = None,
-                   skip_enrich: bool | None = None, dedup: DedupOptions | None = None) -> dict:
+                   skip_enrich: bool | None = None, dedup: DedupOptions | None = None,
+                   plan: Plan | None = None) -> dict:
     """Add the whole batch graph to `p`; returns its main PCollections by name.
 
     Settings not passed come from the pipeline's options (`NewsbeamOptions`); `skip_enrich`
-    leaves enrichment out, e.g. to time the read -> dedup -> write path alone.
+    leaves enrichment out, e.g. to time the read -> dedup -> write path alone. With a `plan`
+    (`pipeline.incremental`, what `newsbeam run` passes) the files come from the plan, every file
+    is written under the run's pending folder and the last step commits them; without one,
+    `inputs` are matched and files are written in place.
     """
     options = p.options.view_as(NewsbeamOptions)
     limits = options.read_limits() if limits is None else limits
     write = options.write_options() if write is None else write
     skip_enrich = options.skip_enrich if skip_enrich is None else skip_enrich
     dedup = options.dedup_options() if dedup is None else dedup
-    files = p | "Inputs" >> beam.Create(sorted(set(inputs))) | "Match" >> MatchFiles(options.follow_symlinks)
+    if plan is not None:
+        files = p | "Match" >> PlannedFiles(plan.plan_url)
+        target = plan.pending
+        if dedup.index:
+            dedup = dataclasses.replace(dedup, index_output=plan.pending_index)
+    else:
+        files = p | "Inputs" >> beam.Create(sorted(set(inputs))) | "Match" >> MatchFiles(options.follow_symlinks)
+        target = output
     cleaned, records, (read_dead, split_dead, parse_dead, clean_dead) = read_articles(files, limits)
-    folder = staging_folder(output, (run_info or {}).get("run_id") or uuid.uuid4().hex)
+    folder = staging_folder(target, (run_info or {}).get("run_id") or uuid.uuid4().hex)
     hasher = MinHasher(dedup.minhash())
     staged = cleaned | "Stage" >> StageArticles(folder, write.write_shards, hasher)
     decided = staged["keys"] | "Dedup" >> DedupDecisions(dedup, staging=folder)
     written = {"parts": staged["parts"], "decisions": decided} | "Write" >> WriteStaged(
-        output, folder, write.write_shards, write, enrich=not skip_enrich)
+        target, folder, write.write_shards, write, enrich=not skip_enrich)
     enrich_dead = () if skip_enrich else (written["dead"],)
     dead = (read_dead, split_dead, parse_dead, clean_dead, *enrich_dead) | "DeadLetters" >> beam.Flatten()
     written = (
         written["written"],
-        dead | "WriteDeadLetters" >> WriteTable(output, "dead_letter", write),
+        dead | "WriteDeadLetters" >> WriteTable(target, "dead_letter", write),
     )
     counts = (
         files | "CountFiles" >> beam.Map(lambda _: ("files_matched", 1)),
@@ -87,7 +100,10 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], output: str, *, limits: 
         (read_dead, split_dead) | "WholeFileFailures" >> beam.Flatten()
         | "CountFileFailures" >> beam.Map(lambda _: ("records_in", 1)),
         written | "Written" >> beam.Flatten(),
+        dead | "CountDeadByStage" >> beam.Map(lambda d: (f"dead_letter:{d.stage}:{d.error_type}", 1)),
+        decided | "CountCopiesByMethod" >> beam.FlatMap(
+            lambda entry: [(f"duplicates:{entry[1].method}", 1)] if entry[1].canonical_id else []),
     ) | "AllCounts" >> beam.Flatten()
-    manifest = counts | "Manifest" >> WriteManifest(output, run_info or {})
+    manifest = counts | "Manifest" >> WriteManifest(output, run_info or {}, plan)
     return {"files": files, "keys": staged["keys"], "decisions": decided, "dead_letter": dead,
             "manifest": manifest}

@@ -18,7 +18,23 @@ from transforms.model import UTC
 COUNTS = ("files_matched", "records_in", "articles", "duplicates", "dead_letter")
 
 
+def _breakdown(counts: dict, prefix: str) -> dict:
+    """{"a:b": n, ...} counts named `prefix:a:b` -> nested {"a": {"b": n}}."""
+    tree: dict = {}
+    for name, value in sorted(counts.items()):
+        if not name.startswith(prefix + ":"):
+            continue
+        *path, leaf = name[len(prefix) + 1:].split(":")
+        node = tree
+        for part in path:
+            node = node.setdefault(part, {})
+        node[leaf] = node.get(leaf, 0) + int(value)
+    return tree
+
+
 def manifest_document(counts: dict, run_info: dict) -> dict:
+    """The manifest of a run from its in-pipeline counts: the accounting (`counts`, `balanced`),
+    dead letters by stage and error type, duplicates by method (`exact` / `near`)."""
     totals = {name: int(counts.get(name, 0)) for name in COUNTS}
     finished = dt.datetime.now(UTC)
     started = run_info.get("started_at")
@@ -29,6 +45,8 @@ def manifest_document(counts: dict, run_info: dict) -> dict:
         "duration_s": round(finished.timestamp() - dt.datetime.fromisoformat(started).timestamp(), 3)
         if started else None,
         "counts": totals,
+        "dead_letter_by_stage": _breakdown(counts, "dead_letter"),
+        "duplicates_by_method": _breakdown(counts, "duplicates"),
         "balanced": totals["records_in"] == out,
     }
 
@@ -44,17 +62,24 @@ def write_manifest(output: str, document: dict) -> str:
 
 
 class WriteManifest(beam.PTransform):
-    """(count name, n) pairs -> one manifest JSON under OUT/_runs/; outputs the document."""
+    """(count name, n) pairs -> one manifest JSON under OUT/_runs/; outputs the document.
 
-    def __init__(self, output: str, run_info: dict):
+    With a `plan` (an incremental run) it first commits the run's pending output
+    (`pipeline.incremental.commit`): the manifest exists only for a committed run."""
+
+    def __init__(self, output: str, run_info: dict, plan=None):
         super().__init__()
-        self.output, self.run_info = output, run_info
+        self.output, self.run_info, self.plan = output, run_info, plan
 
     def expand(self, counts):
-        output, run_info = self.output, self.run_info
+        output, run_info, plan = self.output, self.run_info, self.plan
 
         def write(totals):
             document = manifest_document(totals, run_info)
+            if plan is not None:  # the run's output is committed, then the manifest written
+                from pipeline.incremental import commit
+
+                return commit(plan, document)
             write_manifest(output, document)
             return document
 

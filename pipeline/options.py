@@ -4,12 +4,13 @@ Template's metadata.json (all generated from `NewsbeamOptions`)."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from transforms.dedup import DedupOptions
 from transforms.read import ReadLimits
-from transforms.write import WriteOptions
+from transforms.write import PARTITIONINGS, WriteOptions
 
 _LIMITS = ReadLimits()
 _WRITE = WriteOptions()
@@ -46,8 +47,12 @@ class NewsbeamOptions(PipelineOptions):
                             default=_WRITE.write_shards,
                             help="writer shards: dates are hashed to them (more shards, less memory per worker when "
                                  "dates spread); a shard of over 20,000 articles is split into batches by record")
-        parser.add_argument("--skip_enrich", "--skip-enrich", dest="skip_enrich", action="store_true",
-                            default=False,
+        parser.add_argument("--partition_by", "--partition-by", dest="partition_by", default=_WRITE.partition_by,
+                            choices=sorted(PARTITIONINGS),
+                            help="Hive folders of the articles table: `date,topic`, or `date` for low-volume feeds "
+                                 "(topic then is a column in the files); fixed by the first run into an OUT")
+        parser.add_argument("--skip_enrich", "--skip-enrich", dest="skip_enrich", type=parse_bool, nargs="?",
+                            const=True, default=False, metavar="true|false",
                             help="skip enrichment (language, topic, dateline, places): articles keep the "
                                  "defaults (topic `unknown`); read, parse, clean, dedup and write still run")
         parser.add_argument("--dedup_index", "--dedup-index", dest="dedup_index", default=None, metavar="URL",
@@ -117,7 +122,74 @@ class NewsbeamOptions(PipelineOptions):
 
     def write_options(self) -> WriteOptions:
         return WriteOptions(rows_per_file=self.rows_per_file, row_group_size=self.row_group_size,
-                            write_shards=self.write_shards)
+                            write_shards=self.write_shards, partition_by=self.partition_by)
+
+
+def parse_bool(text: str) -> bool:
+    """`--flag`, `--flag=true` and `--flag=false` (how Flex Template parameters arrive)."""
+    value = str(text).strip().lower()
+    if value in ("true", "1", "yes"):
+        return True
+    if value in ("false", "0", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
+# Options that only mean something to a streaming job: they go into the streaming template's
+# metadata only. An option is marked by its dest here, by `action.streaming_only = True`, or by
+# help text that starts with "with --streaming".
+STREAMING_ONLY: set[str] = set()
+
+# Template parameter checks, by dest where the type alone says too little.
+PATTERNS = {
+    "input": r"^\S+$",
+    "output": r"^\S+$",
+    "dedup_index": r"^\S+$",
+    "run_id": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+    "partition_by": r"^(date|date,topic)$",
+}
+TYPE_PATTERNS = {
+    int: r"^[0-9]+$",
+    float: r"^[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$",
+    parse_bool: r"^([Tt]rue|[Ff]alse)$",
+}
+TYPE_NAMES = {int: "NUMBER", float: "NUMBER", parse_bool: "BOOLEAN"}
+
+
+@dataclasses.dataclass(frozen=True)
+class OptionDoc:
+    """One newsbeam option as the docs, `--help` and the template metadata show it."""
+
+    flag: str  # the dashed spelling: --max-file-bytes
+    name: str  # the dest / template parameter name: max_file_bytes
+    default: str
+    help: str
+    kind: str  # TEXT, NUMBER or BOOLEAN
+    pattern: str
+    streaming_only: bool
+    required: bool
+    choices: tuple = ()
+
+
+def option_docs() -> list[OptionDoc]:
+    parser = argparse.ArgumentParser(add_help=False)
+    NewsbeamOptions._add_argparse_args(parser)
+    docs = []
+    for action in parser._actions:
+        flag = next((s for s in action.option_strings if "-" in s[2:]), action.option_strings[0])
+        help_text = action.help or ""
+        docs.append(OptionDoc(
+            flag=flag, name=action.dest,
+            default="" if action.default is None else str(action.default),
+            help=help_text,
+            kind="ENUM" if action.choices else TYPE_NAMES.get(action.type, "TEXT"),
+            choices=tuple(action.choices or ()),
+            pattern=PATTERNS.get(action.dest) or TYPE_PATTERNS.get(action.type, r"^.+$"),
+            streaming_only=(getattr(action, "streaming_only", False) or action.dest in STREAMING_ONLY
+                            or help_text.lower().startswith("with --streaming")),
+            required=action.dest in ("input", "output"),
+        ))
+    return docs
 
 
 def newsbeam_option_rows() -> list[tuple[str, str, str]]:

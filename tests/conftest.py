@@ -110,3 +110,51 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         f"(kill -9 at staging, dedup, write; rerun identical, no debris) | "
         f"hostile inputs tried: {totals.get('hostile_inputs', 0)} | "
         f"concurrent runs: {totals.get('concurrent_runs', 0)} | rows lost: {totals.get('rows_lost', 0)}")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def gcs_endpoint(monkeypatch):
+    """A Cloud Storage API served locally (gcp-storage-emulator, in this process), with gcsfs and
+    google-cloud-storage (Beam's client) pointed at it; stopped after the test."""
+    emulator = pytest.importorskip("gcp_storage_emulator.server")
+    gcsfs_core = pytest.importorskip("gcsfs.core")
+    import fsspec
+    from gcp_storage_emulator.handlers import objects
+
+    def move(request, response, storage, *args, **kwargs):
+        # gcsfs moves with the moveTo API, which the emulator lacks: serve it as copy + delete
+        bucket, source, target = (request.params[k] for k in ("bucket_name", "object_id", "dest_object_id"))
+        try:
+            response.json(objects._copy(request.base_url, storage, bucket, source, bucket, target))
+        except Exception:  # noqa: BLE001 - the emulator's NotFound
+            response.status = 404
+            return
+        objects._delete(storage, bucket, source)
+
+    route = (r"^/storage/v1/b/(?P<bucket_name>[-.\w]+)/o/(?P<object_id>.*[^/]+)/moveTo/o/"
+             r"(?P<dest_object_id>.*[^/]+)$", {"POST": move})
+    monkeypatch.setattr(emulator, "HANDLERS", (route, *emulator.HANDLERS))
+    port = free_port()
+    server = emulator.create_server("127.0.0.1", port, in_memory=True)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    previous = fsspec.get_filesystem_class("gs")
+    # gcsfs' default class first asks a gRPC control API for the bucket type, which no emulator serves
+    fsspec.register_implementation("gs", gcsfs_core.GCSFileSystem, clobber=True)
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", endpoint)
+    monkeypatch.setitem(fsspec.config.conf, "gs", {"endpoint_url": endpoint, "token": "anon"})
+    gcsfs_core.GCSFileSystem.clear_instance_cache()
+    try:
+        yield endpoint
+    finally:
+        server.stop()
+        gcsfs_core.GCSFileSystem.clear_instance_cache()
+        fsspec.register_implementation("gs", previous, clobber=True)

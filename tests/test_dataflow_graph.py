@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import runpy
+import sys
+
 import pytest
 
 pytest.importorskip("apache_beam.runners.dataflow.internal.apiclient")
@@ -75,3 +78,41 @@ def _pardo_payload(transform):
     payload = beam_runner_api_pb2.ParDoPayload()
     payload.ParseFromString(transform.spec.payload)
     return payload
+
+
+def test_flex_template_launch_writes_the_job_file_and_exits_0(gcs_endpoint, capsys, monkeypatch):
+    """What the Flex Template launcher does: run the main file with `--template_location`; Beam
+    writes the job file and submits nothing. Cloud Storage is the local emulator; nothing else
+    is reached (no credentials, no Dataflow API call)."""
+    import json
+
+    import fsspec
+
+    from tests.conftest import REPO, SEED_ARTICLE
+
+    fs = fsspec.filesystem("gs")
+    for bucket in ("nb-raw", "nb-lake"):
+        fs.mkdir(bucket)
+    fs.pipe("nb-raw/2024/05/seed.txt", SEED_ARTICLE.read_bytes())
+    argv = [
+        "deploy/flex_main.py",
+        "--input", "gs://nb-raw/2024/", "--output", "gs://nb-lake/news",
+        "--runner", "DataflowRunner", "--project", "nb-test", "--region", "europe-west1",
+        "--temp_location", "gs://nb-lake/tmp", "--staging_location", "gs://nb-lake/staging",
+        "--template_location", "gs://nb-lake/templates/job_object", "--no_auth",
+        "--sdk_location", "container", "--sdk_container_image", "europe-docker.pkg.dev/nb-test/nb/newsbeam:1",
+        "--skip_enrich=true",
+    ]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as exit_:  # the launcher runs the file as a script
+        runpy.run_path(str(REPO / "deploy" / "flex_main.py"), run_name="__main__")
+    code = exit_.value.code
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert "gs://nb-lake/templates/job_object" in out.out
+    job = json.loads(fs.cat("nb-lake/templates/job_object"))
+    steps = json.dumps(job)
+    assert "newsbeam" in steps and "europe-docker.pkg.dev/nb-test/nb/newsbeam:1" in steps
+    # the plan of the run it launches waits under _pending/ for the job to commit
+    (plan,) = fs.glob("nb-lake/news/_pending/*/_plan.jsonl")
+    assert "gs://nb-raw/2024/05/seed.txt" in fs.cat(plan).decode()

@@ -111,7 +111,8 @@ class DedupDecisions(beam.PTransform):
         if self.options.index:
             (keys
              | "IndexRows" >> beam.Map(index_row, beam.pvalue.AsDict(table), params)
-             | "UpdateIndex" >> WriteDedupIndex(self.options.index, self.options.retention_days))
+             | "UpdateIndex" >> WriteDedupIndex(self.options.index_output or self.options.index,
+                                                 self.options.retention_days))
         return table
 
 

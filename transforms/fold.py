@@ -77,6 +77,9 @@ class DedupOptions:
     containment: float = MinHashParams.containment
     index: Optional[str] = None  # fsspec URL of the cross-run dedup index; None: this run only
     retention_days: int = 365
+    # where this run's entries are written (None: `index`); an incremental run writes them beside
+    # its other pending output and its commit moves them into `index` (pipeline/incremental.py)
+    index_output: Optional[str] = None
 
     def __post_init__(self):
         self.minhash()  # validates shingle size, bands x rows and threshold with a clear message

@@ -87,6 +87,7 @@ class FileRef(NamedTuple):
     mtime: Optional[float]  # POSIX seconds, when the filesystem knows it
     path: Optional[str] = None  # what to open, when it differs from `uri` (a name in non-UTF-8 bytes)
     problem: Optional[str] = None  # why this entry is not read (not a regular file, …): one dead letter
+    version: Optional[str] = None  # object generation (Cloud Storage) or ETag (S3), when the store has one
 
 
 class RawFile(NamedTuple):
@@ -230,15 +231,26 @@ def walk_local(top: str, root: str, relative: bool, follow_symlinks: bool = Fals
     return refs
 
 
+class InputUnreachable(Exception):
+    """The store holding an input refused access or could not be reached (permission,
+    credentials, DNS, network): not the same as an input that does not exist."""
+
+
 def input_exists(url: str) -> bool:
-    """Whether an `--input` names something that exists (a file, a folder or a matching glob)."""
+    """Whether an `--input` names something that exists (a file, a folder or a matching glob);
+    `InputUnreachable` when its store cannot tell (access denied, no credentials, no network)."""
     try:
         fs, path = fsspec.core.url_to_fs(url)
         if any(c in path for c in "*?["):
             return bool(fs.glob(path))
-        return fs.exists(path)
-    except (OSError, ValueError):
+        fs.info(path)  # not `exists`: it answers False for any error, denied access included
+        return True
+    except (FileNotFoundError, NotADirectoryError, ValueError):
         return False
+    except ImportError as exc:  # e.g. gs:// without gcsfs installed
+        raise InputUnreachable(f"no filesystem for this URL: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - backends raise their own types for auth and network errors
+        raise InputUnreachable(f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}") from exc
 
 
 def _glob_root(path: str) -> str:
@@ -314,7 +326,9 @@ def _expand_remote(fs, path: str, tail: str) -> list[FileRef]:
         size = info.get("size")
         problem = None if info.get("type", "file") == "file" else \
             f"not a regular file ({info.get('type')}); skipped without opening it"
-        refs.append(FileRef(uri, int(size) if size is not None else None, _mtime(info), original, problem))
+        version = info.get("generation") or info.get("ETag") or info.get("etag")
+        refs.append(FileRef(uri, int(size) if size is not None else None, _mtime(info), original, problem,
+                            str(version).strip('"') if version else None))
     return refs
 
 

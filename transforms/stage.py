@@ -241,7 +241,7 @@ class _WriteBatchFn(beam.DoFn):
         for table, records in (("articles", batch.articles), ("duplicates", batch.duplicates)):
             partitions = defaultdict(list)
             for record in records:
-                partitions[partition_path(table, record)].append(record)
+                partitions[partition_path(table, record, self.options.partition_by)].append(record)
             for partition in sorted(partitions):
                 for _path, rows in write_records(self.output, table, partition, partitions[partition], self.options):
                     self.counters[table].inc(rows)

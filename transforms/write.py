@@ -41,6 +41,11 @@ from transforms.model import TABLES, _Record, arrow_schema
 
 _SLUG = re.compile(r"[^a-z0-9-]+")
 
+# How the articles table is split into folders: by date and topic (the default), or by date alone
+# for low-volume feeds where date x topic leaves a row or two per file (`topic` then is a column
+# inside the files). `duplicates` and `dead_letter` are always split by date.
+PARTITIONINGS = {"date,topic": ("date", "topic"), "date": ("date",)}
+
 
 @dataclasses.dataclass(frozen=True)
 class WriteOptions:
@@ -49,8 +54,11 @@ class WriteOptions:
     compression: str = "zstd"
     compression_level: int = 3
     write_shards: int = 64  # the batch graph's writer: dates are hashed to this many shards
+    partition_by: str = "date,topic"  # the articles table's Hive folders (`PARTITIONINGS`)
 
     def __post_init__(self):
+        if self.partition_by not in PARTITIONINGS:
+            raise ValueError(f"partition_by must be one of {', '.join(PARTITIONINGS)}, got {self.partition_by!r}")
         if self.rows_per_file < 1 or self.row_group_size < 1:
             raise ValueError(f"rows_per_file and row_group_size must be at least 1, got "
                              f"{self.rows_per_file} and {self.row_group_size}")
@@ -68,20 +76,34 @@ def _date_slug(value: str) -> str:
     return value if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value or "") else "unknown"
 
 
-def partition_path(table: str, record: _Record) -> str:
-    """`date=…[/topic=…]` of a record: the Hive folder it lands in within its table."""
-    parts = [f"date={_date_slug(record.date)}"]
-    if "topic" in type(record).PARTITION_COLUMNS:
-        parts.append(f"topic={slug(record.topic)}")
+def path_columns(table: str, partition_by: str = "date,topic") -> tuple[str, ...]:
+    """The columns of `table` that live in its folder names rather than in its files."""
+    return PARTITIONINGS[partition_by] if table == "articles" else TABLES[table].PARTITION_COLUMNS
+
+
+def partition_folder(table: str, date: str, topic: str = "unknown", partition_by: str = "date,topic") -> str:
+    """`date=…[/topic=…]`: the Hive folder of a row of `table` with these values."""
+    parts = [f"date={_date_slug(date)}"]
+    if "topic" in path_columns(table, partition_by):
+        parts.append(f"topic={slug(topic)}")
     return "/".join(parts)
+
+
+def partition_path(table: str, record: _Record, partition_by: str = "date,topic") -> str:
+    """`date=…[/topic=…]` of a record: the Hive folder it lands in within its table."""
+    return partition_folder(table, record.date, getattr(record, "topic", "unknown"), partition_by)
 
 
 def _record_id(record: _Record) -> str:
     return getattr(record, "id", None) or f"{record.source_uri}|{record.record_index}|{record.stage}"
 
 
-# Deriving a schema from the model walks every field (~1 ms); one partition file needs it once.
-_schema_of = functools.lru_cache(maxsize=None)(arrow_schema)
+@functools.lru_cache(maxsize=None)  # deriving a schema walks every field (~1 ms); a file needs it once
+def file_schema(model: type[_Record], in_path: tuple[str, ...] = ()) -> pa.Schema:
+    """The Arrow schema of a table's files: every column but those its folder names hold."""
+    full = arrow_schema(model, with_partitions=True)
+    hidden = set(in_path or model.PARTITION_COLUMNS)
+    return pa.schema([f for f in full if f.name not in hidden], metadata=full.metadata)
 
 
 _codecs = threading.local()  # zstd (de)compressors are not thread-safe; one pair per thread
@@ -109,14 +131,14 @@ def _column_value(value):
     return value
 
 
-def pack_row(record: _Record) -> tuple[str, bytes]:
+def pack_row(record: _Record, in_path: tuple[str, ...] = ()) -> tuple[str, bytes]:
     """(sort id, packed column values) of a record: what travels to the writer."""
-    values = tuple(_column_value(getattr(record, name)) for name in _schema_of(type(record)).names)
+    values = tuple(_column_value(getattr(record, name)) for name in file_schema(type(record), in_path).names)
     return _record_id(record), _zstd()[0].compress(pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def _rows_to_arrow(payloads: Sequence[bytes], model: type[_Record]) -> pa.Table:
-    schema = _schema_of(model)
+def _rows_to_arrow(payloads: Sequence[bytes], model: type[_Record], in_path: tuple[str, ...] = ()) -> pa.Table:
+    schema = file_schema(model, in_path)
     decompress = _zstd()[1].decompress
     rows = [pickle.loads(decompress(p)) for p in payloads]
     columns = list(zip(*rows)) if rows else [() for _ in schema]
@@ -132,15 +154,16 @@ def file_name(ids: Sequence[str]) -> str:
 def write_packed(output: str, table: str, partition: str, rows: Iterable[tuple[str, bytes]],
                  options: WriteOptions = WriteOptions()) -> list[tuple[str, int]]:
     """Write one partition's packed rows (`pack_row`); returns (path, rows) of each file written."""
-    model = TABLES[table]
+    model, in_path = TABLES[table], path_columns(table, options.partition_by)
     ordered = sorted(rows, key=lambda row: row[0])
     return _write_chunks(output, table, partition, [record_id for record_id, _ in ordered],
-                         lambda start, stop: _rows_to_arrow([payload for _, payload in ordered[start:stop]], model),
+                         lambda start, stop: _rows_to_arrow([payload for _, payload in ordered[start:stop]], model,
+                                                            in_path),
                          options)
 
 
-def _records_to_arrow(records: Sequence[_Record], model: type[_Record]) -> pa.Table:
-    schema = _schema_of(model)
+def _records_to_arrow(records: Sequence[_Record], model: type[_Record], in_path: tuple[str, ...] = ()) -> pa.Table:
+    schema = file_schema(model, in_path)
     columns = [[_column_value(getattr(record, name)) for record in records] for name in schema.names]
     return pa.Table.from_arrays([pa.array(col, type=field.type) for col, field in zip(columns, schema)],
                                 schema=schema)
@@ -151,10 +174,10 @@ def write_records(output: str, table: str, partition: str, records: Iterable[_Re
     """Write one partition's records straight from the models (for a writer that holds the
     partition's rows already); the same files as `write_packed` of their packed rows. Returns
     (path, rows) of each file written."""
-    model = TABLES[table]
+    model, in_path = TABLES[table], path_columns(table, options.partition_by)
     ordered = sorted(records, key=_record_id)
     return _write_chunks(output, table, partition, [_record_id(r) for r in ordered],
-                         lambda start, stop: _records_to_arrow(ordered[start:stop], model), options)
+                         lambda start, stop: _records_to_arrow(ordered[start:stop], model, in_path), options)
 
 
 def _write_chunks(output: str, table: str, partition: str, ids: Sequence[str], arrow_of,
@@ -214,10 +237,11 @@ class WriteTable(beam.PTransform):
         self.output, self.table, self.options = output, table, options
 
     def expand(self, records):
-        table = self.table
+        table, by = self.table, self.options.partition_by
+        in_path = path_columns(table, by)
         return (
             records
-            | "ByPartition" >> beam.Map(lambda r: (partition_path(table, r), pack_row(r))).with_output_types(
+            | "ByPartition" >> beam.Map(lambda r: (partition_path(table, r, by), pack_row(r, in_path))).with_output_types(
                 tuple[str, tuple[str, bytes]])
             | "Group" >> beam.GroupByKey()
             | "WriteParquet" >> beam.ParDo(_WritePartitionFn(self.output, table, self.options))

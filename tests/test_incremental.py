@@ -1,0 +1,195 @@
+"""Scheduled runs into one OUT: each run processes only the files no committed run processed,
+and the tables end up as one run over everything would leave them (pipeline/incremental.py)."""
+
+from __future__ import annotations
+
+import collections
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SEEDS, read_table, shared_data
+
+TABLES = ("articles", "duplicates", "dead_letter")
+
+
+def _bbc_files(count: int) -> list[Path]:
+    folder = shared_data("bbc", "business")
+    return sorted(folder.glob("*.txt"))[:count]
+
+
+def _grow(raw, day: int, bbc: list[Path]) -> None:
+    """Day 1: the seed article, a bad file, four BBC stories; day 2: four more and an exact copy
+    of a day-1 story under a new name; day 3: the seeds' feed, a syndicated copy of the seed
+    article and the last stories."""
+    def put(source: Path, name: str) -> None:
+        target = raw / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+
+    if day == 1:
+        put(SEEDS / "000_983ffb8b3d720b76.txt", "day1/000_983ffb8b3d720b76.txt")
+        for path in (SEEDS / "bad").iterdir():
+            put(path, f"day1/{path.name}")
+        for path in bbc[:4]:
+            put(path, f"day1/bbc-{path.name}")
+    elif day == 2:
+        for path in bbc[4:8]:
+            put(path, f"day2/bbc-{path.name}")
+        put(bbc[0], f"day2/copy-of-{bbc[0].name}")
+    else:
+        for path in (SEEDS / "feeds").iterdir():
+            put(path, f"day3/{path.name}")
+        for path in (SEEDS / "scraped").iterdir():
+            put(path, f"day3/{path.name}")
+        for path in bbc[8:]:
+            put(path, f"day3/bbc-{path.name}")
+
+
+def _tables(out) -> dict[str, list[dict]]:
+    found = {}
+    for table in TABLES:
+        data = read_table(out, table)
+        found[table] = [] if data is None else data.to_pylist()
+    return found
+
+
+def _assert_same_as_one_run(incremental, single) -> None:
+    inc, one = _tables(incremental), _tables(single)
+    for table in TABLES:
+        assert len(inc[table]) == len(one[table]), (table, len(inc[table]), len(one[table]))
+    ids = [row["id"] for row in inc["articles"]]
+    assert len(ids) == len(set(ids)), [i for i, n in collections.Counter(ids).items() if n > 1]
+    assert set(ids) == {row["id"] for row in one["articles"]}
+    assert ({r["id"] for r in inc["duplicates"]} == {r["id"] for r in one["duplicates"]})
+    assert ({(r["source_uri"], r["record_index"]) for r in inc["dead_letter"]}
+            == {(r["source_uri"], r["record_index"]) for r in one["dead_letter"]})
+
+
+@pytest.fixture
+def bbc():
+    return _bbc_files(10)
+
+
+def _schedule(raw, out, run_newsbeam, bbc, *extra):
+    manifests = []
+    for day in (1, 2, 3):
+        _grow(raw, day, bbc)
+        code, manifest = run_newsbeam(str(raw), str(out), "--skip_enrich", *extra)
+        assert code == 0
+        manifests.append(manifest)
+    return manifests
+
+
+def test_three_scheduled_runs_equal_one_run_over_the_final_folder(tmp_path, run_newsbeam, bbc):
+    raw = tmp_path / "raw"
+    manifests = _schedule(raw, tmp_path / "inc", run_newsbeam, bbc)
+    # each run read only what was new that day
+    assert [m["incremental"]["files_new"] for m in manifests] == [6, 5, 4]
+    assert [m["incremental"]["files_skipped"] for m in manifests] == [0, 6, 11]
+    assert manifests[1]["counts"]["duplicates"] >= 1  # the day-2 copy of a day-1 story
+    assert all(m["balanced"] for m in manifests)
+    code, _ = run_newsbeam(str(raw), str(tmp_path / "one"), "--skip_enrich")
+    assert code == 0
+    _assert_same_as_one_run(tmp_path / "inc", tmp_path / "one")
+    assert not (tmp_path / "inc" / "_pending").exists()
+    # a fourth run with nothing new writes nothing and says so
+    code, manifest = run_newsbeam(str(raw), str(tmp_path / "inc"), "--skip_enrich")
+    assert code == 0 and manifest["counts"]["files_matched"] == 0
+    assert manifest["incremental"]["files_skipped"] == 15 and manifest["files_written"] == []
+    _assert_same_as_one_run(tmp_path / "inc", tmp_path / "one")
+
+
+def test_a_run_killed_before_its_commit_is_redone_by_the_next(tmp_path, run_newsbeam, bbc, monkeypatch):
+    from pipeline import incremental
+
+    raw, out = tmp_path / "raw", tmp_path / "inc"
+    _grow(raw, 1, bbc)
+    assert run_newsbeam(str(raw), str(out), "--skip_enrich")[0] == 0
+    _grow(raw, 2, bbc)
+
+    def killed(plan, document, layout=None):
+        raise RuntimeError("worker lost")
+
+    monkeypatch.setattr(incremental, "commit", killed)
+    assert run_newsbeam(str(raw), str(out), "--skip_enrich")[0] == 1
+    assert list((out / "_pending").iterdir()), "the killed run's output waits, uncommitted"
+    monkeypatch.undo()
+    _grow(raw, 3, bbc)
+    assert run_newsbeam(str(raw), str(out), "--skip_enrich")[0] == 0
+    assert run_newsbeam(str(raw), str(tmp_path / "one"), "--skip_enrich")[0] == 0
+    _assert_same_as_one_run(out, tmp_path / "one")
+
+
+def test_a_commit_interrupted_midway_is_finished_by_the_next_launch(tmp_path, run_newsbeam, bbc, monkeypatch):
+    from pipeline import incremental
+
+    raw, out = tmp_path / "raw", tmp_path / "inc"
+    _grow(raw, 1, bbc)
+    assert run_newsbeam(str(raw), str(out), "--skip_enrich")[0] == 0
+    _grow(raw, 2, bbc)
+    real = incremental.write_processed
+
+    def dies(*args, **kwargs):  # after the files were moved into place, before the record
+        raise OSError("connection reset")
+
+    monkeypatch.setattr(incremental, "write_processed", dies)
+    assert run_newsbeam(str(raw), str(out), "--skip_enrich")[0] == 1
+    monkeypatch.setattr(incremental, "write_processed", real)
+    _grow(raw, 3, bbc)
+    code, manifest = run_newsbeam(str(raw), str(out), "--skip_enrich")
+    assert code == 0
+    assert manifest["incremental"]["files_new"] == 4  # day 2 was committed by the roll-forward
+    assert run_newsbeam(str(raw), str(tmp_path / "one"), "--skip_enrich")[0] == 0
+    _assert_same_as_one_run(out, tmp_path / "one")
+
+
+def test_a_corrected_story_supersedes_the_earlier_version(tmp_path, run_newsbeam, bbc):
+    raw, out = tmp_path / "raw", tmp_path / "inc"
+    _grow(raw, 1, bbc)
+    assert run_newsbeam(str(raw), str(out), "--skip_enrich")[0] == 0
+    story = raw / "day1" / f"bbc-{bbc[1].name}"
+    before = {r["source_uri"]: r for r in _tables(out)["articles"]}[str(story)]
+    corrected = story.read_text(encoding="latin-1").replace(".", ". Corrected:", 1) + "\n\nThis story was corrected.\n"
+    story.write_text(corrected, encoding="latin-1")
+    code, manifest = run_newsbeam(str(raw), str(out), "--skip_enrich")
+    assert code == 0
+    assert manifest["incremental"]["files_changed"] == 1 and manifest["incremental"]["rows_superseded"] >= 1
+    rows = [r for r in _tables(out)["articles"] if r["id"] == before["id"]]
+    assert len(rows) == 1 and "This story was corrected." in rows[0]["body"]
+    assert run_newsbeam(str(raw), str(tmp_path / "one"), "--skip_enrich")[0] == 0
+    _assert_same_as_one_run(out, tmp_path / "one")
+    # its old dedup index entry went with it: a later copy of the corrected text is its duplicate
+    (raw / "day4").mkdir()
+    (raw / "day4" / "repost.txt").write_text(corrected, encoding="latin-1")
+    code, manifest = run_newsbeam(str(raw), str(out), "--skip_enrich")
+    assert code == 0 and manifest["counts"]["duplicates"] == 1
+    (dup,) = [r for r in _tables(out)["duplicates"] if r["source_uri"].endswith("repost.txt")]
+    assert dup["canonical_id"] == before["id"]
+
+
+def test_three_scheduled_runs_on_cloud_storage_equal_one_run(tmp_path, run_newsbeam, bbc, gcs_endpoint):
+    """The same schedule with input, staging, output and the dedup index on a Cloud Storage
+    emulator (gcsfs against a local server)."""
+    import fsspec
+
+    fs = fsspec.filesystem("gs")
+    fs.mkdir("nb-raw")
+    fs.mkdir("nb-lake")
+    local = tmp_path / "raw"
+    for day in (1, 2, 3):
+        _grow(local, day, bbc)
+        for path in sorted(local.rglob("*")):
+            if path.is_file():
+                target = f"nb-raw/{path.relative_to(local).as_posix()}"
+                if not fs.exists(target):
+                    fs.pipe(target, path.read_bytes())
+        code, manifest = run_newsbeam("gs://nb-raw/", "gs://nb-lake/inc", "--skip_enrich")
+        assert code == 0 and manifest["balanced"]
+        assert manifest["files_written"] and all(f.startswith("gs://nb-lake/inc/") for f in manifest["files_written"])
+    assert fs.glob("nb-lake/inc/_dedup_index/date=*/part-*.parquet")
+    assert fs.glob("nb-lake/inc/_runs/_processed/*.parquet")
+    assert not fs.exists("nb-lake/inc/_pending") or not fs.find("nb-lake/inc/_pending")
+    assert run_newsbeam("gs://nb-raw/", "gs://nb-lake/one", "--skip_enrich")[0] == 0
+    _assert_same_as_one_run("gs://nb-lake/inc", "gs://nb-lake/one")
