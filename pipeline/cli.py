@@ -20,10 +20,11 @@ from typing import Optional, Sequence
 import fsspec
 
 from pipeline.options import NewsbeamOptions
+from transforms.logs import configure_logging
 from transforms.model import UTC
 from transforms.read import input_exists
 
-LOG = logging.getLogger("newsbeam")
+LOG = logging.getLogger("newsbeam.cli")
 
 BEAM_HELP = (
     "--streaming keeps watching the inputs: every --poll-interval seconds the files not seen "
@@ -259,9 +260,10 @@ def summary(manifest: dict) -> str:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    LOG.setLevel(logging.INFO)
-    logging.getLogger("newsbeam.read").setLevel(logging.INFO)
+    level = configure_logging(_run_parser().parse_known_args(argv[1:])[0].log_level if argv[:1] == ["run"] else None)
+    if level != "ERROR":  # progress and job-submission lines are the CLI's output, not log noise
+        for name in ("newsbeam.cli", "newsbeam.read"):
+            logging.getLogger(name).setLevel(min(logging.getLogger(name).getEffectiveLevel(), logging.INFO))
     if not argv or argv[0] in ("-h", "--help"):
         print("usage: newsbeam run --input URL [--input URL ...] --output URL [options]\n"
               "       newsbeam --version\n\n`newsbeam run --help` lists every option.")

@@ -8,6 +8,7 @@ import argparse
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from transforms.dedup import DedupOptions
+from transforms.logs import DEFAULT_LEVEL, LEVELS
 from transforms.read import ReadLimits
 from transforms.write import WriteOptions
 
@@ -72,6 +73,11 @@ class NewsbeamOptions(PipelineOptions):
                             help="with --streaming: seconds between two looks at the inputs")
         parser.add_argument("--max_polls", "--max-polls", dest="max_polls", type=int, default=None,
                             help="with --streaming: stop after this many looks (default: watch until interrupted)")
+        parser.add_argument("--log_level", "--log-level", dest="log_level", type=str.upper, choices=LEVELS,
+                            default=DEFAULT_LEVEL,
+                            help="level of newsbeam's log messages on stderr; the libraries it calls "
+                                 "(trafilatura, htmldate, dateutil, charset_normalizer, …) log only at DEBUG. "
+                                 "Progress and job-submission lines show unless ERROR")
         parser.add_argument("--run_id", "--run-id", dest="run_id", default=None,
                             help="name of this run's manifest under _runs/ (default: start time and a hash of the options)")
 

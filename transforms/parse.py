@@ -43,6 +43,12 @@ from transforms.formats.markup import html_fragment_paragraphs, local, parse_xml
 from transforms.model import UTC, Article, stable_id
 from transforms.read import COMPRESSIONS, LimitExceeded, RawFile, ReadError, ReadLimits
 from transforms.text import DecodeError, normalise_whitespace, paragraphs, parse_datetime
+from transforms.logs import quiet_third_party
+
+# Every process that parses (the CLI's, local multi_processing workers, Dataflow workers) imports
+# this module first: the libraries' chatter about their input is silenced here, at the level the
+# CLI exported (`--log-level`; see `transforms.logs`).
+quiet_third_party()
 
 __all__ = ["PARSERS", "ParseError", "RawRecord", "build_article", "parse_record", "sniff_kind",
            "split_file"]

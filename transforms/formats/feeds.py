@@ -14,7 +14,9 @@ Per item:
   reading" at its end); else `teaser`.
 - url (the item's own): FeedBurner's `origLink` (the publisher's URL behind a feedproxy link),
   else RSS `link` / Atom `link rel="alternate"` (resolved against the feed's link when
-  relative), else a permalink `guid`; never an `enclosure`, `related`, `via` or `replies` link.
+  relative), else a permalink `guid`; never an `enclosure`, `related`, `via` or `replies` link,
+  never a site's home page, never a link that several items of the feed share (`split_feed`
+  marks those; a guid several items share is ignored the same way).
 - guid: RSS `guid`, Atom `id`, RSS 1.0 `rdf:about`; scoped by the feed's host when it is not
   globally unique (`transforms.formats.ids.guid_key`); the id when there is no url.
 - site (the publisher, never the channel's or a section's title): the item's `source`, else
@@ -30,6 +32,7 @@ Per item:
 
 from __future__ import annotations
 
+import collections
 import copy
 import re
 from typing import Any, Optional
@@ -45,6 +48,9 @@ from transforms.formats.markup import (attr, child, children, html_fragment_para
 from transforms.text import count_words, parse_datetime
 
 FEED_ROOTS = ("rss", "rdf", "feed")
+# Marks `split_feed` sets on an item whose link or guid other items of the feed share.
+SHARED_LINK = "{urn:newsbeam}shared-link"
+SHARED_GUID = "{urn:newsbeam}shared-guid"
 ITEM_TAGS = ("item", "entry")
 # Channel elements that travel with every item.
 CHANNEL_KEEP = ("title", "link", "language", "id", "publisher", "author", "creator")
@@ -102,10 +108,20 @@ def split_feed(root) -> list[bytes]:
     for node in (channel if local(root) != "feed" and channel is not None else root):
         if local(node) in CHANNEL_KEEP:
             container.append(copy.deepcopy(node))
+    is_atom = local(root) == "feed"
+    base = channel_link(root, channel if channel is not None else root)
+    links = collections.Counter(own_url(item, is_atom, base) for item in items)
+    guids = collections.Counter(item_guid(item, is_atom) for item in items)
     docs = []
     for item in items:
         target = container if item.getparent() is channel or local(root) == "feed" else shell
         clone = copy.deepcopy(item)
+        # A link or guid that several items share names none of them (a podcast whose every item
+        # links to its home page): the record carries the mark, `parse_feed_item` ignores them.
+        if links[own_url(item, is_atom, base)] > 1:
+            clone.set(SHARED_LINK, "1")
+        if guids[item_guid(item, is_atom)] > 1:
+            clone.set(SHARED_GUID, "1")
         target.append(clone)
         docs.append(etree.tostring(shell, encoding="utf-8"))
         target.remove(clone)
@@ -166,25 +182,37 @@ def _unwrap_redirect(url: Optional[str]) -> Optional[str]:
     return next((http_url(v[0]) for k in ("url", "q") for v in [query.get(k)] if v and http_url(v[0])), None)
 
 
+def _site_root(url: Optional[str]) -> bool:
+    """A home page (no path beyond "/", no query): what a feed links to when an item has no page."""
+    if not url:
+        return False
+    parts = urlsplit(url)
+    return parts.path in ("", "/") and not parts.query
+
+
 def own_url(item, is_atom: bool, base: Optional[str]) -> Optional[str]:
-    """The item's own URL: FeedBurner `origLink`, else its link, else a permalink guid."""
-    orig = http_url(text_of(child(item, "origLink")))
-    if orig:
-        return orig
+    """The item's own URL: FeedBurner `origLink`, else its link, else a permalink guid; never a
+    site's home page, nor a link `split_feed` found shared by several items."""
+    if item.get(SHARED_LINK):
+        return None
+    candidates = [http_url(text_of(child(item, "origLink")))]
     if is_atom:
-        return _atom_alternate(item, attr(item, "base") or base)
-    for href in _text_links(item):
-        resolved = http_url(href) or (http_url(urljoin(base, href)) if base else None)
-        if resolved:
-            return resolved
-    guid = child(item, "guid")
-    if guid is not None and (attr(guid, "isPermaLink") or "true").lower() == "true":
-        return http_url(text_of(guid))
-    return http_url(attr(item, "about"))
+        candidates.append(_atom_alternate(item, attr(item, "base") or base))
+    else:
+        candidates += [http_url(href) or (http_url(urljoin(base, href)) if base else None)
+                       for href in _text_links(item)]
+        guid = child(item, "guid")
+        if guid is not None and (attr(guid, "isPermaLink") or "true").lower() == "true":
+            candidates.append(http_url(text_of(guid)))
+        candidates.append(http_url(attr(item, "about")))
+    return next((url for url in candidates if url and not _site_root(url)), None)
 
 
 def item_guid(item, is_atom: bool) -> str:
-    """RSS `guid`, Atom `id`, RSS 1.0 `rdf:about`: the item's identity as its feed states it."""
+    """RSS `guid`, Atom `id`, RSS 1.0 `rdf:about`: the item's identity as its feed states it
+    ('' when `split_feed` found it shared by several items)."""
+    if item.get(SHARED_GUID):
+        return ""
     if is_atom:
         return text_of(child(item, "id"))
     return text_of(child(item, "guid")) or attr(item, "about") or ""
