@@ -301,11 +301,14 @@ def _organisation(name: str) -> bool:
     if _ORG_WORDS.search(name) or _compact(name) in _AGENCIES:
         return True
     role = _ROLE_WORDS.search(name)
-    return bool(role) and (role.start() == 0 or len(name.split()) >= 3)
+    words = name.split()
+    # "AWS Editor", "BBC News": an acronym before the role word names an organisation.
+    return bool(role) and (role.start() == 0 or len(words) >= 3 or bool(re.fullmatch(r"[A-Z]{2,}", words[0])))
 
 
 _AGENCIES = {"reuters", "ap", "afp", "dpa", "upi", "pa", "aap", "efe", "ansa", "xinhua", "kyodo", "bloomberg",
-             "associatedpress", "agencefrancepresse", "thecanadianpress", "tass", "ria"}
+             "associatedpress", "agencefrancepresse", "thecanadianpress", "canadianpress", "pressassociation",
+             "thepressassociation", "australianassociatedpress", "deutschepresseagentur", "tass", "ria"}
 
 
 def _is_place(text: str) -> bool:
@@ -348,9 +351,12 @@ def _comma_people(text: str) -> list[str]:
     if not parts:
         return []
     people = [parts[0]]
-    for part in parts[1:]:
+    for i, part in enumerate(parts[1:], start=1):
         previous = people[-1]
-        if _INITIALS.match(part) or _SUFFIXES.match(part):
+        following = parts[i + 1] if i + 1 < len(parts) else ""
+        if len(part.split()) == 1 and _INITIALS.match(following) and _words_ok(part) and not _INITIALS.match(part):
+            people.append(part)  # "Ash, C., Mueller, K. L.": a surname whose initials follow
+        elif _INITIALS.match(part) or _SUFFIXES.match(part):
             people[-1] = f"{previous}, {part}"
         elif len(previous.split()) == 1 and len(people) == 1 and len(part.split()) <= 2 and _words_ok(part) \
                 and not _is_place(part):
