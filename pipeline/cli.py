@@ -20,7 +20,7 @@ from typing import Optional, Sequence
 import fsspec
 
 from pipeline.options import NewsbeamOptions
-from transforms.logs import configure_logging
+from transforms.logs import LEVELS, configure_logging
 from transforms.model import UTC
 from transforms.read import input_exists
 
@@ -258,9 +258,19 @@ def summary(manifest: dict) -> str:
     return "\n".join(lines)
 
 
+def _log_level(argv: Sequence[str]) -> Optional[str]:
+    """`--log-level` of a `run` command line, read before the full parse (which may exit)."""
+    for i, arg in enumerate(argv):
+        name, _, value = arg.partition("=")
+        if name in ("--log-level", "--log_level"):
+            value = value or (argv[i + 1] if i + 1 < len(argv) else "")
+            return value if value.upper() in LEVELS else None  # the full parse reports a bad one
+    return None
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    level = configure_logging(_run_parser().parse_known_args(argv[1:])[0].log_level if argv[:1] == ["run"] else None)
+    level = configure_logging(_log_level(argv))
     if level != "ERROR":  # progress and job-submission lines are the CLI's output, not log noise
         for name in ("newsbeam.cli", "newsbeam.read"):
             logging.getLogger(name).setLevel(min(logging.getLogger(name).getEffectiveLevel(), logging.INFO))

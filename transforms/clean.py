@@ -83,9 +83,9 @@ _SHORTCODE_TAG = re.compile(
 # "The post X appeared first on Y." and kin, which feed engines append to every item: a last
 # paragraph, or the last sentence of one.
 FEED_TRAILER = re.compile(
-    r"(?:^|(?<=[.!?…\]”\"'])\s+)(?:the\s+post\s+.{1,300}?\s+appeared\s+first\s+on\s+[^\n]{1,200}?"
-    r"|(?:this|the)\s+(?:article|entry|post)\s+.{1,300}?\s+(?:appeared|was\s+(?:first\s+)?published)"
-    r"\s+(?:first\s+)?(?:on|at)\s+[^\n]{1,200}?)\.?\s*$", re.IGNORECASE | re.DOTALL)
+    r"(?:^|(?<=[.!?…\]”\"'])\s+)(?:the\s+post\s+.{1,300}?\s+appeared\s+first\s+on\s+[^\n,;]{1,80}?"
+    r"|(?:this|the)\s+(?:article|entry|post)(?:\s+.{1,300}?)?\s+(?:appeared|was\s+(?:first\s+)?published)"
+    r"\s+(?:first\s+)?(?:on|at)\s+[^\n,;]{1,80}?)\.?\s*$", re.IGNORECASE | re.DOTALL)
 
 
 def strip_feed_trailer(text: str) -> str:

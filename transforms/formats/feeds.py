@@ -48,6 +48,7 @@ from transforms.formats.markup import (attr, child, children, html_fragment_para
 from transforms.text import count_words, parse_datetime
 
 FEED_ROOTS = ("rss", "rdf", "feed")
+MEDIA_RSS = "{http://search.yahoo.com/mrss"
 # Marks `split_feed` sets on an item whose link or guid other items of the feed share.
 SHARED_LINK = "{urn:newsbeam}shared-link"
 SHARED_GUID = "{urn:newsbeam}shared-guid"
@@ -407,9 +408,12 @@ def credited_people(raw_names: list[str], organisations: set[str] = frozenset())
 
 def _content(item) -> tuple[list[str], Optional[str]]:
     """(paragraphs, field they came from) of the item's richest text field, content first."""
-    media = child(item, "group")  # Media RSS (video feeds): the item's text is the media description
+    # Media RSS elements (`media:content`, `media:description` of a photo) describe attachments,
+    # not the item; only a `media:group` description (video feeds) stands in for missing text.
+    own = [node for node in item if not str(node.tag).startswith(MEDIA_RSS)]
+    media = [node for group in children(item, "group") for node in group]
     for name in CONTENT_FIELDS + SUMMARY_FIELDS:
-        for node in children(item, name) + (children(media, name) if media is not None else []):
+        for node in [n for n in own if local(n) == name] + [n for n in media if local(n) == name == "description"]:
             if attr(node, "src"):  # Atom out-of-line content: the text is elsewhere
                 continue
             if len(node):  # inline (X)HTML elements rather than escaped markup
