@@ -5,6 +5,7 @@ text_kind, boilerplate-only bodies, shortcodes and feed trailers, quiet third-pa
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import logging
 import re
 
@@ -235,3 +236,21 @@ def test_log_level_option_rejects_unknown_levels(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["run", "--input", str(tmp_path), "--output", str(tmp_path / "o"), "--log-level", "LOUD"])
     assert exit_info.value.code == 2 and "--log-level" in capsys.readouterr().err
+
+
+def test_warc_pages_whose_canonical_names_the_home_page_keep_their_own_url():
+    """A CMS that sets every page's canonical link to the home page must not make a crawl one id."""
+    pages = sorted(shared_data("article-extraction-benchmark", "html").glob("*.html.gz"))
+    html = gzip.decompress(pages[0].read_bytes())  # a real news page
+    html = re.sub(rb"<head[^>]*>", lambda m: m.group(0) + b'<link rel="canonical" href="https://news.example.com/">',
+                  html, count=1)
+    records = []
+    for uri in ("https://news.example.com/2024/a", "https://news.example.com/2024/b"):
+        http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: %d\r\n\r\n" % len(html)
+        block = http + html
+        records.append(f"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: {uri}\r\nWARC-Date: 2024-05-02T00:00:00Z"
+                       f"\r\nContent-Type: application/http; msgtype=response\r\nContent-Length: {len(block)}\r\n\r\n"
+                       .encode() + block + b"\r\n\r\n")
+    first, second = _from_bytes(b"".join(records), "crawl.warc")
+    assert (first.url, second.url) == ("https://news.example.com/2024/a", "https://news.example.com/2024/b")
+    assert first.id != second.id
