@@ -7,7 +7,7 @@ Parsing is lxml with entity expansion, DTDs and network off (see `transforms.for
 Per item:
 - body: `content:encoded` / Atom `content`, else the description / summary (HTML reduced to
   paragraphs); an item with a title and no text is kept with the title as its body.
-- `text_kind` (`TEXT_KIND_RULE`): `headline` when the item has no text beyond its title;
+- `text_kind`: `headline` when the item has no text beyond its title;
   `full` when its text comes from a content field (`content:encoded`, Atom `content`) and has at
   least `CONTENT_FULL_MIN_WORDS` words, or from a description/summary of at least
   `SUMMARY_FULL_MIN_WORDS` words, and is not cut short ("…", "[…]", "Read more", "Continue
@@ -68,11 +68,6 @@ _FOREIGN_MONTH = {alias: english for english, aliases in _MONTHS.items() for ali
 
 CONTENT_FULL_MIN_WORDS = 50
 SUMMARY_FULL_MIN_WORDS = 150
-TEXT_KIND_RULE = (
-    f"`headline`: no text beyond the title; `full`: a content field (`content:encoded`, Atom "
-    f"`content`) of at least {CONTENT_FULL_MIN_WORDS} words, or a description/summary of at least "
-    f"{SUMMARY_FULL_MIN_WORDS} words, not cut short (ending in …, [...], Read more, Continue reading); "
-    f"`teaser`: any other text")
 CONTENT_FIELDS = ("encoded", "content")
 SUMMARY_FIELDS = ("description", "summary")
 # How a feed marks text it cut short: an ellipsis (bracketed or not) or a "read more" link at its end.
@@ -275,8 +270,10 @@ def publisher(item, channel, url: Optional[str], feed_link: Optional[str]) -> Op
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _BY = re.compile(r"^\s*(?:by|von|par|por|di|door|av|af)\s*[:\s]\s*", re.IGNORECASE)
-# "A and B", "A; B", "A & B" (and the same in the languages feeds are most often written in).
-_BETWEEN_PEOPLE = re.compile(r"\s*(?:;|&|\s(?:and|und|et|y|e|og|och|en)\s)\s*")
+# "A and B", "A; B", "A & B"; "and" in other languages splits only between names of two words or
+# more ("Maria da Silva e Sousa" is one name).
+_BETWEEN_PEOPLE = re.compile(r"\s*(?:;|&|\sand\s)\s*")
+_BETWEEN_PEOPLE_ABROAD = re.compile(r"\s+(?:und|et|y|e|og|och|en|i|ja|és|a)\s+")
 _PARTICLES = {"de", "da", "das", "do", "dos", "du", "van", "von", "der", "den", "ter", "al", "el", "bin",
               "ibn", "la", "le", "di", "del", "della", "y", "e", "zu", "af", "mc", "st."}
 _SUFFIXES = re.compile(r"^(?:jr|sr|[ivx]{1,4}|phd|md|esq)\.?$", re.IGNORECASE)
@@ -386,7 +383,11 @@ def credited_people(raw_names: list[str], organisations: set[str] = frozenset())
         text = text.split("/")[0].split("|")[0].strip(" ,;-–—")
         if not text or _EMAIL.search(text) or re.search(r"https?://|www\.|\.\w{2,4}\b$|:", text):
             continue
+        groups = []
         for group in _BETWEEN_PEOPLE.split(text):
+            parts = _BETWEEN_PEOPLE_ABROAD.split(group)
+            groups.extend(parts if len(parts) > 1 and all(len(p.split()) >= 2 for p in parts) else [group])
+        for group in groups:
             for name in _comma_people(group):
                 name = _IN_PLACE.sub("", name)
                 name = _ROLE.sub("", name) if len(name.split()) > 2 else name
@@ -426,7 +427,7 @@ def _content(item) -> tuple[list[str], Optional[str]]:
 
 
 def text_kind(title: Optional[str], paras: list[str], field: Optional[str]) -> str:
-    """`full`, `teaser` or `headline` for a feed item's text (the rule: `TEXT_KIND_RULE`)."""
+    """`full`, `teaser` or `headline` for a feed item's text (the rule in this module's docstring)."""
     text = strip_feed_trailer("\n\n".join(paras))
     if not text or (title and _compact(text) == _compact(title)):
         return "headline"
