@@ -271,9 +271,10 @@ def _log_level(argv: Sequence[str]) -> Optional[str]:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     level = configure_logging(_log_level(argv))
-    if level != "ERROR":  # progress and job-submission lines are the CLI's output, not log noise
-        for name in ("newsbeam.cli", "newsbeam.read"):
-            logging.getLogger(name).setLevel(min(logging.getLogger(name).getEffectiveLevel(), logging.INFO))
+    # Progress and job-submission lines are the CLI's output, not log noise: shown unless ERROR.
+    status = {"DEBUG": logging.DEBUG, "ERROR": logging.ERROR}.get(level, logging.INFO)
+    for name in ("newsbeam.cli", "newsbeam.read"):
+        logging.getLogger(name).setLevel(status)
     if not argv or argv[0] in ("-h", "--help"):
         print("usage: newsbeam run --input URL [--input URL ...] --output URL [options]\n"
               "       newsbeam --version\n\n`newsbeam run --help` lists every option.")
