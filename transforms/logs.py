@@ -8,8 +8,9 @@ which says nothing the `dead_letter` table does not. They stay silent unless the
 `configure_logging(level)` is called by the CLI (`--log-level`) and, through
 `quiet_third_party()`, by every process that runs newsbeam's transforms: the module that parses
 (`transforms.parse`) calls it when it is imported, so the worker processes of
-`--direct_running_mode multi_processing` (which import the modules afresh) and Dataflow workers
-honour it too. The CLI passes the level to local worker processes in `NEWSBEAM_LOG_LEVEL`.
+`--direct_running_mode multi_processing` (which import the modules afresh) are quiet too; the CLI
+passes the level to local worker processes in `NEWSBEAM_LOG_LEVEL`. Dataflow workers do not see
+that variable: they stay at the default (third-party loggers quiet), whatever `--log-level` says.
 """
 
 from __future__ import annotations
