@@ -19,10 +19,11 @@ from typing import Optional, Sequence
 import fsspec
 
 from pipeline.options import NewsbeamOptions
+from transforms.logs import LEVELS, configure_logging
 from transforms.model import UTC
 from transforms.read import InputUnreachable, input_exists
 
-LOG = logging.getLogger("newsbeam")
+LOG = logging.getLogger("newsbeam.cli")
 
 BEAM_HELP = (
     "--streaming runs the unbounded graph instead: files arrive as Cloud Storage notifications on "
@@ -376,11 +377,23 @@ def summary(manifest: dict) -> str:
     return "\n".join(lines)
 
 
+def _log_level(argv: Sequence[str]) -> Optional[str]:
+    """`--log-level` of a `run` command line, read before the full parse (which may exit)."""
+    for i, arg in enumerate(argv):
+        name, _, value = arg.partition("=")
+        if name in ("--log-level", "--log_level"):
+            value = value or (argv[i + 1] if i + 1 < len(argv) else "")
+            return value if value.upper() in LEVELS else None  # the full parse reports a bad one
+    return None
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    LOG.setLevel(logging.INFO)
-    logging.getLogger("newsbeam.read").setLevel(logging.INFO)
+    level = configure_logging(_log_level(argv))
+    # Progress and job-submission lines are the CLI's output, not log noise: shown unless ERROR.
+    status = {"DEBUG": logging.DEBUG, "ERROR": logging.ERROR}.get(level, logging.INFO)
+    for name in ("newsbeam.cli", "newsbeam.read"):
+        logging.getLogger(name).setLevel(status)
     if not argv or argv[0] in ("-h", "--help"):
         print("usage: newsbeam run --input URL [--input URL ...] --output URL [options]\n"
               "       newsbeam run --streaming --input-subscription SUB --output URL [options]\n"

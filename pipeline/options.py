@@ -9,6 +9,7 @@ import dataclasses
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from transforms.dedup import DedupOptions
+from transforms.logs import DEFAULT_LEVEL, LEVELS
 from transforms.read import ReadLimits
 from transforms.write import PARTITIONINGS, WriteOptions
 
@@ -93,6 +94,11 @@ class NewsbeamOptions(PipelineOptions):
         parser.add_argument("--max_runtime", "--max-runtime", dest="max_runtime", type=float, default=None,
                             help="with --streaming on the local runner: drain and stop after this many seconds "
                                  "(default: until SIGINT/SIGTERM)")
+        parser.add_argument("--log_level", "--log-level", dest="log_level", type=str.upper, choices=LEVELS,
+                            default=DEFAULT_LEVEL,
+                            help="level of newsbeam's log messages on stderr; the libraries it calls "
+                                 "(trafilatura, htmldate, dateutil, charset_normalizer, …) log only at DEBUG. "
+                                 "Progress and job-submission lines show unless ERROR")
         parser.add_argument("--run_id", "--run-id", dest="run_id", default=None,
                             help="name of this run's manifest under _runs/ (default: start time and a hash of the options)")
 

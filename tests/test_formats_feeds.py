@@ -44,17 +44,25 @@ def test_rss_items_become_records_with_content_encoded_as_body():
     first = parse_record(records[0])
     assert first.title == "First story" and first.url == "https://news.example.com/1"
     assert first.body == "Full text one.\n\nSecond para."
-    assert first.authors == ["Ann Author"] and first.site == "Example News"
+    # The publisher is the part of the channel title "Example News" that names the domain.
+    assert first.authors == ["Ann Author"] and first.site == "Example"
     assert first.published_at == dt.datetime(2024, 1, 2, 10, tzinfo=dt.timezone.utc)
     assert first.hints["language"] == "en-gb"
     second = parse_record(records[1])
     assert second.body == "Only a summary here." and second.url == "https://news.example.com/2"
 
 
-def test_item_without_any_text_is_one_parse_error_not_a_lost_record():
+def test_item_with_only_a_title_is_a_headline_record():
     records = _split(RSS)
-    with pytest.raises(ParseError):
-        parse_record(records[2])
+    article = parse_record(records[2])
+    assert (article.title, article.body, article.text_kind) == ("Title only", "Title only", "headline")
+
+
+def test_item_without_title_or_text_is_one_parse_error_not_a_lost_record():
+    (record,) = _split(b"<rss version='2.0'><channel><title>T</title><item><link>https://a.example/1</link>"
+                       b"</item></channel></rss>")
+    with pytest.raises(ParseError, match="no title, content"):
+        parse_record(record)
 
 
 def test_atom_entry():
@@ -80,7 +88,7 @@ def test_undeclared_latin1_feed_decodes_without_mojibake():
             fields.append(parse_feed_item(doc))
         except ParseError:
             pass  # title-only items
-    assert fields[0]["site"] == "UOL Noticias"
+    assert fields[0]["site"] == "UOL"  # the publisher part of the channel title "UOL Noticias"
     text = " ".join(f["title"] + f["body"] for f in fields)
     assert "ç" in text and "ã" in text and "ē" not in text
 

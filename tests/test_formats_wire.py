@@ -44,7 +44,7 @@ def test_nitf_spec_sample_keeps_headline_byline_dateline_and_subjects():
 
 
 def test_byline_names_drop_prefix_and_affiliation():
-    assert byline_names("By BERNARD CONDON, AP Business Writer") == ["BERNARD CONDON"]
+    assert byline_names("By BERNARD CONDON, AP Business Writer") == ["Bernard Condon"]
     assert byline_names("Von Anja Semmelroch, dpa") == ["Anja Semmelroch"]
 
 

@@ -11,7 +11,18 @@ Guarantees, for every article whatever its source format:
 - A dateline opening the body ("LONDON, March 3 (Reuters) -") moves to `dateline`
   (`transforms.dateline`), before dedup, so copies that differ only in their dateline still match.
   When an untitled body opens with a headline line followed by a dateline, that line is the title.
-- `content_hash` is computed from the cleaned body, so furniture does not make copies differ.
+- CMS shortcodes never reach the body: `[caption …]…[/caption]`, `[embed]…[/embed]` and other
+  media shortcodes go with what they enclose; `[time-brightcove not-tgx="true"]`, `[/pullquote]`
+  and other tags with attributes, hyphenated names or a closing tag go, their inner text stays.
+  Bracketed words that are text ("[sic]", "[1]", "[…]") stay.
+- Feed trailers ("The post X appeared first on Y.") leave the body.
+- A body that is only site boilerplate once cleaned (a site tag such as "[allAfrica]", a "Read
+  more" link, the site's name) is no article text: a feed teaser with a title becomes a
+  `headline` record (its title as its body); anything else raises `NotAnArticle` (dead letter,
+  stage `filter`). So two different stories whose whole text is the same tag never fold.
+- `content_hash` is computed from the cleaned body, so furniture does not make copies differ; for
+  a `headline` record (no text beyond its title) it is bound to the record's identity (url, else
+  id), so that two items that share only a title ("Morning briefing") are not exact copies.
 """
 
 from __future__ import annotations
@@ -54,6 +65,38 @@ _NAME_SPLIT = re.compile(r"\s*(?:,|\band\b|&)\s*", re.IGNORECASE)
 _IN_PLACE = re.compile(r"\s+in\s+[A-Z][\w.' -]*$")
 _NAME = re.compile(r"^[A-Z][\w'’.-]*(?:\s+(?:[A-Z][\w'’.-]*|de|da|van|von|der|al|bin|el|la|le|du|di))*$")
 
+# WordPress-style shortcodes. Media shortcodes go with what they enclose (an image caption, an
+# embedded URL); for other paired shortcodes only the tags go.
+MEDIA_SHORTCODES = ("caption", "wp_caption", "embed", "video", "audio", "gallery", "playlist", "youtube",
+                    "vimeo", "tweet", "twitter", "instagram", "facebook", "iframe", "soundcloud", "spotify",
+                    "brightcove", "jwplayer", "ad", "ads", "adsense", "related", "contact-form", "poll")
+_MEDIA_BLOCK = re.compile(
+    r"\[(?P<tag>" + "|".join(re.escape(t) for t in MEDIA_SHORTCODES) + r")\b[^\]]{0,500}\].{0,2000}?\[/(?P=tag)\]",
+    re.IGNORECASE | re.DOTALL)
+# A shortcode tag: with attributes (`name="…"`), a hyphen or underscore in its name, or a closing tag.
+_SHORTCODE_TAG = re.compile(
+    r"\[/?[a-z][a-z0-9]*(?:[-_][a-z0-9]+)+(?:\s[^\[\]]{0,500})?\]"
+    r"|\[[a-z][a-z0-9_-]*\s+[^\[\]]{0,500}?=[^\[\]]{0,500}\]"
+    r"|\[/[a-z][a-z0-9_-]*\]"
+    r"|\[(?:" + "|".join(re.escape(t) for t in MEDIA_SHORTCODES) + r")\b[^\[\]]{0,500}\]",
+    re.IGNORECASE)
+# "The post X appeared first on Y." and kin, which feed engines append to every item: a last
+# paragraph, or the last sentence of one.
+FEED_TRAILER = re.compile(
+    r"(?:^|(?<=[.!?…\]”\"'])\s+)(?:the\s+post\s+.{1,300}?\s+appeared\s+first\s+on\s+[^\n,;]{1,80}?"
+    r"|(?:this|the)\s+(?:article|entry|post)(?:\s+.{1,300}?)?\s+(?:appeared|was\s+(?:first\s+)?published)"
+    r"\s+(?:first\s+)?(?:on|at)\s+[^\n,;]{1,80}?)\.?\s*$", re.IGNORECASE | re.DOTALL)
+
+
+def strip_feed_trailer(text: str) -> str:
+    """Text without a closing "The post X appeared first on Y." trailer."""
+    return FEED_TRAILER.sub("", text.rstrip()).rstrip()
+# What is left of a body that is only boilerplate: bracketed tags, ellipses, "read more" links.
+_BOILERPLATE = re.compile(
+    r"\[[^\]]{0,60}\]|\(\s*more\s*(?:\.\.\.|…)?\s*\)|\.\.\.|…"
+    r"|\b(?:read|view|see)\s+(?:more|full\s+(?:story|article))\b|\bcontinue\s+reading\b"
+    r"|\b(?:weiterlesen|lire\s+la\s+suite|leer\s+m[aá]s|ler\s+mais|leggi\s+tutto)\b", re.IGNORECASE)
+
 # A trailer heading further up than this fraction of the text is more likely part of the story.
 TRAILER_MIN_POSITION = 0.5
 FURNITURE_MAX_WORDS = 25
@@ -74,9 +117,20 @@ def credit_names(line: str) -> list[str] | None:
     return names or None
 
 
+def strip_shortcodes(text: str) -> str:
+    """Text without CMS shortcodes (media shortcodes with what they enclose)."""
+    if "[" not in text:
+        return text
+    text = _MEDIA_BLOCK.sub(" ", text)
+    for name in set(re.findall(r"\[/([a-z][a-z0-9_-]*)\]", text, re.IGNORECASE)):
+        text = re.sub(rf"\[{re.escape(name)}\]", " ", text, flags=re.IGNORECASE)  # opener of a closed pair
+    text = _SHORTCODE_TAG.sub(" ", text)
+    return re.sub(r"[ \t]{2,}", " ", text)
+
+
 def clean_body(body: str) -> tuple[str, list[str]]:
     """Body text -> (cleaned body, contributor names found in credit lines)."""
-    paras = [p.strip() for p in body.split("\n\n") if p.strip()]
+    paras = [p.strip() for p in strip_feed_trailer(strip_shortcodes(body)).split("\n\n") if p.strip()]
     total_chars = sum(len(p) for p in paras) or 1
     seen_chars = 0
     kept: list[str] = []
@@ -101,10 +155,25 @@ def clean_body(body: str) -> tuple[str, list[str]]:
     return "\n\n".join(kept), contributors
 
 
-class EmptyBody(ValueError):
-    """Nothing of the body is left once furniture is removed; dead letter at stage `validate`."""
+class NotAnArticle(ValueError):
+    """The record holds no article text (only site boilerplate); dead letter at stage `filter`."""
 
-    stage = "validate"
+    stage = "filter"
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"[\W_]+", " ", text.casefold()).strip()
+
+
+def is_boilerplate(body: str, names: tuple[str | None, ...] = ()) -> bool:
+    """True when a cleaned body holds no words beyond bracketed site tags ("[allAfrica]"),
+    ellipses, "read more" links and the given names (the site, the host)."""
+    rest = _compact(_BOILERPLATE.sub(" ", body))
+    for name in names:
+        key = _compact(name or "")
+        if key:
+            rest = re.sub(rf"(?:^|\s){re.escape(key)}(?=\s|$)", " ", rest).strip()
+    return not rest
 
 
 def split_dateline(title: str | None, body: str, hint: str | None = None
@@ -128,8 +197,15 @@ def clean_article(article: Article) -> Article:
     body, authors_found, tail_credits = split_bylines(body)
     title, dateline, body = split_dateline(article.title, body, article.hints.get("dateline"))
     body = body.strip()
-    if not body:
-        raise EmptyBody("body is empty once site furniture and credit lines are removed")
+    text_kind = article.text_kind
+    site_names = (article.site, article.hints.get("channel"))
+    if is_boilerplate(body, site_names) and not (
+            text_kind == "headline" and title and _compact(body) == _compact(title)):
+        if title and text_kind in ("teaser", "headline") and not is_boilerplate(title, site_names):
+            body, text_kind = title, "headline"
+        else:
+            shown = article.body.strip()[:80]
+            raise NotAnArticle(f"body is only site boilerplate ({shown!r}) once cleaned: no article text")
     contributors = list(article.contributors)
     contributors.extend(n for n in credits + tail_credits if n not in contributors)
     authors = list(article.authors)
@@ -140,6 +216,9 @@ def clean_article(article: Article) -> Article:
         "dateline": dateline if dateline is not None else article.dateline,
         "authors": authors,
         "contributors": contributors,
-        "content_hash": content_fingerprint(body),
+        "text_kind": text_kind,
+        # A headline record's body is its title: its copies are the records with its identity.
+        "content_hash": content_fingerprint(body if text_kind != "headline"
+                                            else f"{body}\n{article.url or article.id}"),
         "word_count": count_words(body),
     })

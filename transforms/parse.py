@@ -41,10 +41,17 @@ from apache_beam.metrics import Metrics
 from transforms.formats import ParseError
 from transforms.formats import feeds, html, newsml, nitf, sgml, warc
 from transforms.formats.charset import decode_document, without_controls
-from transforms.formats.markup import local, parse_xml
+from transforms.formats.ids import domain_label, guid_key, host_of, http_url
+from transforms.formats.markup import html_fragment_paragraphs, local, parse_xml
 from transforms.model import UTC, Article, stable_id
 from transforms.read import COMPRESSIONS, LimitExceeded, RawFile, ReadError, ReadLimits, compression_of
 from transforms.text import DecodeError, normalise_whitespace, paragraphs, parse_datetime
+from transforms.logs import quiet_third_party
+
+# Every process that parses (the CLI's, local multi_processing workers, Dataflow workers) imports
+# this module first: the libraries' chatter about their input is silenced here, at the level the
+# CLI exported (`--log-level`; see `transforms.logs`).
+quiet_third_party()
 
 __all__ = ["PARSERS", "ParseError", "RawRecord", "build_article", "parse_record", "sniff_kind",
            "split_file"]
@@ -236,12 +243,12 @@ def _split_xml_items(raw: RawFile, read_at: dt.datetime, kind: str, root) -> lis
 
 def _json_collection(doc: Any) -> Optional[list]:
     """The records of a JSON document that holds several, else None: a wrapper object with a list
-    of objects under `articles`, `items`, `results`, `data`, `entries` or `docs`, or an object
+    of objects under `articles`, `items`, `item`, `results`, `data`, `entries` or `docs`, or an object
     keyed by id whose values are article objects ({"<id>": {"articleBody": …}, …}: no body
     field of its own, every value an object, at least one with a body field)."""
     if not isinstance(doc, dict):
         return None
-    for key in ("articles", "items", "results", "data", "entries", "docs"):
+    for key in ("articles", "items", "item", "results", "data", "entries", "docs"):
         if isinstance(doc.get(key), list) and doc[key] and all(isinstance(item, dict) for item in doc[key]):
             return doc[key]
     values = list(doc.values())
@@ -397,19 +404,25 @@ def _parse_text_record(record: RawRecord) -> dict[str, Any]:
 
 # --- JSON ------------------------------------------------------------------------------------------
 
-# Field names that news APIs and crawlers use, in order of preference.
+# Field names that news APIs, crawlers, ninjs and JSON Feed use, in order of preference.
 JSON_FIELDS: dict[str, tuple[str, ...]] = {
     "title": ("title", "headline", "name", "heading"),
     "body": ("text", "body", "content", "maintext", "articleBody", "article_body", "full_text",
-             "fulltext", "story", "description", "summary"),
+             "fulltext", "story", "body_text", "body_html", "body_xhtml", "content_text", "content_html",
+             "description", "summary", "description_text", "description_html", "abstract", "teaser"),
+    # The record's own page; never a related or reference link (JSON Feed's `external_url`).
     "url": ("url", "link", "canonical_url", "canonicalUrl", "canonical", "permalink", "webUrl"),
     "published_at": ("published", "published_at", "publishedAt", "date_publish", "datePublished",
-                     "pubDate", "pub_date", "date", "publish_date", "created_at", "timestamp"),
+                     "date_published", "pubDate", "pub_date", "date", "publish_date", "firstcreated",
+                     "created_at", "versioncreated", "timestamp"),
     "authors": ("authors", "author", "byline", "creator", "creators", "by"),
     "site": ("site", "source_domain", "source", "publisher", "domain", "site_name", "outlet"),
     "language": ("language", "lang", "language_code"),
-    "id": ("id", "_id", "guid", "uuid", "article_id"),
+    # The record's identity when it has no URL of its own (ninjs `uri`/`guid`, JSON Feed `id`).
+    "id": ("guid", "uri", "id", "_id", "uuid", "article_id"),
 }
+# Body fields that hold a summary, not the article: their text is a teaser unless it is long.
+JSON_SUMMARY_FIELDS = ("description", "summary", "description_text", "description_html", "abstract", "teaser")
 
 
 def _first(obj: dict, names: tuple[str, ...]) -> Any:
@@ -418,6 +431,14 @@ def _first(obj: dict, names: tuple[str, ...]) -> Any:
         if value not in (None, "", [], {}):
             return value
     return None
+
+
+def _first_named(obj: dict, names: tuple[str, ...]) -> tuple[Optional[str], Any]:
+    for name in names:
+        value = obj.get(name)
+        if value not in (None, "", [], {}):
+            return name, value
+    return None, None
 
 
 def _as_text(value: Any) -> Optional[str]:
@@ -434,43 +455,53 @@ def _as_text(value: Any) -> Optional[str]:
     return text or None
 
 
-def _as_names(value: Any) -> list[str]:
+def _as_names(value: Any, organisations: set[str]) -> list[str]:
+    """Author field(s) -> people, split and filtered as feed bylines are (`feeds.credited_people`)."""
     if value is None:
         return []
     items = value if isinstance(value, list) else [value]
-    names: list[str] = []
-    for item in items:
-        name = _as_text(item)
-        if not name:
-            continue
-        name = re.sub(r"^\s*by\s+", "", name, flags=re.I)
-        for part in re.split(r"\s*(?:,|;|\band\b|&)\s*", name) if isinstance(item, str) else [name]:
-            part = part.strip()
-            if part and part not in names:
-                names.append(part)
-    return names
+    return feeds.credited_people([name for name in map(_as_text, items) if name], organisations)
+
+
+def _body_paragraphs(field: Optional[str], value: Any) -> list[str]:
+    text = _as_text(value) or ""
+    if field and ("html" in field.lower() or re.search(r"<(?:p|br|div)\b[^>]*>", text, re.I)):
+        return html_fragment_paragraphs(text)
+    return paragraphs(text)
 
 
 def parse_json_object(obj: Any) -> dict[str, Any]:
     """One JSON article object -> article fields, by the names news APIs use."""
     if not isinstance(obj, dict):
         raise ParseError(f"JSON record is a {type(obj).__name__}, not an object")
-    body = _as_text(_first(obj, JSON_FIELDS["body"]))
-    if body is None:
-        raise ParseError("JSON record has no body field (" + ", ".join(JSON_FIELDS["body"][:6]) + ", …)")
-    url = _as_text(_first(obj, JSON_FIELDS["url"]))
+    field, raw_body = _first_named(obj, JSON_FIELDS["body"])
+    body = _body_paragraphs(field, raw_body)
+    title = _as_text(_first(obj, JSON_FIELDS["title"]))
+    if not body:
+        if field is None:
+            raise ParseError("JSON record has no body field (" + ", ".join(JSON_FIELDS["body"][:6]) + ", …)")
+        raise ParseError(f"JSON record's body field {field!r} holds no text")
+    url = http_url(_as_text(_first(obj, JSON_FIELDS["url"])))
     site = _as_text(_first(obj, JSON_FIELDS["site"]))
     if site is None and url:
-        site = urlsplit(url).hostname
+        site = host_of(url)
     raw_date = _first(obj, JSON_FIELDS["published_at"])
+    guid = _as_text(_first(obj, JSON_FIELDS["id"]))
+    if field in JSON_SUMMARY_FIELDS:
+        kind = feeds.text_kind(title, body, "summary")
+    else:
+        kind = "headline" if title and feeds.text_kind(title, body, "content") == "headline" else "full"
+    organisations = {re.sub(r"[\W_]+", "", x.casefold()) for x in (site, domain_label(host_of(url))) if x}
     return {
-        "title": _as_text(_first(obj, JSON_FIELDS["title"])),
-        "body": "\n\n".join(paragraphs(body)),
-        "url": url if url and re.match(r"^https?://", url, re.I) else None,
+        "title": title,
+        "body": "\n\n".join(body),
+        "url": url,
+        "guid": guid_key(guid, site or host_of(url)),
         "site": site,
-        "authors": _as_names(_first(obj, JSON_FIELDS["authors"])),
+        "authors": _as_names(_first(obj, JSON_FIELDS["authors"]), organisations),
         "published_at": parse_datetime(raw_date),
-        "hints": {"language": str(_first(obj, JSON_FIELDS["language"]) or "")[:16]},
+        "text_kind": kind,
+        "hints": {"language": str(_first(obj, JSON_FIELDS["language"]) or "")[:16], "guid": (guid or "")[:500]},
     }
 
 
@@ -517,7 +548,7 @@ def build_article(fields: dict[str, Any], record: RawRecord) -> Article:
     text = {name: without_controls(fields[name]) if fields.get(name) else fields.get(name)
             for name in ("site", "title", "body")}
     return Article(
-        id=stable_id(url or record.source_uri),
+        id=stable_id(url or fields.get("guid") or record.source_uri),
         source_uri=record.source_uri,
         url=url,
         site=text["site"],
@@ -526,6 +557,7 @@ def build_article(fields: dict[str, Any], record: RawRecord) -> Article:
         authors=[without_controls(a) for a in fields.get("authors") or []],
         contributors=[without_controls(c) for c in fields.get("contributors") or []],
         published_at=fields.get("published_at"),
+        text_kind=fields.get("text_kind") or "full",
         ingested_at=record.read_at,
         date=partition_date(fields.get("published_at"), record.mtime, record.read_at),
         hints=hints,

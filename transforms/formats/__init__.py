@@ -9,9 +9,11 @@
 | `newsml` | NewsML-G2 (`newsItem`, `newsMessage`) and NewsML 1.x | `newsml-g2`, `newsml-1` |
 | `sgml` | Reuters-21578 style SGML: one record per `<REUTERS>` story | `reuters-sgml` |
 | `markup` | what they share: charset decoding, safe XML, markup -> paragraphs | |
+| `ids` | what they share: an item's identity (own URL, scoped guid key, publisher host) | |
 
 Every parser returns a dict of article fields (`title, body, url, site, authors, published_at,
-hints`) and raises `ParseError` (stage `parse`) when a record is not what its format says;
+hints`, and where the format has them `guid`, the key the id is hashed from when there is no own
+URL, and `text_kind`) and raises `ParseError` (stage `parse`) when a record is not what its format says;
 `transforms.parse` dispatches on the record kind and validates the fields into an `Article`.
 """
 

@@ -15,6 +15,11 @@ NewsML 1.x items map the same way from `NewsLines` (`HeadLine`, `ByLine`, `DateL
 `DescriptiveMetadata` (`Language`, `SubjectCode`) and `NewsManagement` times, with the body
 from the first text `ContentItem`'s `DataContent`.
 
+Identity: the item's `guid` (G2; NewsML 1.x: `PublicIdentifier` without its revision) is the id,
+unless a G2 `itemMeta/link` names the item's own web page (`OWN_LINK_RELATIONS`). Reference
+links (`irel:seeAlso`, the default relation, `irel:derivedFrom`, short URLs) are never the url:
+two stories citing the same court ruling are two stories.
+
 Wire specifics go to `Article.hints`: `dateline`, `located`, `subjects`, `genre`, `keywords`,
 `guid`, `provider`, `language`.
 """
@@ -27,6 +32,7 @@ from typing import Any, Optional
 from lxml import etree
 
 from transforms.formats import ParseError
+from transforms.formats.ids import guid_key, http_url
 from transforms.formats.markup import (attr, child, children, descendants, first_descendant,
                                        html_fragment_paragraphs, local, paragraphs_of, parse_xml,
                                        text_of)
@@ -115,6 +121,21 @@ def _g2_headline(meta) -> str:
     return _first_text(*main)
 
 
+# `itemMeta/link` relations that name the item itself (any scheme prefix: `irel:`, `dparel:`, a
+# URI). Every other relation points elsewhere: `irel:seeAlso` (also the default when `rel` is
+# missing), `irel:derivedFrom`, `irel:processedFrom`, short URLs, related sites.
+OWN_LINK_RELATIONS = ("self", "alternate", "canonical")
+
+
+def own_link(item_meta) -> Optional[str]:
+    """The item's own web URL from `itemMeta/link`, when a link's relation says it is the item."""
+    for link in (children(item_meta, "link") if item_meta is not None else []):
+        relation = re.split(r"[:/#]", attr(link, "rel") or "irel:seeAlso")[-1].lower()
+        if relation in OWN_LINK_RELATIONS and http_url(attr(link, "href")):
+            return http_url(attr(link, "href"))
+    return None
+
+
 def parse_newsml_g2(data: bytes) -> dict[str, Any]:
     """One NewsML-G2 item -> article fields."""
     root = parse_xml(data)
@@ -148,12 +169,12 @@ def parse_newsml_g2(data: bytes) -> dict[str, Any]:
     provider = child(item_meta, "provider") if item_meta is not None else None
     located = child(meta, "located") if meta is not None else None
     guid = attr(item, "guid") or ""
-    link = next((attr(l, "href") for l in (children(item_meta, "link") if item_meta is not None else [])
-                 if (attr(l, "href") or "").startswith(("http://", "https://"))), None)
+    provider_code = (attr(provider, "qcode") or attr(provider, "literal") or "") if provider is not None else ""
     return {
         "title": _g2_headline(meta) or nitf.get("title"),
         "body": "\n\n".join(paras),
-        "url": link or (guid if guid.startswith(("http://", "https://")) else None),
+        "url": own_link(item_meta) or http_url(guid),
+        "guid": guid_key(guid, provider_code or _provider_name(provider)),
         "site": _provider_name(provider),
         "authors": authors,
         "published_at": published or nitf.get("published_at"),
@@ -165,7 +186,7 @@ def parse_newsml_g2(data: bytes) -> dict[str, Any]:
             "genre": " ".join(filter(None, (attr(g, "qcode") for g in children(meta, "genre")))) if meta is not None else "",
             "keywords": ", ".join(text_of(k) for k in children(meta, "keyword"))[:500] if meta is not None else "",
             "guid": guid,
-            "provider": (attr(provider, "qcode") or attr(provider, "literal") or "") if provider is not None else "",
+            "provider": provider_code,
         },
     }
 
@@ -198,10 +219,15 @@ def parse_newsml_1(data: bytes) -> dict[str, Any]:
             subjects.append(f"subj:{code}")
     provider = first_descendant(root, "providerid")
     headline = _first_text(*(children(lines, "headline") if lines is not None else []))
+    public_id = text_of(first_descendant(item, "publicidentifier"))
+    # The item across revisions: the public identifier without its revision part.
+    identity = re.sub(r":\d+[A-Z+]?$", "", public_id) or ":".join(
+        filter(None, (text_of(first_descendant(item, name)) for name in ("dateid", "newsitemid"))))
     return {
         "title": headline or nitf.get("title"),
         "body": "\n\n".join(paras),
         "url": None,
+        "guid": guid_key(identity, text_of(provider)),
         "site": text_of(provider) or None,
         "authors": byline_names(by) if by else list(nitf["authors"]),
         "published_at": published or nitf.get("published_at"),
@@ -210,7 +236,7 @@ def parse_newsml_1(data: bytes) -> dict[str, Any]:
             "dateline": _first_text(*(children(lines, "dateline") if lines is not None else [])) or nitf["hints"].get("dateline", ""),
             "subjects": " ".join(subjects) or nitf["hints"].get("subjects", ""),
             "keywords": ", ".join(text_of(k) for k in descendants(item, "keywordline"))[:500],
-            "guid": text_of(first_descendant(item, "publicidentifier")),
+            "guid": public_id,
             "provider": text_of(provider),
         },
     }

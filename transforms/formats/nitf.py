@@ -4,7 +4,8 @@
 the body of a NewsML-G2 / NewsML 1.x item (`transforms.formats.newsml` calls it, so both read
 NITF the same way). It returns the headline (`hedline/hl1`, else `head/title`), the body
 paragraphs of `body.content` (tables as ` | `-joined rows), the byline split into names, the
-dateline as printed plus its structured parts, IPTC subject codes (`tobject.subject` refnums as
+dateline as printed plus its structured parts, the `doc-id` as the item's guid (scoped by its
+`regsrc` or the publication), IPTC subject codes (`tobject.subject` refnums as
 `subj:NNNNNNNN`), keywords, and the issue/release time.
 
 The dateline, subjects and keywords go to `Article.hints` (`dateline`, `dateline_city`,
@@ -17,26 +18,16 @@ import re
 from typing import Any, Optional
 
 from transforms.formats import ParseError
+from transforms.formats.feeds import credited_people
+from transforms.formats.ids import guid_key
 from transforms.formats.markup import (attr, child, descendants, first_descendant, local, parse_xml,
                                        paragraphs_of, text_of)
 from transforms.text import parse_datetime
 
-_BY = re.compile(r"^\s*(?:by|von|par|por|di|av|af|door)\s+", re.IGNORECASE)
-# Trailing role or affiliation of a byline: "…, Press Association", "…, dpa", "AP Business Writer".
-_AFFILIATION = re.compile(r"\s*(?:,\s*[^,]*\b(?:Association|Press|Writer|Correspondent|Editor|Reporter"
-                          r"|Agency|dpa|AP|AFP|Reuters|AAP|News)\b.*|\s+(?:AP|Associated Press)\b.*)$")
-
-
 def byline_names(byline: str) -> list[str]:
-    """'By Ian Jones and Jo Bloggs, Press Association' -> ['Ian Jones', 'Jo Bloggs']."""
-    text = " ".join(byline.split())
-    text = _AFFILIATION.sub("", _BY.sub("", text))
-    names: list[str] = []
-    for part in re.split(r"\s*(?:,|;|&|\band\b|\bund\b|\bet\b|\by\b|\be\b|\bog\b|\boch\b)\s*", text):
-        part = part.strip(" .-–")
-        if part and len(part.split()) <= 6 and not any(ch.isdigit() for ch in part) and part not in names:
-            names.append(part)
-    return names
+    """'By Ian Jones and Jo Bloggs, Press Association' -> ['Ian Jones', 'Jo Bloggs'] (the byline
+    rules of `transforms.formats.feeds.credited_people`: people only, no agencies or roles)."""
+    return credited_people([byline])
 
 
 def nitf_date(value: Optional[str]):
@@ -88,12 +79,16 @@ def nitf_fields(nitf) -> dict[str, Any]:
             subjects.append(f"subj:{refnum}")
     keywords = [attr(k, "key") for k in descendants(nitf, "keyword") if attr(k, "key")]
     pubdata = child(head, "pubdata") if head is not None else None
-    url = attr(pubdata, "ex-ref")
+    doc_id = child(docdata, "doc-id") if docdata is not None else None
+    site = attr(pubdata, "name") or attr(first_descendant(docdata, "from-src") if docdata is not None else None, "src-name")
+    guid = attr(doc_id, "id-string") or ""
     return {
         "title": headline or None,
         "body": "\n\n".join(paras),
-        "url": url if url and re.match(r"^https?://", url) else None,
-        "site": attr(pubdata, "name") or attr(first_descendant(docdata, "from-src") if docdata is not None else None, "src-name"),
+        # `pubdata/@ex-ref` points at the publication (an edition), not at this story: never the url.
+        "url": None,
+        "guid": guid_key(guid, attr(doc_id, "regsrc") or site),
+        "site": site,
         "authors": authors,
         "published_at": published,
         "hints": {
@@ -103,6 +98,7 @@ def nitf_fields(nitf) -> dict[str, Any]:
             "dateline_date": text_of(child(dateline, "story.date")) if dateline is not None else "",
             "subjects": " ".join(subjects),
             "keywords": ", ".join(keywords)[:500],
+            "guid": guid,
         },
     }
 

@@ -13,7 +13,8 @@
 
 `parse_warc_record` reads one record with warcio (which undoes HTTP chunking and gzip/deflate
 transfer encodings) and hands the page to `transforms.formats.html` with the record's target
-URI and the charset from its HTTP `Content-Type`. The page's own publication date wins; the
+URI and the charset from its HTTP `Content-Type`; a canonical link naming the site's home page
+gives way to the target URI (the page is not the home page). The page's own publication date wins; the
 capture time (`WARC-Date`) is the fallback and is always kept in `hints["warc_date"]`.
 """
 
@@ -23,6 +24,7 @@ import collections
 import io
 import re
 from typing import Any, NamedTuple, Optional
+from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -113,6 +115,13 @@ def split_warc(data: bytes) -> WarcSplit:
     return WarcSplit(records, dict(skipped), None)
 
 
+def _site_root(url: Optional[str]) -> bool:
+    if not url:
+        return False
+    parts = urlsplit(url)
+    return bool(parts.netloc) and parts.path in ("", "/") and not parts.query
+
+
 def parse_warc_record(payload: bytes) -> dict[str, Any]:
     """One WARC record (as `split_warc` emits it) -> article fields of the page it holds."""
     if not payload.startswith(b"WARC/"):
@@ -139,6 +148,10 @@ def parse_warc_record(payload: bytes) -> dict[str, Any]:
         raise ParseError(f"damaged WARC record: {type(exc).__name__}: {exc}") from exc
     charset = _CHARSET.search(content_type)
     fields = parse_html(body, url=uri, charset=charset.group(1) if charset else None)
+    if uri and _site_root(fields.get("url")) and not _site_root(uri):
+        # A page whose canonical link names the site's home page (a CMS default) is not the home
+        # page: its own URL is the one it was captured at, or every page of a crawl is one id.
+        fields["url"] = uri
     fields["published_at"] = fields.get("published_at") or parse_datetime(warc_date)
     fields["hints"] = {**fields.get("hints", {}), "warc_date": warc_date or "", "warc_target_uri": uri or ""}
     return fields
