@@ -99,7 +99,7 @@ def _mentions(text: str) -> list[tuple[str, int]]:
     return out
 
 
-def find_places(title: Optional[str], body: str) -> list[Place]:
+def find_places(title: Optional[str], body: str, language: Optional[str] = None) -> list[Place]:
     """Places mentioned in title and body, most mentioned first."""
     text = f"{title}\n\n{body}" if title else body
     lower = text.lower()
