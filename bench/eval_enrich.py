@@ -209,12 +209,52 @@ def eval_seed() -> dict:
     return report
 
 
+# --- places and wire datelines (hand-checked sets in tests/data) --------------------------------
+
+PLACES_GOLD = ROOT / "tests" / "data" / "places_gold.csv"
+
+
+def places_scores(rows: list[dict]) -> dict:
+    """Micro precision/recall of `find_places` over (name, country) pairs, each place once per article."""
+    from transforms.places import find_places
+
+    tallies: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0, 0])  # tp, predicted, gold
+    errors = []
+    for row in rows:
+        gold = {p for p in row["places"].split(";") if p}
+        found = {f"{p.name}/{p.country_code}" for p in find_places(None, row["text"], row["language"])}
+        for key in ("all", row["language"]):
+            tallies[key][0] += len(gold & found)
+            tallies[key][1] += len(found)
+            tallies[key][2] += len(gold)
+        if gold != found:
+            errors.append(f"{row['id'][:50]}: missed {sorted(gold - found)} wrong {sorted(found - gold)}")
+    scores = {key: {"precision": tp / max(pred, 1), "recall": tp / max(n, 1), "predicted": pred, "gold": n}
+              for key, (tp, pred, n) in tallies.items()}
+    return {"scores": scores, "errors": errors}
+
+
+def eval_places() -> dict:
+    with open(PLACES_GOLD, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    result = places_scores(rows)
+    for key, s in sorted(result["scores"].items()):
+        print(f"places {key:>3}: precision {s['precision']:.3f} recall {s['recall']:.3f} "
+              f"(predicted {s['predicted']}, gold {s['gold']})")
+    print(f"places: {len(rows)} hand-checked articles; {len(result['errors'])} differ from gold:")
+    for line in result["errors"]:
+        print("  " + line)
+    overall = result["scores"]["all"]
+    return {"places_precision": overall["precision"], "places_recall": overall["recall"], "places_articles": len(rows),
+            "places_by_language": result["scores"]}
+
+
 def main() -> dict:
     if not DATA.exists():
         print(f"skipped: {DATA} not found")
         return {"skipped": True}
     report = {}
-    for part in (eval_seed, eval_datelines, eval_language, eval_topics):
+    for part in (eval_seed, eval_datelines, eval_places, eval_language, eval_topics):
         started = time.perf_counter()
         report.update(part())
         print(f"({part.__name__}: {time.perf_counter() - started:.1f} s)\n")
