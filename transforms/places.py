@@ -7,7 +7,8 @@ names the shipped gazetteer knows *and* that read as places where they stand:
   CLDR name in the article's language: "Polen", "Pologne", "Polonia"), US states and Canadian
   provinces, and cities of at least `MIN_CITY_POPULATION` people by their GeoNames name or one of
   their Latin-script alternate names (endonyms and exonyms: Genf, Köln, Varsovie, Nueva York);
-  matching ignores case of accents ("Mönchengladbach" = "Monchengladbach") and possessives with
+  matching ignores accents ("Mönchengladbach" = "Monchengladbach"; alternate names excepted, which
+  match as spelt) and possessives with
   either apostrophe ("India's", "India’s", and the German genitive "Deutschlands");
 - not part of a person's or organisation's name: a name standing beside another capitalised
   word that is neither a place nor a title or generic word ("Vladimir Putin", "Michael Jordan",
