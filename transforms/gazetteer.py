@@ -103,8 +103,10 @@ class Gazetteer:
         self.by_name: dict[str, list[City]] = {}
         self.by_alternate: dict[str, list[City]] = {}
         self._alternates: dict[int, list[str]] = {}
+        self.by_id: dict[int, City] = {}
         for geonameid, name, cc, admin1, lat, lon, pop, alts in rows:
             city = City(int(geonameid), name, cc, admin1, float(lat), float(lon), int(pop))
+            self.by_id[city.geonameid] = city
             self.by_name.setdefault(fold(name), []).append(city)
             if alts and city.population >= ALTERNATE_NAME_MIN_POPULATION:
                 # Codes (SSA, BSL) and romanisations in lower case are not names used in copy.
@@ -121,6 +123,10 @@ class Gazetteer:
         # Language -> folded country name in that language (CLDR) -> ISO code.
         self.countries_by_language: dict[str, dict[str, str]] = {
             lang: {fold(name): cc for name, cc in names.items()} for lang, names in meta.get("country_names", {}).items()}
+        # Language -> folded city name in that language (CLDR: Warschau, Varsovie) -> city.
+        self.cities_by_language: dict[str, dict[str, City]] = {
+            lang: {fold(name): self.by_id[gid] for name, gid in names.items() if gid in self.by_id}
+            for lang, names in meta.get("city_names", {}).items()}
         self.regions: dict[str, Region] = {}
         state_ids = meta.get("us_state_ids", {})
         for code, name in meta["us_states"].items():
@@ -160,6 +166,8 @@ class Gazetteer:
                      admin1: Optional[str] = None) -> Optional[City]:
         """The city a printed name most likely means, narrowed by a printed region or country."""
         found = self.candidates(name)
+        if not found:  # a city's name in another language, as CLDR writes it (Madri, Varsovie)
+            found = [(t[fold(name)], False) for t in self.cities_by_language.values() if fold(name) in t][:1]
         if not found and fold(name).startswith("st "):
             found = self.candidates("Saint " + name.split(None, 1)[1])
         if country_code:

@@ -5,8 +5,9 @@ names the shipped gazetteer knows *and* that read as places where they stand:
 
 - names: countries (GeoNames English names, common aliases such as "US" and "Britain", and the
   CLDR name in the article's language: "Polen", "Pologne", "Polonia"), US states and Canadian
-  provinces, and cities of at least `MIN_CITY_POPULATION` people by their GeoNames name or one of
-  their Latin-script alternate names (endonyms and exonyms: Genf, Köln, Varsovie, Nueva York);
+  provinces, and cities of at least `MIN_CITY_POPULATION` people by their GeoNames name, the CLDR
+  name in the article's language ("Warschau", "Varsovie", "Le Caire") or one of their Latin-script
+  GeoNames alternate names that shares the main name's first letters (Genf, Köln, Nueva York);
   matching ignores accents ("Mönchengladbach" = "Monchengladbach"; alternate names excepted, which
   match as spelt) and possessives with
   either apostrophe ("India's", "India’s", and the German genitive "Deutschlands");
@@ -203,6 +204,9 @@ def _table(language: Optional[str]) -> dict[str, _Entry]:
     if not names:
         return base
     table = dict(base)
+    for key, city in gazetteer.cities_by_language.get((language or "").lower(), {}).items():
+        if key not in NOT_PLACES and (key not in base or base[key].kind == "city"):
+            table[key] = _Entry("city", city.name, city.country_code, city.geonameid)
     # A country's English name where the language has its own ("Cape Verde" in French copy, which
     # says "Cap-Vert") is a product, team or quotation rather than the country; short aliases
     # (USA, UK) stay.
