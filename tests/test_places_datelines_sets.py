@@ -66,3 +66,13 @@ def test_possessives_with_either_apostrophe_and_exonyms_in_the_articles_language
 def test_agency_and_multi_city_datelines_leave_the_body(body, city, agency, rest):
     dateline, remainder = find_dateline(body)
     assert (dateline.city, dateline.agency, remainder) == (city, agency, rest)
+
+
+def test_wire_hint_takes_the_agency_the_body_repeats_and_no_dateline_is_left():
+    dateline, rest = find_dateline("NEW YORK (AP) — The gas produced by hog manure", hint="NEW YORK")
+    assert (dateline.city, dateline.agency, rest) == ("New York City", "AP", "The gas produced by hog manure")
+
+
+def test_words_that_are_also_city_names_need_the_story_to_show_a_place():
+    assert _names("Gold rose on Tuesday. Das Essen war gut.", "de") == set()
+    assert _names("Er wohnt in Essen.", "de") == {"Essen"}

@@ -185,10 +185,13 @@ def find_dateline(body: str, hint: Optional[str] = None) -> tuple[Optional[Datel
         dateline = parse_dateline(hint, trusted=True)
         if dateline is not None:
             rest = body
-            head = re.match(r"^\s*" + r"\s+".join(map(re.escape, hint.split())) + r"\s*(?:--|[-–—:])?\s*",
-                            body)
+            # The body may repeat the hint with the agency the hint left out: "NEW YORK (AP) —".
+            head = re.match(r"^\s*" + r"\s+".join(map(re.escape, hint.split()))
+                            + r"\s*(?:\((?P<agency>[^()\n]{1,40})\)\.?)?\s*(?:--|[-–—:])?\s*", body)
             if head:
                 rest = body[head.end():]
+                if head.group("agency") and not dateline.agency:
+                    dateline = dateline.model_copy(update={"agency": _agency(head.group("agency"))})
             elif (found := find_dateline(body)[0]) is not None and found.city == dateline.city:
                 rest = find_dateline(body)[1]
             return dateline, rest
