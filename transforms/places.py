@@ -141,7 +141,7 @@ GIVEN_NAME_PLACES = {"vladimir", "wladimir", "jordan", "paris", "sydney", "flore
                      "lincoln", "austin", "charlotte", "santiago", "salvador", "adelaide", "houston", "dallas",
                      "denver", "madison", "orlando", "eugene", "irving", "kingston", "chelsea", "georgia", "chad",
                      "india", "israel", "china", "lyon", "valencia", "florencia", "alexandria", "regina"}
-NOUN_CAPITALISING = {"de", "lb"}
+NOUN_CAPITALISING = {"de"}  # (Luxembourgish too, but short English copy is often misdetected as it)
 # Words that make a place beside them a sports club's name, in every language ("Eintracht Frankfurt").
 CLUB_WORDS = set("""eintracht borussia real atletico atlético sporting olympique racing dynamo dinamo lokomotiv spartak
 inter hertha fortuna werder fc sc ac as sv vfb vfl tsg rb united rovers wanderers athletic hotspur albion rangers
@@ -303,6 +303,22 @@ def _beside_a_name(words: list[str], first: int, end: int, table: dict, language
     return False
 
 
+# "Belvidere, Ill.", "OMAHA, Neb.": a US state or Canadian province abbreviated after a town, as
+# wire copy writes them (an abbreviation alone, "Ill." or "Wash.", is too often something else).
+_ABBREVIATED_REGION = re.compile(r"(?<=[A-Za-z]),\s+((?:[A-Z][a-z]{0,4}\.\s?){1,2}|[A-Z]\.[A-Z]\.)")
+
+
+def _abbreviated_regions(text: str) -> list[_Entry]:
+    gazetteer = get_gazetteer()
+    out = []
+    for match in _ABBREVIATED_REGION.finditer(text):
+        printed = match.group(1).strip()
+        region = gazetteer.regions.get(fold(printed)) if "." in printed else None
+        if region is not None:
+            out.append(_Entry("region", region.name, region.country_code, region.geonameid))
+    return out
+
+
 def find_places(title: Optional[str], body: str, language: Optional[str] = None) -> list[Place]:
     """Places mentioned in title and body, most mentioned first; `language` (ISO 639-1) adds the
     country names of that language."""
@@ -325,6 +341,8 @@ def find_places(title: Optional[str], body: str, language: Optional[str] = None)
             # Georgia without Tbilisi in English copy: the US state.
             found = _Entry("region", "Georgia", "US", get_gazetteer().regions["georgia"].geonameid)
         found = found._replace(spellings=())
+        counts[found] = counts.get(found, 0) + 1
+    for found in _abbreviated_regions(text):
         counts[found] = counts.get(found, 0) + 1
     places = [Place(name=e.name, country_code=e.country_code, kind=e.kind, count=n, geonames_id=e.geonames_id)
               for e, n in counts.items()]
