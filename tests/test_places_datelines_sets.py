@@ -76,3 +76,15 @@ def test_wire_hint_takes_the_agency_the_body_repeats_and_no_dateline_is_left():
 def test_words_that_are_also_city_names_need_the_story_to_show_a_place():
     assert _names("Gold rose on Tuesday. Das Essen war gut.", "de") == set()
     assert _names("Er wohnt in Essen.", "de") == {"Essen"}
+
+
+def test_organisation_names_joined_by_a_connector_and_acronyms_are_not_places():
+    assert _names("Electricite de France issued notes; lead manager Banque Nationale de Paris said.") == set()
+    assert _names("The Saudi Arabian Monetary Agency, SAMA, raised the price.") == set()
+    assert _names("Six planes will be leased to Brazil's Varig airline.") == {"Brazil"}
+    assert _names("King Abdullah of Jordan met the Mayor of London in Amman.") == {"Jordan", "London", "Amman"}
+
+
+def test_a_state_office_after_new_york_means_the_state():
+    places = find_places(None, "The New York attorney general met bankers in New York.", "en")
+    assert {(p.name, p.kind) for p in places} == {("New York", "region"), ("New York City", "city")}

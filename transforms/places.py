@@ -234,7 +234,7 @@ def _lookup(name: str, table: dict[str, _Entry], language: Optional[str]) -> tup
         name = name.rstrip(".")
         key = fold(name)
         found = table.get(key)
-    if found and _spelt(found, name):
+    if found and _spelt(found, name) and not (found.spellings and name.isupper()):  # SAMA is no "Sama"
         return found, key
     bare = _POSSESSIVE.sub("", key)
     if bare != key and bare in table and _spelt(table[bare], _POSSESSIVE.sub("", name)):
@@ -278,6 +278,7 @@ def _mentions(text: str, language: Optional[str]) -> list[tuple[str, _Entry, int
             else:
                 i += 1
         for first, end, key, found in spans:
+            found = _state_if_state_office(key, found, text, offsets[end - 1] + len(words[end - 1]))
             abbreviation = "." in words[first].rstrip(".")  # U.S., U.K.: Reuters capitalises what follows
             club = any(0 <= j < len(words) and fold(words[j]) in CLUB_WORDS for j in (first - 1, end))
             beside = club or (not abbreviation and (language not in NOUN_CAPITALISING or key in GIVEN_NAME_PLACES)
@@ -286,15 +287,36 @@ def _mentions(text: str, language: Optional[str]) -> list[tuple[str, _Entry, int
     return out
 
 
+# Words after a name that both a city and a US state bear ("New York", "Washington") that show the
+# state is meant: "New York attorney general", "Washington state".
+_STATE_OFFICE = re.compile(r"\s+(?:attorney|governor|gov\.|legislature|assembly|state|senators?|comptroller|lawmakers)\b",
+                           re.IGNORECASE)
+
+
+def _state_if_state_office(key: str, found: _Entry, text: str, end: int) -> _Entry:
+    region = get_gazetteer().regions.get(key) if found.kind == "city" else None
+    if region is not None and found.country_code == region.country_code:
+        if _STATE_OFFICE.match(text, end):
+            return _Entry("region", region.name, region.country_code, region.geonameid)
+    return found
+
+
 def _beside_a_name(words: list[str], first: int, end: int, table: dict, language: Optional[str]) -> bool:
     """Whether the place words[first:end] stand beside a capitalised word that makes them part of a
-    person's or organisation's name (neither a place nor a title, generic or function word)."""
-    for j in (first - 1, end):
+    person's or organisation's name (neither a place nor a title, generic or function word). A
+    name joined by a connector counts too ("Banque Nationale de Paris", "Electricite de France";
+    "Mayor of London" and "Government of India" keep the place), and a possessive place is never
+    part of what follows it ("Brazil's Varig")."""
+    neighbours = [first - 1] + ([] if _POSSESSIVE.search(words[end - 1]) else [end])
+    if first >= 2 and not _is_capitalised(words[first - 1]) and not (
+            first >= 3 and fold(words[first - 3]) in _BESIDE_PLACE):  # "King Abdullah of Jordan" keeps Jordan
+        neighbours.append(first - 2)  # the word before the connector
+    for j in neighbours:
         if not 0 <= j < len(words):
             continue
         word = words[j]
         if not _is_capitalised(word):
-            continue  # a connector ("of", "de") between two names: "Bank of England" keeps England
+            continue
         bare = fold(_POSSESSIVE.sub("", word.rstrip(".,")))
         neighbour_place = _lookup(word, table, language)[0] is not None and bare not in GIVEN_NAME_PLACES
         if bare in _BESIDE_PLACE or neighbour_place or word.isupper():
