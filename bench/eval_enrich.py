@@ -209,12 +209,122 @@ def eval_seed() -> dict:
     return report
 
 
+# --- places and wire datelines (hand-checked sets in tests/data) --------------------------------
+
+PLACES_GOLD = ROOT / "tests" / "data" / "places_gold.csv"
+
+
+def places_scores(rows: list[dict]) -> dict:
+    """Micro precision/recall of `find_places` over (name, country) pairs, each place once per article."""
+    from transforms.places import find_places
+
+    tallies: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0, 0])  # tp, predicted, gold
+    errors = []
+    for row in rows:
+        gold = {p for p in row["places"].split(";") if p}
+        found = {f"{p.name}/{p.country_code}" for p in find_places(None, row["text"], row["language"])}
+        for key in ("all", row["language"]):
+            tallies[key][0] += len(gold & found)
+            tallies[key][1] += len(found)
+            tallies[key][2] += len(gold)
+        if gold != found:
+            errors.append(f"{row['id'][:50]}: missed {sorted(gold - found)} wrong {sorted(found - gold)}")
+    scores = {key: {"precision": tp / max(pred, 1), "recall": tp / max(n, 1), "predicted": pred, "gold": n}
+              for key, (tp, pred, n) in tallies.items()}
+    return {"scores": scores, "errors": errors}
+
+
+def eval_places() -> dict:
+    with open(PLACES_GOLD, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    result = places_scores(rows)
+    for key, s in sorted(result["scores"].items()):
+        print(f"places {key:>3}: precision {s['precision']:.3f} recall {s['recall']:.3f} "
+              f"(predicted {s['predicted']}, gold {s['gold']})")
+    print(f"places: {len(rows)} hand-checked articles; {len(result['errors'])} differ from gold:")
+    for line in result["errors"]:
+        print("  " + line)
+    overall = result["scores"]["all"]
+    return {"places_precision": overall["precision"], "places_recall": overall["recall"], "places_articles": len(rows),
+            "places_by_language": result["scores"]}
+
+
+WIRE_DATELINES = ROOT / "tests" / "data" / "wire_datelines.csv"
+
+
+def wire_dateline_scores(rows: list[dict]) -> dict:
+    """Share of wire openings whose dateline is found with the right city, country and agency and
+    whose body then starts with the lead (nothing of the dateline left, nothing of the lead lost)."""
+    from transforms.dateline import find_dateline
+    from transforms.gazetteer import fold
+
+    tallies: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0])
+    errors = []
+    for row in rows:
+        dateline, rest = find_dateline(row["text"])
+        ok = (dateline is not None and fold(dateline.city or "") == fold(row["city"])
+              and (dateline.country_code or "") == row["country_code"] and (dateline.agency or "") == row["agency"]
+              and rest.startswith(row["lead"]))
+        multi = "/" in row["text"].split("(", 1)[0]
+        for key in ("all", row["language"]) + (("multi-city",) if multi else ()):
+            tallies[key][0] += ok
+            tallies[key][1] += 1
+        if not ok:
+            found = None if dateline is None else (dateline.city, dateline.country_code, dateline.agency)
+            errors.append(f"{row['text'][:50]!r}: found {found}, body {rest[:20]!r}")
+    return {"scores": {key: ok / n for key, (ok, n) in tallies.items()}, "n": {k: n for k, (_, n) in tallies.items()},
+            "errors": errors}
+
+
+def eval_wire_datelines() -> dict:
+    with open(WIRE_DATELINES, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    result = wire_dateline_scores(rows)
+    for key, score in sorted(result["scores"].items()):
+        print(f"wire datelines {key:>10}: {score:.3f} (n={result['n'][key]})")
+    for line in result["errors"]:
+        print("  " + line)
+    return {"wire_dateline_accuracy": result["scores"]["all"], "wire_dateline_n": result["n"]["all"],
+            "wire_dateline_by_kind": result["scores"]}
+
+
+def eval_provided_topics() -> dict:
+    """Wire items (formats/ and realworld/superdesk-wire) with IPTC subject codes: share whose topic
+    comes from those codes (`topic_source` provided, topic code one the codes name)."""
+    from transforms.clean import clean_article
+    from transforms.enrich import enrich_article
+    from transforms.parse import parse_record, split_file
+    from transforms.read import FileRef, read_file
+    from transforms.subjects import top_level
+
+    patterns = ["formats/newsml-g2/*/*", "formats/newsml-1/*/*", "formats/nitf/*/*", "realworld/superdesk-wire/files/*"]
+    n = right = 0
+    for path in sorted(f for p in patterns for f in glob.glob(str(DATA / p))):
+        try:
+            records = split_file(read_file(FileRef(path, None, None)), dt.datetime(2024, 1, 1))
+        except Exception:  # pictures and formats the splitter refuses carry no article
+            continue
+        for record in records:
+            try:
+                article = parse_record(record)
+                codes = article.hints.get("subjects", "").split()
+                if not any(top_level(c) for c in codes):
+                    continue
+                n += 1
+                enriched = enrich_article(clean_article(article))
+            except Exception:
+                continue
+            right += enriched.topic_source == "provided" and enriched.topic_code in {top_level(c) for c in codes}
+    print(f"provided subject codes: {right} of {n} wire items with IPTC codes get their topic ({right / max(n, 1):.3f})")
+    return {"provided_topic_share": right / max(n, 1), "provided_topic_n": n}
+
+
 def main() -> dict:
     if not DATA.exists():
         print(f"skipped: {DATA} not found")
         return {"skipped": True}
     report = {}
-    for part in (eval_seed, eval_datelines, eval_language, eval_topics):
+    for part in (eval_seed, eval_datelines, eval_wire_datelines, eval_places, eval_provided_topics, eval_language, eval_topics):
         started = time.perf_counter()
         report.update(part())
         print(f"({part.__name__}: {time.perf_counter() - started:.1f} s)\n")

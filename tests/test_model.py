@@ -38,7 +38,7 @@ def test_arrow_types_follow_the_design_contract():
     assert pa.types.is_struct(schema.field("dateline").type)
     assert schema.field("title").nullable and not schema.field("body").nullable
     place = schema.field("places").type.value_type
-    assert [f.name for f in place] == ["name", "country_code", "kind", "count"]
+    assert [f.name for f in place] == ["name", "country_code", "kind", "count", "geonames_id"]
     assert arrow_schema(TABLES["duplicates"]).field("similarity").type == pa.float32()
 
 

@@ -23,11 +23,18 @@ from transforms.gazetteer import get_gazetteer
 from transforms.model import Dateline
 
 _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
-          r"|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
+          r"|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?"
+          # German, French, Spanish, Portuguese, Italian months and their wire abbreviations.
+          r"|Januar|J[äa]nner|Februar|M[äa]rz|Mai|Juni|Juli|Okt(?:ober)?|Dez(?:ember)?"
+          r"|janv(?:ier)?|f[ée]vr?(?:ier)?|mars|avr(?:il)?|juin|juil(?:let)?|ao[ûu]t|d[ée]c(?:embre)?|octobre|novembre|septembre"
+          r"|ene(?:ro)?|febrero|marzo|abr(?:il)?|mayo|jun(?:io)?|jul(?:io)?|ago(?:sto)?|sep(?:tiembre)?|set(?:embro|tembre)?"
+          r"|octubre|noviembre|dic(?:iembre)?|fev(?:ereiro)?|mar[çc]o|maio|junho|julho|out(?:ubro)?|dez(?:embro)?"
+          r"|gen(?:naio)?|febbraio|aprile|maggio|giu(?:gno)?|lug(?:lio)?|ottobre|dicembre|mag|ott)\.?(?![^\W\d_])")
 _WEEKDAY = r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day"
 # "March 3", "3 March", "Mar. 3, 2024", "Monday", "March 2O" (sic, wire copy has typos).
 DATE = re.compile(
-    rf"(?:{_WEEKDAY},?\s+)?(?:{_MONTH}\s+\d[\dO]?(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\d{{1,2}}\s+{_MONTH}(?:\s+\d{{4}})?)"
+    rf"(?:{_WEEKDAY},?\s+)?(?:{_MONTH}\s+\d[\dO]?(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
+    rf"|\d{{1,2}}\.?\s+(?:de\s+)?{_MONTH}(?:\s+(?:de\s+)?\d{{4}})?)"
     rf"|{_WEEKDAY}|\d{{4}}-\d{{2}}-\d{{2}}"
     # Misspelt months as wire copy has them ("Marc 3", "Narch 2", "Marchg 12"), numbers run on.
     rf"|(?<=, )[A-Z][a-z]{{2,5}}g?\.?\s+\d{{1,3}}",
@@ -41,8 +48,11 @@ AGENCIES = {
     "anp": "ANP", "yonhap": "Yonhap", "bernama": "Bernama", "irna": "IRNA", "wafa": "WAFA", "mena": "MENA",
 }
 # The head of a body up to the first dash separator: "<place, qualifiers, date> (<agency>) —".
+# EFE closes its dateline with ".-" ("Madrid (EFE).-"); a dash right before the lead's first
+# letter ("TORONTO (AP) -Raptors") is a separator only after an agency.
 HEAD = re.compile(
-    r"^[\s*]*(?P<pre>[^\n()]{1,90}?)[\s,]*(?:\((?P<agency>[^()\n]{1,40})\))?\s*(?P<sep>--|[-–—]|:)(?=\s)\s*",
+    r"^[\s*]*(?P<pre>[^\n()]{1,90}?)[\s,]*(?:\((?P<agency>[^()\n]{1,40})\)\.?)?\s*(?P<sep>--|[-–—]|:)"
+    r"(?:(?=\s)|(?<=[-–—])(?=[\"“'‘]?\w)(?<=\)[-–—])|(?<=\)\s[-–—])(?=[\"“'‘]?\w)|(?<=\)\.[-–—]))\s*",
 )
 _TRAILING_AGENCY = re.compile(r"[\s,]+(?P<agency>Reuters?|AP|AFP|UPI|dpa|Xinhua|Kyodo)\s*$")
 _CITY_WORD = re.compile(r"^(?:[A-ZÀ-Þ][\w'’.-]*|de|da|do|del|della|di|du|des|la|le|les|el|am|an|upon|on|sur|en|of|y)$")
@@ -95,6 +105,8 @@ def _build(text: str, pre: str, agency_raw: Optional[str], *, sep: str, trusted:
         pre = pre[: trailing.start()].strip().rstrip(",")
     date_text = None
     date = None
+    if agency and DATE.fullmatch(pre):  # "Jan 3 (Reuters) -": date and agency, no place
+        return Dateline(text=text, date_text=pre, agency=agency)
     for candidate in DATE.finditer(pre):
         if candidate.start() > 0:  # a date never comes first: "March 3 - ..." has no place
             date = candidate
@@ -104,6 +116,11 @@ def _build(text: str, pre: str, agency_raw: Optional[str], *, sep: str, trusted:
         if tail:  # text after the date is not part of a dateline
             return None
         pre = pre[: date.start()].strip().rstrip(",").strip()
+    # Several places ("Bonn/Berlin", "MOSUL, Iraq/BAGHDAD") or a city with its river
+    # ("Frankfurt/Main", "Frankfurt/Oder"): the dateline is the first one.
+    second_place = None
+    if "/" in pre:
+        pre, second_place = (p.strip() for p in pre.split("/", 1))
     parts = [p.strip() for p in pre.split(",") if p.strip()]
     if not parts or len(parts) > 3:
         return None
@@ -116,7 +133,7 @@ def _build(text: str, pre: str, agency_raw: Optional[str], *, sep: str, trusted:
     known_qualifiers = True
     for qualifier in qualifiers:
         found_region = gazetteer.region(qualifier)
-        found_country = gazetteer.country(qualifier)
+        found_country = gazetteer.country(qualifier, "*")
         if found_region and not (found_country and not _is_caps(qualifier) and len(qualifier) > 4
                                  and qualifier.lower() in ("georgia",)):
             region, country_code = found_region, found_region.country_code
@@ -126,11 +143,15 @@ def _build(text: str, pre: str, agency_raw: Optional[str], *, sep: str, trusted:
             known_qualifiers = False
     if qualifiers and not known_qualifiers and not (date or agency):
         return None
-    city = gazetteer.resolve_city(city_text, country_code, region.admin1 if region else None)
+    city = None
+    if second_place and not qualifiers:  # Frankfurt/Main is Frankfurt am Main, not the larger Frankfurt
+        city = (gazetteer.resolve_city(f"{city_text} am {second_place}", country_code)
+                or gazetteer.resolve_city(f"{city_text} ({second_place})", country_code))
+    city = city or gazetteer.resolve_city(city_text, country_code, region.admin1 if region else None)
     if city is None and region is None and country_code is None:
         # A country name alone is a dateline too ("SINGAPORE", "KUWAIT"), resolved as its capital
         # only when the gazetteer has a city of that name.
-        country_code = gazetteer.country(city_text)
+        country_code = gazetteer.country(city_text, "*")
     caps = _is_caps(city_text)
     evidence = bool(date or agency or trusted)
     if not evidence:
@@ -164,10 +185,13 @@ def find_dateline(body: str, hint: Optional[str] = None) -> tuple[Optional[Datel
         dateline = parse_dateline(hint, trusted=True)
         if dateline is not None:
             rest = body
-            head = re.match(r"^\s*" + r"\s+".join(map(re.escape, hint.split())) + r"\s*(?:--|[-–—:])?\s*",
-                            body)
+            # The body may repeat the hint with the agency the hint left out: "NEW YORK (AP) —".
+            head = re.match(r"^\s*" + r"\s+".join(map(re.escape, hint.split()))
+                            + r"\s*(?:\((?P<agency>[^()\n]{1,40})\)\.?)?\s*(?:--|[-–—:])?\s*", body)
             if head:
                 rest = body[head.end():]
+                if head.group("agency") and not dateline.agency:
+                    dateline = dateline.model_copy(update={"agency": _agency(head.group("agency"))})
             elif (found := find_dateline(body)[0]) is not None and found.city == dateline.city:
                 rest = find_dateline(body)[1]
             return dateline, rest
@@ -175,6 +199,7 @@ def find_dateline(body: str, hint: Optional[str] = None) -> tuple[Optional[Datel
     if not match:
         return None, body
     text = body[: match.end()].strip(" \t\n*").rstrip("-–—: ").strip()
+    text = text[:-1] if text.endswith(").") else text  # EFE's "(EFE).-"
     dateline = _build(text, match.group("pre"), match.group("agency"), sep=match.group("sep"), trusted=False)
     if dateline is None:
         return None, body

@@ -6,8 +6,11 @@ setup). It sets:
 - `language` (ISO 639-1) and `language_score`: py3langid, with scripts that name their language
   outright (Hangul, kana, Thai, Greek, Hebrew, Georgian, Armenian) decided by script, so short
   texts in them are right. A language the source declared is used only when the detector is unsure.
-- `topic`, `topic_code`, `topic_score`: IPTC Media Topic (`transforms.topic`); `unknown` for
-  non-English text and below the calibrated confidence.
+- `subjects`: the subject codes the source gave (wire formats), as given.
+- `topic`, `topic_code`, `topic_score`, `topic_source`: from the source's own IPTC subject codes when
+  it gave any that map to a top level (`provided`, score 1.0, `transforms.subjects`); else the
+  IPTC Media Topic classifier's (`model`, `transforms.topic`), `unknown` below its calibrated
+  confidence.
 - `places`: countries, regions and cities named in title and body (`transforms.places`).
 - `dateline`: when clean did not find one (e.g. a parser hint arrived late), nothing is guessed
   here; clean splits datelines before dedup so copies that differ only in dateline still match.
@@ -24,6 +27,7 @@ from typing import Optional
 from transforms.gazetteer import get_gazetteer
 from transforms.model import Article
 from transforms.places import find_places
+from transforms.subjects import PROVIDED_SCORE, provided_topic
 from transforms.text import count_words
 from transforms.topic import classify_topic, get_model
 
@@ -87,17 +91,24 @@ def detect_language(text: str, declared: Optional[str] = None) -> tuple[Optional
 
 
 def enrich_article(article: Article) -> Article:
-    """An article with language, topic and places set (and word count recounted)."""
+    """An article with language, subjects, topic and places set (and word count recounted)."""
     text = f"{article.title}\n\n{article.body}" if article.title else article.body
     language, score = detect_language(text, article.hints.get("language"))
-    topic, topic_code, topic_score = classify_topic(text, language)
+    subjects = article.subjects or article.hints.get("subjects", "").split()
+    provided = provided_topic(subjects)
+    if provided:
+        (topic, topic_code), topic_score, source = provided, PROVIDED_SCORE, "provided"
+    else:
+        (topic, topic_code, topic_score), source = classify_topic(text, language), "model"
     return article.model_copy(update={
         "language": language,
         "language_score": score,
+        "subjects": subjects,
         "topic": topic,
         "topic_code": topic_code,
         "topic_score": topic_score,
-        "places": find_places(article.title, article.body),
+        "topic_source": source,
+        "places": find_places(article.title, article.body, language),
         "word_count": count_words(article.body),
     })
 

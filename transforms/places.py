@@ -1,12 +1,25 @@
-"""Places: the countries, regions and cities a story mentions, with counts and country codes.
+"""Places: the countries, regions and cities a story names, with counts, country codes and GeoNames ids.
 
-`find_places(title, body)` matches capitalised word runs of title and body against the shipped
-gazetteer (countries and their common aliases such as "US" and "Britain", US states, and cities
-of at least `MIN_CITY_POPULATION` people). Words that in news are usually not places are only
-counted when the story shows they are (`AMBIGUOUS`): "Jordan" needs "Amman", "Jordanian" or a
-"King Abdullah"-free context showing the country; "Chad" is a first name unless the story also
-says "N'Djamena"/"Chadian" or "in Chad"; "Georgia" is the US state unless "Tbilisi"/"Georgian"
-appears; "Reading" counts only after "in"/"at"/"from" and never at a sentence start.
+`find_places(title, body, language)` reads capitalised word runs of title and body and keeps the
+names the shipped gazetteer knows *and* that read as places where they stand:
+
+- names: countries (GeoNames English names, common aliases such as "US" and "Britain", and the
+  CLDR name in the article's language: "Polen", "Pologne", "Polonia"), US states and Canadian
+  provinces, and cities of at least `MIN_CITY_POPULATION` people by their GeoNames name, the CLDR
+  name in the article's language ("Warschau", "Varsovie", "Le Caire") or one of their Latin-script
+  GeoNames alternate names that shares the main name's first letters (Genf, Köln, Nueva York);
+  matching ignores accents ("Mönchengladbach" = "Monchengladbach"; alternate names excepted, which
+  match as spelt) and possessives with
+  either apostrophe ("India's", "India’s", and the German genitive "Deutschlands");
+- not part of a person's or organisation's name: a name standing beside another capitalised
+  word that is neither a place nor a title or generic word ("Vladimir Putin", "Michael Jordan",
+  "Paris Saint-Germain", "New York Times") is not a place; "US President", "Hauptstadt Berlin" are;
+- not a word that is usually something else: brands and commodities ("Brent" crude, "Toyota"),
+  words such as "Nice" or "Mobile" (`NOT_PLACES`), city names of three letters or fewer ("Mau");
+- names that are as often people or other things ("Jordan", "Chad", "Georgia", "Sydney",
+  "Charlotte") count only when the story shows they are places (`AMBIGUOUS`: a cue word such as
+  "Amman", or the name after a place preposition such as "in"/"in"/"à"/"en" somewhere in the story).
+
 Results are sorted by count, then name, so they are deterministic.
 """
 
@@ -14,15 +27,26 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Optional
+from typing import NamedTuple, Optional
 
-from transforms.gazetteer import get_gazetteer
+from transforms.gazetteer import fold, get_gazetteer
 from transforms.model import Place
 
 MIN_CITY_POPULATION = 200_000
+MIN_NAME_LETTERS = 4  # city names shorter than this are mostly other words or abbreviations ("Mau", "Aba")
 MAX_WORDS = 4
-_RUN = re.compile(r"(?:U\.S\.A?\.?|U\.K\.|[A-Z][\w'’-]*\.?)(?:\s+(?:of\s+|the\s+|de\s+)?(?:[A-Z][\w'’-]*))*")
-_PREPOSITION = re.compile(r"\b(?:in|at|from|to|near|of|outside|across)\s+$")
+# Capitalised runs: words starting with a capital, joined by spaces, hyphens, or the small words
+# of place names ("Bosnia and Herzegovina", "Rio de Janeiro", "Frankfurt am Main").
+# A period ends a run ("... in Geneva. Michael ...") except in abbreviations (U.S., N.Y., St.).
+_UPPER = "".join(ch for ch in map(chr, range(0x250)) if ch.isupper())
+_WORD = rf"(?:(?:[A-Z]\.){{2,}}|St\.|[{_UPPER}][\w’'-]*)"
+_CONNECTOR = r"(?:of|the|and|de|del|do|da|dos|das|la|le|les|du|des|am|an|der|upon|sur|on|y|e)"
+_RUN = re.compile(rf"(?<![\w’'])(?:{_WORD})(?:\s+(?:{_CONNECTOR}\s+)*(?:{_WORD}))*")
+_POSSESSIVE = re.compile(r"(?:['’]s|['’])$")
+# Place prepositions in the languages the gazetteer has names for.
+_PREPOSITION = re.compile(
+    r"(?:^|\s)(?:in|at|from|to|near|outside|across|into|aus|nach|bei|von|im|à|au|aux|en|dans|depuis|vers|"
+    r"desde|hacia|em|no|na|para|a|da|di|nel|nella|i|från|til|fra|w|we|z|ze)\s+$", re.IGNORECASE)
 # Capitalised words that are places in the gazetteer but rarely mean the place in news copy.
 NOT_PLACES = {
     "of", "mobile", "split", "bath", "nice", "police", "march", "may", "university", "lincoln", "victoria",
@@ -31,97 +55,318 @@ NOT_PLACES = {
     "prince", "regina", "della", "bar", "sandy", "white", "green", "columbia", "bradford", "wellington",
     "hamilton", "georgetown", "oxford", "cambridge", "trump", "monroe", "jackson", "washington post",
     "american", "british", "said", "chinese", "boston globe", "new york times", "wall street",
+    # Brands, commodities and products named after places.
+    "brent", "toyota", "champagne", "cognac", "bordeaux", "burgundy", "jersey", "tabasco", "parma", "panama papers",
+    "roquefort", "gouda", "cheddar", "madeira", "porto", "santos", "mercedes", "hermes", "bentley", "mustang",
+    "corona", "fargo", "harrods", "sparta", "ajax", "vitoria", "deportivo", "la liga",
+    # Words and names in copy that GeoNames also knows as a city's alternate name.
+    "roma", "mainz 05", "amazon", "kent", "essex", "bridge", "mountain", "river", "valley", "lake", "city", "north",
+    "south", "east", "west", "central", "new", "union city", "media", "mission", "hall", "halle", "eden", "ende",
+    "hof", "ost", "tal", "berg", "stadt", "mitte", "none", "grand", "sun", "moon", "star", "angel", "angels",
+    "lagos de moreno", "paris hilton", "providence", "concord", "surprise", "kingston upon hull",
+    "buffalo", "cork", "derby", "hull", "plymouth", "salem", "tripoli", "batman", "mardin", "bitola", "ido",
+    "medina", "mecca", "santa", "san", "sao", "saint", "st", "fort", "port", "el", "al", "la", "le", "los", "las",
+    # Alternate names that are English words (found by counting them in lower case in BBC copy).
+    "gold", "spoken", "luck", "hang", "saga", "sues", "hail", "tunes", "lone", "commonwealth",
 }
-# Ambiguous names: place only when one of these words appears too (or "in <name>").
+# Ambiguous names: a place only when the story also has one of these cue words, or names it after
+# a place preposition somewhere ("in Jordan"); a sentence-initial bare name never counts on its own.
 AMBIGUOUS = {
     "jordan": ("amman", "jordanian"),
+    "reading": (),
+    "essen": ("ruhr", "nordrhein-westfalen", "nrw"),  # German "das Essen", food
+    "bergen": ("norway", "norwegen", "norge", "norvege", "noruega"),  # German "Bergen", mountains
     "chad": ("n'djamena", "ndjamena", "chadian"),
     "georgia": ("tbilisi", "georgian"),
-    "reading": (),
     "turkey": ("ankara", "istanbul", "turkish", "erdogan"),
     "niger": ("niamey", "nigerien"),
     "guinea": ("conakry", "guinean"),
-    "china": (),
+    "sydney": ("australia", "nsw", "new south wales"),
+    "charlotte": ("north carolina", "n.c."),
+    "austin": ("texas",),
+    "adelaide": ("australia",),
+    "salvador": ("bahia", "brazil", "brasil"),
+    "santiago": ("chile",),
+    "eugene": ("oregon",),
+    "irving": ("texas",),
+    "madison": ("wisconsin",),
+    "houston": ("texas",),
+    "dallas": ("texas",),
+    "denver": ("colorado",),
+    "cleveland": ("ohio",),
+    "orlando": ("florida",),
+    "memphis": ("tennessee",),
+    "lyon": ("france", "lyons"),
+    "valencia": ("spain", "venezuela", "españa"),
+    "kingston": ("jamaica",),
+    "mali": ("bamako", "malian"),
 }
+# Capitalised words that may stand beside a place without making it part of a name: titles,
+# institutions, and (German) common nouns that head or follow a place ("Hauptstadt Berlin").
+_BESIDE_PLACE = set(fold(w) for w in """
+president presidents prime minister ministers chancellor secretary governor mayor senator king queen prince
+princess foreign defence defense interior finance trade army police navy air force forces embassy ambassador
+government parliament congress senate supreme court courts central bank national federal state states open cup
+league airport stock exchange university county province region district capital premier leader leaders
+opposition officials official troops military border coast coastguard general election elections republic
+republican republicans democrat democrats democratic party council minister's president's said says mr mrs ms dr
+on monday tuesday wednesday thursday friday saturday sunday january february march april june july august
+september october november december olympics games grand prix world masters championship championships
+east west north south northern southern eastern western central upper lower greater metropolitan downtown
+hauptstadt stadt bundesland land landeshauptstadt kanzler kanzlerin präsident präsidentin regierung
+bürgermeister bürgermeisterin minister ministerin ministerpräsident ministerpräsidentin flughafen hafen
+bahnhof hauptbahnhof polizei landkreis kreis region bezirk staat staaten landesregierung bundesregierung
+innenminister außenminister außenministerin botschaft botschafter regierungschef regierungschefin
+ville capitale président présidente gouverneur maire ciudad capital presidente presidenta gobierno alcalde
+alcaldesa estado cidade prefeito prefeita governo città sindaco governo
+in at from to the a an and but for as by with after before when while since during across near
+then now yesterday today tomorrow meanwhile however earlier later last this that these those both only even
+also unlike like many most some all neither nor if although though without under over against between
+within outside inside around through despite until so why how what where who whereas once it its his her
+their our we they he she i you there here several few every each another such according
+auch doch nun heute gestern morgen dann zudem laut für gegen über unter zwischen ohne bis wie was wo wer
+als wenn weil dass nicht noch schon sowohl neben während nachdem trotz wegen
+pour selon mais après avant depuis contre entre sans sous vers chez comme quand si alors ainsi
+según pero tras ante hacia entre sin sobre bajo como cuando si también
+segundo mas após antes contra entre sem sobre sob como quando também
+der die das den dem des ein eine im aus nach bei von vor mit seit und oder auch wie zum zur
+le la les l un une en dans au aux à de du des et pour par avec depuis sur
+el los las lo un una en de del desde y para por con tras
+o os as um uma em no na nos nas do da e com pelo pela
+il lo gli i nel nella dal dalla per tra
+""".split())
+# Places that are also given names: beside a capitalised word they are part of a person's name even
+# in languages that capitalise every noun (German), where the general rule above cannot apply.
+GIVEN_NAME_PLACES = {"vladimir", "wladimir", "jordan", "paris", "sydney", "florence", "victoria", "washington",
+                     "lincoln", "austin", "charlotte", "santiago", "salvador", "adelaide", "houston", "dallas",
+                     "denver", "madison", "orlando", "eugene", "irving", "kingston", "chelsea", "georgia", "chad",
+                     "india", "israel", "china", "lyon", "valencia", "florencia", "alexandria", "regina"}
+NOUN_CAPITALISING = {"de"}  # (Luxembourgish too, but short English copy is often misdetected as it)
+# Words that make a place beside them a sports club's name, in every language ("Eintracht Frankfurt").
+CLUB_WORDS = set("""eintracht borussia real atletico atlético sporting olympique racing dynamo dinamo lokomotiv spartak
+inter hertha fortuna werder fc sc ac as sv vfb vfl tsg rb united rovers wanderers athletic hotspur albion rangers
+celtic""".split())
+
+
+_ARTICLE = re.compile(r"^(?:la|le|el|al|il|den|the|l') ?")
+
+
+class _Entry(NamedTuple):
+    kind: str
+    name: str
+    country_code: str
+    geonames_id: Optional[int]
+    spellings: tuple[str, ...] = ()  # alternate names match only as spelt (lower case): "Türen" is no "Turen"
 
 
 @functools.lru_cache(maxsize=1)
-def _table() -> dict[str, tuple[str, str, str]]:
-    """Lower-case name -> (kind, canonical name, country code): one dict lookup per candidate.
+def _base_table() -> dict[str, _Entry]:
+    """Folded name -> place, for every language: one dict lookup per candidate.
 
-    Only main gazetteer names of large cities count in running text (alternate names such as
-    "Casa Blanca" for a White House would match ordinary phrases); a large city outranks a
-    region of the same name ("Washington" in news is the capital).
+    Countries outrank cities, cities' main names outrank alternate names, larger cities outrank
+    smaller ones; a large city outranks a region of the same name ("Washington" in news is the capital).
     """
     gazetteer = get_gazetteer()
-    table: dict[str, tuple[str, str, str]] = {}
+    table: dict[str, _Entry] = {}
+    alternates: dict[str, _Entry] = {}
+    for key, cities in gazetteer.by_alternate.items():
+        city = max(cities, key=lambda c: c.population)
+        # Exonyms and endonyms share the main name's first letters, after an article (Genf/Geneva,
+        # Moskau/Moscow, La Habana/Havana); romanisations from other scripts that happen to be words or names
+        # ("Dabei", "Musil", "Karin", "Para") do not.
+        if (city.population >= MIN_CITY_POPULATION and len(key.split()) <= 3 and " of " not in f" {key} "
+                and (_ARTICLE.sub("", key)[:2] == fold(city.name)[:2]
+                     or (" " in key and key.split()[-1] == fold(city.name).split()[-1]))  # Nueva York
+                and key not in _BESIDE_PLACE):
+            spellings = tuple(sorted({a.lower().replace("’", "'") for a in gazetteer.alternate_spellings(city)
+                                      if fold(a) == key}))
+            alternates[key] = _Entry("city", city.name, city.country_code, city.geonameid, spellings)
+    table.update(alternates)
     for key, region in gazetteer.regions.items():
-        if len(key) > 4 and "." not in key and " " not in key or key in ("new york", "new jersey", "new mexico",
-                                                                          "north carolina", "south carolina",
-                                                                          "north dakota", "south dakota",
-                                                                          "west virginia", "rhode island",
-                                                                          "new hampshire", "british columbia",
-                                                                          "nova scotia", "new brunswick"):
-            table[key] = ("region", region.name, region.country_code)
+        # A city of millions outranks a region its alternate name shares ("New York" is the city).
+        if ((len(key) > 4 and "." not in key) or " " in key) and not (
+                key in alternates and max(c.population for c in gazetteer.by_alternate[key]) >= 1_000_000):
+            table[key] = _Entry("region", region.name, region.country_code, region.geonameid)
     for key, cities in gazetteer.by_name.items():
         city = max(cities, key=lambda c: c.population)
-        if city.population >= MIN_CITY_POPULATION and key not in NOT_PLACES:
-            table[key] = ("city", city.name, city.country_code)
+        if city.population >= MIN_CITY_POPULATION:
+            table[key] = _Entry("city", city.name, city.country_code, city.geonameid)
     for key, cc in gazetteer.countries.items():
-        table[key] = ("country", gazetteer.country_names.get(cc, key), cc)
-    for key in NOT_PLACES:
-        table.pop(key, None)
+        table[key] = _Entry("country", gazetteer.country_names.get(cc, key), cc, gazetteer.country_ids.get(cc))
+    for key in list(table):
+        if key in NOT_PLACES or (table[key].kind == "city" and len(key.replace(" ", "")) < MIN_NAME_LETTERS):
+            del table[key]
     return table
 
 
-def _kind_and_code(name: str) -> Optional[tuple[str, str, str]]:
-    """(kind, canonical name, country code) of a name, or None."""
-    return _table().get(name.lower().replace("’", "'"))
+@functools.lru_cache(maxsize=32)
+def _table(language: Optional[str]) -> dict[str, _Entry]:
+    """The base table plus country names in the article's language (CLDR)."""
+    base = _base_table()
+    gazetteer = get_gazetteer()
+    names = gazetteer.countries_by_language.get((language or "").lower(), {})
+    if not names:
+        return base
+    table = dict(base)
+    for key, city in gazetteer.cities_by_language.get((language or "").lower(), {}).items():
+        if key not in NOT_PLACES and (key not in base or base[key].kind == "city"):
+            table[key] = _Entry("city", city.name, city.country_code, city.geonameid)
+    # A country's English name where the language has its own ("Cape Verde" in French copy, which
+    # says "Cap-Vert") is a product, team or quotation rather than the country; short aliases
+    # (USA, UK) stay.
+    local = set(names.values())
+    for key, cc in gazetteer.countries.items():
+        # England, Scotland, Gaza: no CLDR country name of their own, the same word in most languages.
+        if (cc in local and cc not in ("GB", "PS") and key not in names and len(key) > 4 and "." not in key
+                and table.get(key, _Entry("", "", "", None)).kind == "country"):
+            del table[key]
+    for key, cc in names.items():
+        if key not in NOT_PLACES and (key not in base or base[key].kind != "country"):
+            table[key] = _Entry("country", gazetteer.country_names.get(cc, key), cc, gazetteer.country_ids.get(cc))
+    return table
 
 
-def _mentions(text: str) -> list[tuple[str, int]]:
-    """(candidate name, start) for capitalised runs and their sub-runs, longest first."""
+def _lookup(name: str, table: dict[str, _Entry], language: Optional[str]) -> tuple[Optional[_Entry], str]:
+    """(place, the name as matched) for a candidate, trying it without a possessive ending."""
+    key = fold(name)
+    found = table.get(key)
+    if found is None and name.endswith("."):  # a sentence's full stop, not an abbreviation's
+        name = name.rstrip(".")
+        key = fold(name)
+        found = table.get(key)
+    if found and _spelt(found, name) and not (found.spellings and name.isupper()):  # SAMA is no "Sama"
+        return found, key
+    bare = _POSSESSIVE.sub("", key)
+    if bare != key and bare in table and _spelt(table[bare], _POSSESSIVE.sub("", name)):
+        return table[bare], bare
+    if language == "de" and key.endswith("s") and key[:-1] in table and table[key[:-1]].kind == "country":
+        return table[key[:-1]], key[:-1]  # German genitive: "Deutschlands", "Frankreichs"
+    return None, key
+
+
+def _spelt(entry: _Entry, name: str) -> bool:
+    return not entry.spellings or " ".join(name.lower().replace("’", "'").split()) in entry.spellings
+
+
+def _is_capitalised(word: str) -> bool:
+    return word[:1].isupper()
+
+
+def _mentions(text: str, language: Optional[str]) -> list[tuple[str, _Entry, int, bool]]:
+    """(matched key, place, start, beside-a-name) for the place names in capitalised runs, longest first."""
+    table = _table(language)
     out = []
     for match in _RUN.finditer(text):
         words = match.group(0).split()
+        offsets = []
+        pos = match.start()
+        for w in words:
+            pos = text.index(w, pos)
+            offsets.append(pos)
+            pos += len(w)
+        spans: list[tuple[int, int, str, _Entry]] = []
         i = 0
         while i < len(words):
             for n in range(min(MAX_WORDS, len(words) - i), 0, -1):
-                name = " ".join(words[i:i + n]).rstrip(".'’") if n > 1 or not words[i].startswith("U.") else words[i]
-                if name.lower() in NOT_PLACES or not name:
+                if not _is_capitalised(words[i]) or not _is_capitalised(words[i + n - 1]):
                     continue
-                if _kind_and_code(name):
-                    out.append((name, match.start() + len(" ".join(words[:i])) + (1 if i else 0)))
+                found, key = _lookup(" ".join(words[i:i + n]), table, language)
+                if found:
+                    spans.append((i, i + n, key, found))
                     i += n
                     break
             else:
                 i += 1
+        for first, end, key, found in spans:
+            found = _state_if_state_office(key, found, text, offsets[end - 1] + len(words[end - 1]))
+            abbreviation = "." in words[first].rstrip(".")  # U.S., U.K.: Reuters capitalises what follows
+            club = any(0 <= j < len(words) and fold(words[j]) in CLUB_WORDS for j in (first - 1, end))
+            beside = club or (not abbreviation and (language not in NOUN_CAPITALISING or key in GIVEN_NAME_PLACES)
+                              and _beside_a_name(words, first, end, table, language))
+            out.append((key, found, offsets[first], beside))
     return out
 
 
-def find_places(title: Optional[str], body: str) -> list[Place]:
-    """Places mentioned in title and body, most mentioned first."""
+# Words after a name that both a city and a US state bear ("New York", "Washington") that show the
+# state is meant: "New York attorney general", "Washington state".
+_STATE_OFFICE = re.compile(r"\s+(?:attorney|governor|gov\.|legislature|assembly|state|senators?|comptroller|lawmakers)\b",
+                           re.IGNORECASE)
+
+
+def _state_if_state_office(key: str, found: _Entry, text: str, end: int) -> _Entry:
+    region = get_gazetteer().regions.get(key) if found.kind == "city" else None
+    if region is not None and found.country_code == region.country_code:
+        if _STATE_OFFICE.match(text, end):
+            return _Entry("region", region.name, region.country_code, region.geonameid)
+    return found
+
+
+def _beside_a_name(words: list[str], first: int, end: int, table: dict, language: Optional[str]) -> bool:
+    """Whether the place words[first:end] stand beside a capitalised word that makes them part of a
+    person's or organisation's name (neither a place nor a title, generic or function word). A
+    name joined by a connector counts too ("Banque Nationale de Paris", "Electricite de France";
+    "Mayor of London" and "Government of India" keep the place), and a possessive place is never
+    part of what follows it ("Brazil's Varig")."""
+    neighbours = [first - 1] + ([] if _POSSESSIVE.search(words[end - 1]) else [end])
+    if first >= 2 and not _is_capitalised(words[first - 1]) and not (
+            first >= 3 and fold(words[first - 3]) in _BESIDE_PLACE):  # "King Abdullah of Jordan" keeps Jordan
+        neighbours.append(first - 2)  # the word before the connector
+    for j in neighbours:
+        if not 0 <= j < len(words):
+            continue
+        word = words[j]
+        if not _is_capitalised(word):
+            continue
+        bare = fold(_POSSESSIVE.sub("", word.rstrip(".,")))
+        neighbour_place = _lookup(word, table, language)[0] is not None and bare not in GIVEN_NAME_PLACES
+        if bare in _BESIDE_PLACE or neighbour_place or word.isupper():
+            continue
+        return True
+    return False
+
+
+# "Belvidere, Ill.", "OMAHA, Neb.": a US state or Canadian province abbreviated after a town, as
+# wire copy writes them (an abbreviation alone, "Ill." or "Wash.", is too often something else).
+_ABBREVIATED_REGION = re.compile(r"(?<=[A-Za-z]),\s+((?:[A-Z][a-z]{0,4}\.\s?){1,2}|[A-Z]\.[A-Z]\.)")
+
+
+def _abbreviated_regions(text: str) -> list[_Entry]:
+    gazetteer = get_gazetteer()
+    out = []
+    for match in _ABBREVIATED_REGION.finditer(text):
+        printed = match.group(1).strip()
+        region = gazetteer.regions.get(fold(printed)) if "." in printed else None
+        if region is not None:
+            out.append(_Entry("region", region.name, region.country_code, region.geonameid))
+    return out
+
+
+def find_places(title: Optional[str], body: str, language: Optional[str] = None) -> list[Place]:
+    """Places mentioned in title and body, most mentioned first; `language` (ISO 639-1) adds the
+    country names of that language."""
     text = f"{title}\n\n{body}" if title else body
-    lower = text.lower()
-    counts: dict[tuple[str, str, str], int] = {}
-    for name, start in _mentions(text):
-        key_name = name.lower()
-        if key_name in AMBIGUOUS:
-            before = text[max(0, start - 12):start]
-            sentence_start = not before.strip() or before.rstrip()[-1:] in ".!?\n\"“"
-            cues = AMBIGUOUS[key_name]
-            if key_name == "reading":
-                if sentence_start or not _PREPOSITION.search(before):
-                    continue
-            elif key_name == "georgia":
-                if not any(cue in lower for cue in cues):
-                    # The US state, as US copy means it.
-                    counts[("region", "Georgia", "US")] = counts.get(("region", "Georgia", "US"), 0) + 1
-                    continue
-            elif cues and not any(cue in lower for cue in cues) and not _PREPOSITION.search(before):
+    lower = fold(text)
+    mentions = _mentions(text, language)
+    # An ambiguous name counts when a cue word or a place preposition shows it is a place somewhere.
+    shown: set[str] = set()
+    for key, _, start, beside in mentions:
+        if key in AMBIGUOUS and key != "georgia" and not beside and _PREPOSITION.search(text[max(0, start - 12):start]):
+            shown.add(key)
+    counts: dict[_Entry, int] = {}  # keyed without the spelling: one place, whatever name it went by
+    for key, found, start, beside in mentions:
+        if beside:
+            continue
+        if key in AMBIGUOUS and key not in shown and not any(
+                re.search(rf"\b{re.escape(cue)}", lower) for cue in AMBIGUOUS[key]):
+            if key != "georgia" or language not in (None, "en"):
                 continue
-        found = _kind_and_code(name)
-        if found:
-            counts[found] = counts.get(found, 0) + 1
-    places = [Place(name=name, country_code=cc, kind=kind, count=n) for (kind, name, cc), n in counts.items()]
+            # Georgia without Tbilisi in English copy: the US state.
+            found = _Entry("region", "Georgia", "US", get_gazetteer().regions["georgia"].geonameid)
+        found = found._replace(spellings=())
+        counts[found] = counts.get(found, 0) + 1
+    for found in _abbreviated_regions(text):
+        counts[found] = counts.get(found, 0) + 1
+    places = [Place(name=e.name, country_code=e.country_code, kind=e.kind, count=n, geonames_id=e.geonames_id)
+              for e, n in counts.items()]
     return sorted(places, key=lambda p: (-p.count, p.name, p.kind))
+
