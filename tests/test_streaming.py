@@ -185,3 +185,32 @@ def test_streaming_usage_errors_are_one_line(capsys):
     assert main(["run", "--streaming", "--output", "out", "--input-subscription",
                  "projects/p/subscriptions/s", "--dedup-horizon", "a week"]) == 2
     assert "not a duration" in capsys.readouterr().err
+
+
+def test_state_seeded_from_a_batch_runs_dedup_index_folds_live_copies_into_backfilled_articles(tmp_path):
+    """A batch backfill with --dedup-index, then the stream seeded from that index: a live exact
+    copy and a live near copy of a backfilled article are duplicates of its id; a new story is
+    an article."""
+    from pipeline.cli import run
+
+    src, backfill, out = tmp_path / "in", tmp_path / "backfill", tmp_path / "out"
+    src.mkdir()
+    original = write(src, "orig.txt", story(21))
+    index = str(tmp_path / "index")
+    run(["--input", str(src / original), "--output", str(backfill), "--skip-enrich", "--dedup-index", index,
+         "--run-id", "backfill"])
+    copy = write(src, "copy.txt", story(21))
+    near = write(src, "near.txt", near_copy(21))
+    fresh = write(src, "fresh.txt", story(22))
+    events = (Events().advance_watermark_to(T0)
+              .add_elements([TimestampedValue(notification(src, n), T0 + i) for i, n in enumerate((copy, near, fresh))])
+              .advance_watermark_to_infinity())
+    options = PipelineOptions()
+    options.view_as(StandardOptions).streaming = True
+    with beam.Pipeline(runner=BundleBasedDirectRunner(), options=options) as p:
+        build_streaming_pipeline(p, p | events, str(out), run_info={"run_id": "test"},
+                                 settings=StreamSettings(dedup_index=index), skip_enrich=True)
+    canonical = stable_id(str(src / original))
+    assert {(r["source_uri"], r["canonical_id"], r["method"]) for r in rows(out, "duplicates")} == {
+        (str(src / copy), canonical, "exact"), (str(src / near), canonical, "near")}
+    assert [r["source_uri"] for r in rows(out, "articles")] == [str(src / fresh)]
