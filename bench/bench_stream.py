@@ -251,7 +251,7 @@ def state_size(sources: list[Path]) -> dict:
 
 
 def run(corpus: Path, latency_files: int = 4, throughput_files: int = 20, work: Optional[Path] = None,
-        skip_latency: bool = False) -> dict:
+        skip_latency: bool = False, skip_throughput: bool = False) -> dict:
     """Every streaming measurement on the 1,000-article files of `corpus` (a JSONL layout folder)."""
     from pubsub_emulator import available, emulator, topic_and_subscription
 
@@ -270,10 +270,12 @@ def run(corpus: Path, latency_files: int = 4, throughput_files: int = 20, work: 
                 key = "latency_heartbeats" if heartbeat else "latency_no_heartbeats"
                 report[key] = latency_run(sources[:latency_files], warm, sub, topic, work, heartbeat)
                 print(f"bench: stream {key}: {report[key]}", file=sys.stderr, flush=True)
-        topic, sub = topic_and_subscription("throughput")
-        report["throughput"] = throughput_run(sources[:throughput_files], warm, sub, topic, work)
-        print(f"bench: stream throughput: {report['throughput']}", file=sys.stderr, flush=True)
-    report["state"] = state_size(sources[:throughput_files])
+        if not skip_throughput:
+            topic, sub = topic_and_subscription("throughput")
+            report["throughput"] = throughput_run(sources[:throughput_files], warm, sub, topic, work)
+            print(f"bench: stream throughput: {report['throughput']}", file=sys.stderr, flush=True)
+    if not skip_throughput:
+        report["state"] = state_size(sources[:throughput_files])
     report["load_after"] = _load()
     report["bars"] = bars(report)
     return report
@@ -309,12 +311,15 @@ def main(argv: Optional[list[str]] = None) -> dict:
     parser.add_argument("--latency-files", type=int, default=4)
     parser.add_argument("--throughput-files", type=int, default=20)
     parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument("--skip-throughput", action="store_true", help="and the state size")
     args = parser.parse_args(argv)
     corpus = ensure_corpus(max(args.articles, PER_FILE * args.throughput_files), ("jsonl",)) / "jsonl"
-    report = run(corpus, args.latency_files, args.throughput_files, skip_latency=args.skip_latency)
+    report = run(corpus, args.latency_files, args.throughput_files, skip_latency=args.skip_latency,
+                 skip_throughput=args.skip_throughput)
     results = HERE / "results"
     results.mkdir(exist_ok=True)
-    (results / "bench-stream.json").write_text(json.dumps(report, indent=2))
+    stem = "bench-stream" + ("-latency" if args.skip_throughput else "-throughput" if args.skip_latency else "")
+    (results / f"{stem}.json").write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
     return report
 

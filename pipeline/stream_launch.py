@@ -151,6 +151,4 @@ class LocalStream:
         if not drained:
             LOG.warning("the window ending %s was not written within %gs of its end",
                         dt.datetime.fromtimestamp(last_end, UTC).isoformat(), DRAIN_GRACE_S)
-        manifest = total_manifest(output, self.run_info)
-        manifest["drained"] = drained
-        return manifest
+        return total_manifest(output, self.run_info, drained=drained)

@@ -44,7 +44,6 @@ import json
 import logging
 import re
 import threading
-import time
 from typing import Iterable, NamedTuple, Optional
 
 import apache_beam as beam
@@ -332,7 +331,7 @@ class Heartbeats(threading.Thread):
         self.stopped.set()
 
 
-def total_manifest(output: str, run_info: dict) -> dict:
+def total_manifest(output: str, run_info: dict, **extra) -> dict:
     """The run's manifest `_runs/<run_id>.json`: the sum of its window manifests."""
     fs, root = fsspec.core.url_to_fs(output.rstrip("/"))
     totals: dict = {}
@@ -345,5 +344,6 @@ def total_manifest(output: str, run_info: dict) -> dict:
             totals[name] = totals.get(name, 0) + n
     document = manifest_document(totals, run_info)
     document["windows"] = windows
+    document.update(extra)
     write_manifest(output, document)
     return document

@@ -185,3 +185,79 @@ def test_streaming_usage_errors_are_one_line(capsys):
     assert main(["run", "--streaming", "--output", "out", "--input-subscription",
                  "projects/p/subscriptions/s", "--dedup-horizon", "a week"]) == 2
     assert "not a duration" in capsys.readouterr().err
+
+
+def test_state_seeded_from_a_batch_runs_dedup_index_folds_live_copies_into_backfilled_articles(tmp_path):
+    """A batch backfill with --dedup-index, then the stream seeded from that index: a live exact
+    copy and a live near copy of a backfilled article are duplicates of its id; a new story is
+    an article."""
+    from pipeline.cli import run
+
+    src, backfill, out = tmp_path / "in", tmp_path / "backfill", tmp_path / "out"
+    src.mkdir()
+    original = write(src, "orig.txt", story(21))
+    index = str(tmp_path / "index")
+    run(["--input", str(src / original), "--output", str(backfill), "--skip-enrich", "--dedup-index", index,
+         "--run-id", "backfill"])
+    copy = write(src, "copy.txt", story(21))
+    near = write(src, "near.txt", near_copy(21))
+    fresh = write(src, "fresh.txt", story(22))
+    events = (Events().advance_watermark_to(T0)
+              .add_elements([TimestampedValue(notification(src, n), T0 + i) for i, n in enumerate((copy, near, fresh))])
+              .advance_watermark_to_infinity())
+    options = PipelineOptions()
+    options.view_as(StandardOptions).streaming = True
+    with beam.Pipeline(runner=BundleBasedDirectRunner(), options=options) as p:
+        build_streaming_pipeline(p, p | events, str(out), run_info={"run_id": "test"},
+                                 settings=StreamSettings(dedup_index=index), skip_enrich=True)
+    canonical = stable_id(str(src / original))
+    assert {(r["source_uri"], r["canonical_id"], r["method"]) for r in rows(out, "duplicates")} == {
+        (str(src / copy), canonical, "exact"), (str(src / near), canonical, "near")}
+    assert [r["source_uri"] for r in rows(out, "articles")] == [str(src / fresh)]
+
+
+def test_stream_decider_reaches_batch_decisions_on_time_ordered_copies_and_does_not_chain():
+    """The plain-Python decider against batch's `decide` on originals followed by their exact,
+    trimmed-and-edited and same-URL copies; and a copy of a copy that is not itself a copy of
+    the canonical stays an article (no chaining), in both."""
+    import datetime as dt
+
+    from transforms.dedup_stream import StreamDedupState
+    from transforms.fold import DedupOptions, decide, dedup_key
+    from transforms.minhash import MinHasher
+    from transforms.model import UTC, Article
+    from transforms.text import content_fingerprint
+
+    def art(uri: str, body: str, minute: int, same_id_as: str | None = None) -> Article:
+        return Article(id=stable_id(same_id_as or uri), source_uri=uri, body=body, ingested_at=dt.datetime.now(UTC),
+                       published_at=dt.datetime(2024, 5, 1, tzinfo=UTC) + dt.timedelta(minutes=minute),
+                       content_hash=content_fingerprint(body), date="2024-05-01")
+
+    rows, minute = [], 0
+    for s in range(12):
+        paragraphs = story(100 + s, 8).split("\n\n")
+        rows.append(art(f"s{s}/orig.txt", "\n\n".join(paragraphs), minute := minute + 1))
+        rows.append(art(f"s{s}/exact.txt", "\n\n".join(paragraphs), minute := minute + 1))
+        rows.append(art(f"s{s}/edited.txt", "\n\n".join(paragraphs[:6] + ["An added closing line."]), minute := minute + 1))
+        rows.append(art(f"s{s}/fixed.txt", "\n\n".join(paragraphs[:7] + ["A correction."]), minute := minute + 1,
+                        same_id_as=f"s{s}/orig.txt"))
+    # chain: B keeps 6 of A's 8 paragraphs (a near copy of A); C keeps 5 of B's (a near copy of B)
+    # but only 3 of A's (not a copy of A)
+    a, b_new, c_new = story(900, 8).split("\n\n"), story(901, 2).split("\n\n"), story(902, 1).split("\n\n")
+    rows.append(art("chain/a.txt", "\n\n".join(a), minute := minute + 1))
+    rows.append(art("chain/b.txt", "\n\n".join(a[:6] + b_new), minute := minute + 1))
+    rows.append(art("chain/c.txt", "\n\n".join(a[3:6] + b_new + c_new), minute := minute + 1))
+    options = DedupOptions()
+    keys = sorted((dedup_key(r, MinHasher(options.minhash())) for r in rows), key=lambda k: k.order)
+    state = StreamDedupState(options.minhash(), horizon_s=86400)
+    streamed = {}
+    for i, key in enumerate(keys):
+        decided = state.decide(key, float(i))
+        state.remember(decided.entry)
+        if decided.decision is not None:
+            streamed[key.record_key] = decided.decision[:3]
+    batch = {k: d[:3] for k, d in decide(keys, options.minhash()).items() if d.canonical_id}
+    assert streamed == batch
+    assert {k.split("/")[1] for k in streamed if k.startswith("s")} == {"exact.txt", "edited.txt", "fixed.txt"}
+    assert streamed["chain/b.txt"][:2] == (stable_id("chain/a.txt"), "near") and "chain/c.txt" not in streamed
+    assert streamed["s0/fixed.txt"][1] == "near"

@@ -103,7 +103,7 @@ def test_streaming_job_on_the_emulator_equals_the_batch_run(tmp_path):
     total = json.loads((out / "_runs" / "e2e.json").read_text())
     windows = sorted((out / "_runs").glob("e2e-w*.json"))
     assert total["windows"] == len(windows) >= 3  # window by window
-    assert total["balanced"] and total["counts"]["files_matched"] == 6
+    assert total["balanced"] and total["drained"] and total["counts"]["files_matched"] == 6
     assert total["counts"]["records_in"] == sum(json.loads(w.read_text())["counts"]["records_in"] for w in windows)
     assert not list(out.rglob(".*.tmp")) and not (out / "_staging").exists()
 

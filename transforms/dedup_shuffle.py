@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import pickle
 import uuid
-from typing import Iterable, Optional
+from typing import Optional
 
 import apache_beam as beam
 import fsspec
