@@ -251,11 +251,13 @@ def test_second_run_into_a_busy_output_refuses_in_one_line_and_the_first_finishe
     (["--direct_num_workers", "two"], "invalid int value: 'two'"),
     (["--runner", "NoSuchRunner"], "Unexpected pipeline runner: NoSuchRunner"),
 ])
-def test_bad_options_exit_2_in_one_line_and_create_nothing(tmp_path, extra, needle):
+def test_bad_options_exit_2_in_one_line_and_create_nothing(tmp_path, capsys, extra, needle):
+    from pipeline.cli import main  # in-process: test_cli runs the command line as a process already
+
     out = tmp_path / "out"
-    result = _run([SEEDS], out, *extra)
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [result.stderr.strip()] and needle in result.stderr
+    assert main(["run", "--input", str(SEEDS), "--output", str(out), *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and needle in err and "Traceback" not in err
     assert not out.exists()
 
 
