@@ -99,3 +99,8 @@ def test_compounds_nationality_of_and_short_country_names():
     assert _names("The Texas-born defender and a Berlin-based firm; the Iran-contra affair.") == {"Texas", "Berlin"}
     assert _names("Teimour Radjabov of Azerbaijan played in Netherlands and Bosnia.") == {
         "Azerbaijan", "The Netherlands", "Bosnia and Herzegovina"}
+
+
+def test_a_body_dateline_shorter_than_the_wire_hint_still_leaves_the_body():
+    dateline, rest = find_dateline("OTTAWA - A Manitoba man is facing 22 charges.", hint="Ottawa Ontario Canada")
+    assert (dateline.city, dateline.country_code, rest) == ("Ottawa", "CA", "A Manitoba man is facing 22 charges.")
