@@ -88,3 +88,19 @@ def test_organisation_names_joined_by_a_connector_and_acronyms_are_not_places():
 def test_a_state_office_after_new_york_means_the_state():
     places = find_places(None, "The New York attorney general met bankers in New York.", "en")
     assert {(p.name, p.kind) for p in places} == {("New York", "region"), ("New York City", "city")}
+
+
+def test_a_city_name_seen_in_a_persons_name_is_that_person_elsewhere():
+    assert _names("World champion Viswanathan Anand drew. Anand settled for a draw.") == set()
+    assert _names("He flew to Paris. Paris Hilton said Paris was fun.") == {"Paris"}
+
+
+def test_compounds_nationality_of_and_short_country_names():
+    assert _names("The Texas-born defender and a Berlin-based firm; the Iran-contra affair.") == {"Texas", "Berlin"}
+    assert _names("Teimour Radjabov of Azerbaijan played in Netherlands and Bosnia.") == {
+        "Azerbaijan", "The Netherlands", "Bosnia and Herzegovina"}
+
+
+def test_a_body_dateline_shorter_than_the_wire_hint_still_leaves_the_body():
+    dateline, rest = find_dateline("OTTAWA - A Manitoba man is facing 22 charges.", hint="Ottawa Ontario Canada")
+    assert (dateline.city, dateline.country_code, rest) == ("Ottawa", "CA", "A Manitoba man is facing 22 charges.")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from transforms.gazetteer import get_gazetteer
+from transforms.gazetteer import fold, get_gazetteer
 from transforms.model import Dateline
 
 _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
@@ -148,6 +148,13 @@ def _build(text: str, pre: str, agency_raw: Optional[str], *, sep: str, trusted:
         city = (gazetteer.resolve_city(f"{city_text} am {second_place}", country_code)
                 or gazetteer.resolve_city(f"{city_text} ({second_place})", country_code))
     city = city or gazetteer.resolve_city(city_text, country_code, region.admin1 if region else None)
+    if city is None and trusted and not qualifiers and len(city_text.split()) > 1:
+        # A wire format's dateline without commas ("Ottawa Ontario Canada"): the city leads it.
+        words = city_text.split()
+        for n in range(len(words) - 1, 0, -1):
+            city = gazetteer.resolve_city(" ".join(words[:n]))
+            if city is not None:
+                break
     if city is None and region is None and country_code is None:
         # A country name alone is a dateline too ("SINGAPORE", "KUWAIT"), resolved as its capital
         # only when the gazetteer has a city of that name.
@@ -192,8 +199,13 @@ def find_dateline(body: str, hint: Optional[str] = None) -> tuple[Optional[Datel
                 rest = body[head.end():]
                 if head.group("agency") and not dateline.agency:
                     dateline = dateline.model_copy(update={"agency": _agency(head.group("agency"))})
-            elif (found := find_dateline(body)[0]) is not None and found.city == dateline.city:
-                rest = find_dateline(body)[1]
+            else:
+                # The body's own dateline may print less than the hint ("OTTAWA -" for the hint
+                # "Ottawa Ontario Canada"): same city, or the hint starts with what the body printed.
+                found, body_rest = find_dateline(body)
+                printed = fold(re.split(r"[,(]", found.text)[0]) if found is not None else ""
+                if found is not None and (found.city == dateline.city or (printed and fold(hint).startswith(printed))):
+                    rest = body_rest
             return dateline, rest
     match = HEAD.match(body[:200])
     if not match:

@@ -72,7 +72,7 @@ _COUNTRY_ALIASES = {
     "GB": "Britain|Great Britain|UK|U.K.|England|Scotland|Wales|Northern Ireland",
     "RU": "Russian Federation|Soviet Union|USSR", "KR": "Korea", "KP": "North Korea",
     "CZ": "Czechia|Czech Republic", "CI": "Ivory Coast|Cote d'Ivoire", "MM": "Burma",
-    "NL": "Holland|the Netherlands", "VA": "Vatican|Vatican City|Holy See",
+    "NL": "Holland|the Netherlands|Netherlands", "BA": "Bosnia", "TT": "Trinidad", "VA": "Vatican|Vatican City|Holy See",
     "DE": "West Germany|East Germany", "CD": "Democratic Republic of Congo|DR Congo|DRC|Zaire",
     "CG": "Republic of Congo", "AE": "UAE|U.A.E.", "MK": "Macedonia", "SZ": "Swaziland|Eswatini",
     "TL": "East Timor", "PS": "Palestine|Gaza|West Bank", "VN": "Viet Nam", "PH": "the Philippines",

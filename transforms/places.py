@@ -135,6 +135,10 @@ el los las lo un una en de del desde y para por con tras
 o os as um uma em no na nos nas do da e com pelo pela
 il lo gli i nel nella dal dalla per tra
 """.split())
+_COMPOUND_TAILS = {"born", "based", "led", "backed", "owned", "made", "bound", "listed", "registered", "controlled",
+                   "run", "sponsored", "funded", "allied", "headquartered", "raised", "bred", "area", "region", "wide"}
+_INSTITUTIONS = {"bank", "university", "college", "gulf", "bay", "sea", "church", "archbishop", "bishop", "museum",
+                 "institute", "school", "duke", "duchess", "earl", "lord", "house", "port", "isle", "straits", "strait"}
 # Places that are also given names: beside a capitalised word they are part of a person's name even
 # in languages that capitalise every noun (German), where the general rule above cannot apply.
 GIVEN_NAME_PLACES = {"vladimir", "wladimir", "jordan", "paris", "sydney", "florence", "victoria", "washington",
@@ -239,6 +243,9 @@ def _lookup(name: str, table: dict[str, _Entry], language: Optional[str]) -> tup
     bare = _POSSESSIVE.sub("", key)
     if bare != key and bare in table and _spelt(table[bare], _POSSESSIVE.sub("", name)):
         return table[bare], bare
+    head, _, tail = name.rpartition("-")
+    if head and tail in _COMPOUND_TAILS and fold(head) in table:  # "Texas-born", "Berlin-based", "U.S.-led"
+        return table[fold(head)], fold(head)
     if language == "de" and key.endswith("s") and key[:-1] in table and table[key[:-1]].kind == "country":
         return table[key[:-1]], key[:-1]  # German genitive: "Deutschlands", "Frankreichs"
     return None, key
@@ -308,9 +315,12 @@ def _beside_a_name(words: list[str], first: int, end: int, table: dict, language
     "Mayor of London" and "Government of India" keep the place), and a possessive place is never
     part of what follows it ("Brazil's Varig")."""
     neighbours = [first - 1] + ([] if _POSSESSIVE.search(words[end - 1]) else [end])
+    # The word before a connector: Romance-language company names ("Banque Nationale de Paris"),
+    # and with "of" institutions only ("Bank of England"; "Radjabov of Azerbaijan" keeps Azerbaijan).
     if first >= 2 and not _is_capitalised(words[first - 1]) and not (
-            first >= 3 and fold(words[first - 3]) in _BESIDE_PLACE):  # "King Abdullah of Jordan" keeps Jordan
-        neighbours.append(first - 2)  # the word before the connector
+            first >= 3 and fold(words[first - 3]) in _BESIDE_PLACE) and (
+            words[first - 1] != "of" or fold(words[first - 2]) in _INSTITUTIONS):
+        neighbours.append(first - 2)
     for j in neighbours:
         if not 0 <= j < len(words):
             continue
@@ -352,9 +362,12 @@ def find_places(title: Optional[str], body: str, language: Optional[str] = None)
     for key, _, start, beside in mentions:
         if key in AMBIGUOUS and key != "georgia" and not beside and _PREPOSITION.search(text[max(0, start - 12):start]):
             shown.add(key)
+    # A city name seen as part of a person's name ("Viswanathan Anand") is that person elsewhere too
+    # ("Anand settled for a draw"), unless a place preposition shows the place.
+    people = {key for key, found, _, beside in mentions if beside and found.kind == "city"}
     counts: dict[_Entry, int] = {}  # keyed without the spelling: one place, whatever name it went by
     for key, found, start, beside in mentions:
-        if beside:
+        if beside or (key in people and not _PREPOSITION.search(text[max(0, start - 12):start])):
             continue
         if key in AMBIGUOUS and key not in shown and not any(
                 re.search(rf"\b{re.escape(cue)}", lower) for cue in AMBIGUOUS[key]):
