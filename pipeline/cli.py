@@ -19,6 +19,7 @@ from typing import Optional, Sequence
 
 import fsspec
 
+from pipeline import progress
 from pipeline.options import NewsbeamOptions
 from transforms.model import UTC
 from transforms.read import input_exists
@@ -100,6 +101,8 @@ def _run_id(started: dt.datetime, settings: dict) -> str:
 
 
 LOCAL_MALLOC_ARENAS = 2
+# Runners whose workers run on this machine and inherit the launcher's environment: live progress.
+LOCAL_RUNNERS = {"DirectRunner", "SwitchingDirectRunner", "BundleBasedDirectRunner", "FnApiRunner"}
 
 
 def _limit_malloc_arenas(arenas: int = LOCAL_MALLOC_ARENAS) -> None:
@@ -202,11 +205,13 @@ def run_batch(ours: argparse.Namespace, argv: list[str], inputs: list[str],
     runner = None if runner_name else _local_runner(options)
     pipeline = beam.Pipeline(runner=runner, options=options)
     build_pipeline(pipeline, inputs, ours.output, run_info=run_info)
-    result = pipeline.run()
-    if runner_name and "dataflow" in runner_name.lower():
-        LOG.info("submitted Dataflow job %s", getattr(result, "job_id", lambda: "?")())
-        return None
-    state = result.wait_until_finish()
+    local = not runner_name or runner_name.split(".")[-1] in LOCAL_RUNNERS
+    with progress.live(nb.progress if local else "off", label="newsbeam"):
+        result = pipeline.run()
+        if runner_name and "dataflow" in runner_name.lower():
+            LOG.info("submitted Dataflow job %s", getattr(result, "job_id", lambda: "?")())
+            return None
+        state = result.wait_until_finish()
     if str(state).upper().endswith(("FAILED", "CANCELLED")):
         raise RuntimeError(f"runner reported {state}")
     manifest = read_manifest(ours.output, run_info["run_id"])
@@ -235,25 +240,52 @@ def read_manifest(output: str, run_id: str) -> dict:
 
 
 def summary(manifest: dict) -> str:
+    """The end-of-run summary: counts per table, exact and near duplicates, dead letters by stage
+    and their top reasons, wall time and rates, and where the output and its report are.
+
+    Counts come from the manifest (the accounting); the breakdowns from the rows this run wrote
+    (ingested since it started), read back with DuckDB. If they cannot be read, the summary
+    shows the counts alone."""
+    from pipeline import report
+
     counts = manifest["counts"]
     out = manifest["output"].rstrip("/")
+    seconds = manifest.get("duration_s") or 0.0
+    rate = lambda n: (f"{n / seconds:,.1f}/s" if n < 10 * seconds else f"{n / seconds:,.0f}/s") if seconds else "-"  # noqa: E731
+    figures = None
+    try:
+        since = manifest.get("started_at")
+        figures = report.collect(out, since=dt.datetime.fromisoformat(since) if since else None)
+    except Exception as exc:  # noqa: BLE001 - the summary must never fail a finished job
+        LOG.warning("summary: could not read the written tables back (%s: %s)", type(exc).__name__, exc)
+    methods = {r["name"]: r["n"] for r in figures["methods"]} if figures else {}
+    counters = manifest.get("counters") or {}
     lines = [
-        f"newsbeam run {manifest['run_id']} finished in {manifest.get('duration_s')} s",
-        f"  files matched  {counts['files_matched']:>9}",
-        f"  records read   {counts['records_in']:>9}",
-        f"  articles       {counts['articles']:>9}   {out}/articles/",
-        f"  duplicates     {counts['duplicates']:>9}   {out}/duplicates/",
-        f"  dead letters   {counts['dead_letter']:>9}   {out}/dead_letter/",
+        f"newsbeam run {manifest['run_id']} finished in {seconds:,.1f} s",
+        f"  files matched  {counts['files_matched']:>9,}"
+        + (f"   {counters['bytes_read'] / 1e6:,.1f} MB read" if counters.get("bytes_read") else ""),
+        f"  records read   {counts['records_in']:>9,}   {rate(counts['records_in'])}",
+        f"  articles       {counts['articles']:>9,}   {rate(counts['articles'])}   {out}/articles/",
+        f"  duplicates     {counts['duplicates']:>9,}   "
+        + (f"exact {methods.get('exact', 0):,}, near {methods.get('near', 0):,}   " if figures else "")
+        + f"{out}/duplicates/",
+        f"  dead letters   {counts['dead_letter']:>9,}   {out}/dead_letter/",
+    ]
+    if figures:
+        lines += report.dead_letter_lines(figures, limit=5)
+    if counters.get("warc_records_skipped"):
+        lines.append(f"  (WARC records skipped on purpose: {counters['warc_records_skipped']} "
+                     "request/metadata/revisit/non-HTML; not article records)")
+    lines += [
         f"  accounting     {'balanced' if manifest['balanced'] else 'NOT BALANCED'}"
         f" (records read = articles + duplicates + dead letters)",
         f"  manifest       {out}/_runs/{manifest['run_id']}.json",
     ]
-    counters = manifest.get("counters") or {}
-    if counters.get("warc_records_skipped"):
-        lines.insert(3, f"  (WARC records skipped on purpose: {counters['warc_records_skipped']} "
-                        "request/metadata/revisit/non-HTML; not article records)")
-    if counters.get("bytes_read"):
-        lines.insert(2, f"  bytes read     {counters['bytes_read']:>9}")
+    if figures and figures["counts"]["articles"]:
+        total = figures["counts"]["articles"]
+        lines += [report.top_line("topics", figures["topics"], total, width=15),
+                  report.top_line("languages", figures["languages"], total, width=15)]
+    lines.append(f"  report         newsbeam report {out} --html {out}/report.html")
     return "\n".join(lines)
 
 
@@ -261,16 +293,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     LOG.setLevel(logging.INFO)
-    logging.getLogger("newsbeam.read").setLevel(logging.INFO)
     if not argv or argv[0] in ("-h", "--help"):
         print("usage: newsbeam run --input URL [--input URL ...] --output URL [options]\n"
+              "       newsbeam report OUT [--html FILE]\n"
               "       newsbeam --version\n\n`newsbeam run --help` lists every option.")
         return 0 if argv else 2
     if argv[0] == "--version":
         print(version())
         return 0
+    if argv[0] == "report":
+        from pipeline import report
+
+        return report.main(argv[1:])
     if argv[0] != "run":
-        print(f"newsbeam: error: unknown command {argv[0]!r} (expected `run`)", file=sys.stderr)
+        print(f"newsbeam: error: unknown command {argv[0]!r} (expected `run` or `report`)", file=sys.stderr)
         return 2
     if any(a in ("-h", "--help") for a in argv[1:]):
         _run_parser().print_help()

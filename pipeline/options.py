@@ -72,6 +72,10 @@ class NewsbeamOptions(PipelineOptions):
                             help="with --streaming: seconds between two looks at the inputs")
         parser.add_argument("--max_polls", "--max-polls", dest="max_polls", type=int, default=None,
                             help="with --streaming: stop after this many looks (default: watch until interrupted)")
+        parser.add_argument("--progress", dest="progress", default="auto", choices=("auto", "bar", "log", "off"),
+                            help="live progress of a local run on stderr: `bar` (a live display), `log` (a line every "
+                                 "2 s), `off`; `auto` is `bar` on a terminal, else `log`. Not shown on Dataflow, "
+                                 "whose console has the job's counters")
         parser.add_argument("--run_id", "--run-id", dest="run_id", default=None,
                             help="name of this run's manifest under _runs/ (default: start time and a hash of the options)")
 

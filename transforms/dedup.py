@@ -98,6 +98,7 @@ from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 from apache_beam.utils.windowed_value import WindowedValue
 
+from transforms import progress
 from transforms.minhash import (
     MinHasher,
     MinHashParams,
@@ -277,6 +278,9 @@ class FoldingFn(beam.DoFn):
 
     def fold(self, article: Article, table: dict) -> tuple[str, object]:
         kind, row = apply_decision(article, table.get(article.source_uri))
+        progress.add("write", read_back=1)
+        if kind == "duplicate":
+            progress.add("dedup", copies=1)
         if kind == "duplicate":
             self.copies.inc()
             if row.method == "near":
@@ -372,6 +376,7 @@ class _Packing(beam.DoFn):
         yield from self.pack(tag, shard, arrays, window, weight)
 
     def packed(self, tag: str, shard: int, items: list, window):
+        progress.add("dedup", batches=1)
         blob = pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL)
         if self.staging:
             path = f"{self.staging}/{uuid.uuid4().hex}.pkl"

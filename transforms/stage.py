@@ -51,6 +51,7 @@ from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.timestamp import MIN_TIMESTAMP
 from apache_beam.utils.windowed_value import WindowedValue
 
+from transforms import progress
 from transforms.deadletter import dead_letter
 from transforms.dedup import Decision, FoldingFn, dedup_key, remove_folder
 from transforms.minhash import MinHasher, record_number
@@ -218,6 +219,7 @@ class _EnrichBatchFn(beam.DoFn):
 
         enriched = []
         for article in batch.articles:
+            progress.add("enrich", articles=1)
             try:
                 enriched.append(enrich_article(article))
             except Exception as exc:  # noqa: BLE001 - any failure of one article is its dead letter
