@@ -263,7 +263,7 @@ def summary(manifest: dict) -> str:
     lines = [
         f"newsbeam run {manifest['run_id']} finished in {seconds:,.1f} s",
         f"  files matched  {counts['files_matched']:>9,}"
-        + (f"   {counters['bytes_read'] / 1e6:,.1f} MB read" if counters.get("bytes_read") else ""),
+        + (f"   {progress.human_bytes(counters['bytes_read'])} read" if counters.get("bytes_read") else ""),
         f"  records read   {counts['records_in']:>9,}   {rate(counts['records_in'])}",
         f"  articles       {counts['articles']:>9,}   {rate(counts['articles'])}   {out}/articles/",
         f"  duplicates     {counts['duplicates']:>9,}   "

@@ -80,7 +80,6 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], output: str, *, limits: 
     records | "ProgressRecords" >> Tick("parse", "records")
     cleaned | "ProgressArticles" >> Tick("clean", "articles")
     decided | "ProgressDecisions" >> Tick("dedup", "decisions")
-    written | "ProgressWritten" >> beam.Flatten() | "ProgressWrittenRows" >> Tick("write", name=lambda e: e[0], weight=lambda e: e[1])
     counts = (
         files | "CountFiles" >> beam.Map(lambda _: ("files_matched", 1)),
         records | "CountRecords" >> beam.Map(lambda _: ("records_in", 1)),

@@ -92,10 +92,10 @@ class Listener:
                 summed.update(totals)
         return dict(summed)
 
-    def active_stages(self, within: float = ACTIVE_FOR) -> list[str]:
+    def active_stages(self, within: Optional[float] = None) -> list[str]:
         """Stages whose counts changed in the last `within` seconds, in pipeline order; when none
         did, the stage that changed last."""
-        now = time.monotonic()
+        now, within = time.monotonic(), ACTIVE_FOR if within is None else within
         with self._lock:
             changed = dict(self._changed)
         recent = {key.split("/", 1)[0] for key, when in changed.items() if now - when <= within}
@@ -109,7 +109,7 @@ class Listener:
         self.sock.close()
 
 
-def _mb(n: float) -> str:
+def human_bytes(n: float) -> str:
     """Bytes for people: kB under a megabyte, else MB."""
     return f"{n / 1e3:,.1f} kB" if n < 1e6 else f"{n / 1e6:,.1f} MB"
 
@@ -167,14 +167,21 @@ class Snapshot:
         parts += [f"duplicates {self.duplicates:,}", f"dead letters {self.dead:,}"]
         return " · ".join(parts)
 
-    def detail_text(self) -> str:
+    @property
+    def write_done(self) -> int:
+        """Staged articles through the write stage: enriched or folded as copies (rows written
+        when enrichment is skipped)."""
+        return max(self.enriched + self.duplicates, self.articles_written + self.duplicates_written)
+
+    def detail_text(self, with_write: bool = True) -> str:
         parts = []
         if self.dedup_batches or self.decisions:
             parts.append(f"dedup {self.dedup_batches:,} batches, {self.decisions:,} decisions")
-        if self.read_back:
+        if self.read_back and with_write:
             parts.append(f"enriched {self.enriched:,}")
             rows = self.articles_written + self.duplicates_written
-            parts.append(f"written {rows:,}/{self.cleaned:,} rows ({self.rows_rate:,.0f}/s)")
+            parts.append(f"done {self.write_done:,}/{self.cleaned:,} ({self.rows_rate:,.0f} rows/s), "
+                         f"written {rows:,} rows")
         return " · ".join(parts)
 
     def line(self) -> str:
@@ -183,7 +190,7 @@ class Snapshot:
         if self.files_total:
             share = 100 * (self.bytes / self.bytes_total if self.bytes_total else self.files / self.files_total)
             parts.append(f"files {self.files:,}/{self.files_total:,} ({share:.0f}%), "
-                         f"{_mb(self.bytes)} of {_mb(self.bytes_total)}")
+                         f"{human_bytes(self.bytes)} of {human_bytes(self.bytes_total)}")
             eta = self.read_eta()
             if eta is not None:
                 parts.append(f"read ETA {_clock(eta)}")
@@ -248,14 +255,14 @@ class _BarView:
             eta = s.read_eta()
             lines.append(self._bar(
                 "read", s.bytes if s.bytes_total else s.files, s.bytes_total or s.files_total,
-                f"{s.files:,}/{s.files_total:,} files · {_mb(s.bytes)}/{_mb(s.bytes_total)} · "
-                f"{_mb(s.bytes_rate)}/s" + (f" · ETA {_clock(eta)}" if eta is not None else "")))
+                f"{s.files:,}/{s.files_total:,} files · {human_bytes(s.bytes)}/{human_bytes(s.bytes_total)}"
+                + (f" · {human_bytes(s.bytes_rate)}/s · ETA {_clock(eta)}" if eta is not None else "")))
         if s.read_back or s.articles_written:
-            rows = s.articles_written + s.duplicates_written
-            lines.append(self._bar("write", rows, s.cleaned,
-                                   f"{rows:,}/{s.cleaned:,} rows · enriched {s.enriched:,} · {s.rows_rate:,.0f} rows/s"))
+            lines.append(self._bar("write", s.write_done, s.cleaned,
+                                   f"{s.write_done:,}/{s.cleaned:,} articles · enriched {s.enriched:,} · "
+                                   f"rows written {s.articles_written + s.duplicates_written:,}"))
         lines.append(Text(s.counts_text()))
-        detail = s.detail_text()
+        detail = s.detail_text(with_write=False)
         if detail:
             lines.append(Text(detail, style="dim"))
         return Group(*lines)

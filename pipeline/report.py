@@ -19,6 +19,7 @@ import argparse
 import datetime as dt
 import html as html_lib
 import json
+import re
 import time
 from importlib import resources
 from typing import Optional
@@ -319,9 +320,8 @@ def html(figures: dict) -> str:
         "{{DATA}}": _json_for_script(data),
         "{{SUMMARY}}": html_lib.escape(text(figures)),
     }
-    for marker, value in replacements.items():
-        page = page.replace(marker, value)
-    return page
+    # One pass, so text from the data that looks like a marker is never replaced.
+    return re.sub(r"\{\{[A-Z]+\}\}", lambda m: replacements.get(m.group(0), m.group(0)), page)
 
 
 def write_html(figures: dict, path: str) -> str:

@@ -18,7 +18,7 @@ from tests.conftest import REPO, SEEDS
 
 ARTIFACTS = REPO / "tests" / "artifacts"
 HOSTILE_TITLE = ('</script><script>document.body.dataset.pwned="1"</script>'
-                 '<img src=x onerror="document.body.dataset.pwned=1"> Port strike & "talks"')
+                 '<img src=x onerror="document.body.dataset.pwned=1"> Port strike & "talks" {{SUMMARY}}')
 
 PARAGRAPHS = [
     "Dock workers walked off the job on Monday after talks over pay and shift patterns broke down late on "
@@ -120,7 +120,7 @@ def test_progress_lines_come_from_worker_processes(finished_run):
     last = lines[-1]
     assert re.search(r"files (\d+)/\1 \(100%\)", last), last
     assert re.search(r"records [1-9]\d* ", last), last
-    assert re.search(r"written (\d+)/\1 rows", last), last
+    assert re.search(r"done (\d+)/\1 .*written [1-9]\d* rows", last), last
     assert re.search(r"dedup \d+ batches, \d+ decisions", last), last
 
 

@@ -25,7 +25,7 @@ import socket
 import threading
 import time
 import uuid
-from typing import Callable, Optional, Union
+from typing import Callable, Optional
 
 import apache_beam as beam
 
@@ -110,21 +110,21 @@ def flush() -> None:
 
 
 class _TickFn(beam.DoFn):
-    def __init__(self, stage: str, name: Union[str, Callable], weight: Optional[Callable]):
+    def __init__(self, stage: str, name: str, weight: Optional[Callable]):
         self.stage, self.name, self.weight = stage, name, weight
 
     def process(self, element):
-        name = self.name if isinstance(self.name, str) else self.name(element)
-        add(self.stage, **{name: 1 if self.weight is None else int(self.weight(element))})
+        add(self.stage, **{self.name: 1 if self.weight is None else int(self.weight(element))})
         return ()
 
 
 class Tick(beam.PTransform):
-    """Counts the elements of a PCollection into progress `stage`/`name` (`name(element)` when
-    it is a function; weighted by `weight(element)` when given); outputs nothing. Fuses into the
-    producing step, so it costs one call per element and never a shuffle."""
+    """Counts the elements of a PCollection into progress `stage`/`name` (weighted by
+    `weight(element)` when given); outputs nothing. Fuses into the producing step, so it costs
+    one call per element and never a shuffle. Apply it to a step's own output, not to a Flatten
+    of several: the local runner may run a Flatten's consumers only once all inputs are done."""
 
-    def __init__(self, stage: str, name: Union[str, Callable], weight: Optional[Callable] = None):
+    def __init__(self, stage: str, name: str, weight: Optional[Callable] = None):
         super().__init__()
         self.stage, self.name, self.weight = stage, name, weight
 

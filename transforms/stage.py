@@ -246,6 +246,7 @@ class _WriteBatchFn(beam.DoFn):
             for partition in sorted(partitions):
                 for _path, rows in write_records(self.output, table, partition, partitions[partition], self.options):
                     self.counters[table].inc(rows)
+                    progress.add("write", **{table: rows})
                     yield table, rows
 
 
