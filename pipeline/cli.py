@@ -19,10 +19,6 @@ from typing import Optional, Sequence
 
 import fsspec
 
-from pipeline import progress
-from pipeline.options import NewsbeamOptions
-from transforms.model import UTC
-from transforms.read import input_exists
 
 LOG = logging.getLogger("newsbeam")
 
@@ -49,6 +45,8 @@ def version() -> str:
 
 
 def _run_parser() -> argparse.ArgumentParser:
+    from pipeline.options import NewsbeamOptions
+
     parser = argparse.ArgumentParser(
         prog="newsbeam run",
         description="Read raw news articles from any fsspec location, parse, clean, deduplicate and "
@@ -73,6 +71,8 @@ def _beam_parser() -> argparse.ArgumentParser:
             if sub not in seen:
                 seen.add(sub)
                 stack.append(sub)
+    from pipeline.options import NewsbeamOptions
+
     for cls in seen:
         if cls is NewsbeamOptions:
             continue
@@ -135,10 +135,12 @@ def _local_runner(options):
     from apache_beam.runners.portability.fn_api_runner import fn_runner
     from apache_beam.runners.portability.portable_runner import JobServiceHandle
 
+    from pipeline import progress
+
     encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
     provision = fn_runner.ExtendedProvisionInfo(
         beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded))
-    return fn_runner.FnApiRunner(provision_info=provision)
+    return progress.local_runner(provision_info=provision)
 
 
 def run(argv: Sequence[str]) -> dict | None:
@@ -148,6 +150,9 @@ def run(argv: Sequence[str]) -> dict | None:
     `pipeline.watch`) and returns the manifest of its last batch.
     """
     from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+    from pipeline.options import NewsbeamOptions
+    from transforms.read import input_exists
 
     ours, rest = _run_parser().parse_known_args(argv)
     _, unknown = _beam_parser().parse_known_args(rest)
@@ -186,12 +191,14 @@ def run_batch(ours: argparse.Namespace, argv: list[str], inputs: list[str],
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
+    from pipeline import progress
     from pipeline.graph import build_pipeline
+    from pipeline.options import NewsbeamOptions
 
     options = PipelineOptions(argv)
     nb = options.view_as(NewsbeamOptions)
     runner_name = options.view_as(StandardOptions).runner
-    started = dt.datetime.now(UTC)
+    started = dt.datetime.now(dt.timezone.utc)
     settings = {k: v for k, v in vars(ours).items()}
     run_info = {
         "run_id": run_id or nb.run_id or _run_id(started, settings),
@@ -246,7 +253,7 @@ def summary(manifest: dict) -> str:
     Counts come from the manifest (the accounting); the breakdowns from the rows this run wrote
     (ingested since it started), read back with DuckDB. If they cannot be read, the summary
     shows the counts alone."""
-    from pipeline import report
+    from pipeline import progress, report
 
     counts = manifest["counts"]
     out = manifest["output"].rstrip("/")

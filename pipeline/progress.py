@@ -52,6 +52,7 @@ class Listener:
         self.address = "%s:%d" % self.sock.getsockname()
         self.started = time.monotonic()
         self._senders: dict[str, tuple[int, dict]] = {}
+        self._notes: dict[str, str] = {}
         self._changed: dict[str, float] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -72,6 +73,7 @@ class Listener:
         try:
             message = json.loads(payload)
             sender, seq, totals = str(message["id"]), int(message["seq"]), dict(message["totals"])
+            notes = {str(k): str(v) for k, v in dict(message.get("notes") or {}).items()}
         except (ValueError, KeyError, TypeError):
             return  # not one of ours
         now = time.monotonic()
@@ -83,6 +85,7 @@ class Listener:
                 if old.get(key) != value:
                     self._changed[key] = now
             self._senders[sender] = (seq, totals)
+            self._notes.update(notes)
 
     def totals(self) -> dict[str, int]:
         """`stage/name` -> sum over every sender of its newest total."""
@@ -92,12 +95,17 @@ class Listener:
                 summed.update(totals)
         return dict(summed)
 
+    def notes(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._notes)
+
     def active_stages(self, within: Optional[float] = None) -> list[str]:
         """Stages whose counts changed in the last `within` seconds, in pipeline order; when none
         did, the stage that changed last."""
         now, within = time.monotonic(), ACTIVE_FOR if within is None else within
         with self._lock:
             changed = dict(self._changed)
+        changed = {key: when for key, when in changed.items() if not key.startswith("runner/")}
         recent = {key.split("/", 1)[0] for key, when in changed.items() if now - when <= within}
         if not recent and changed:
             recent = {max(changed, key=changed.get).split("/", 1)[0]}
@@ -139,6 +147,8 @@ class Snapshot:
         self.articles_written = get("write/articles")
         self.duplicates_written = get("write/duplicates")
         self.dead = sum(v for k, v in t.items() if k.endswith("/dead_letters"))
+        self.steps, self.steps_total = get("runner/steps"), get("runner/steps_total")
+        self.step = listener.notes().get("step", "")
         now = time.monotonic()
         history.append((now, self.records, self.bytes, self.articles_written + self.duplicates_written))
         while len(history) > 2 and now - history[0][0] > RATE_WINDOW:
@@ -173,6 +183,12 @@ class Snapshot:
         when enrichment is skipped)."""
         return max(self.enriched + self.duplicates, self.articles_written + self.duplicates_written)
 
+    def step_text(self) -> str:
+        """The local runner's step: fused stages started of all, and the current one's name."""
+        if not self.steps_total:
+            return ""
+        return f"step {self.steps:,}/{self.steps_total:,} {self.step}".rstrip()
+
     def detail_text(self, with_write: bool = True) -> str:
         parts = []
         if self.dedup_batches or self.decisions:
@@ -198,6 +214,8 @@ class Snapshot:
         detail = self.detail_text()
         if detail:
             parts.append(detail)
+        if self.step_text():
+            parts.append(self.step_text())
         return "progress " + " · ".join(parts)
 
 
@@ -262,7 +280,7 @@ class _BarView:
                                    f"{s.write_done:,}/{s.cleaned:,} articles · enriched {s.enriched:,} · "
                                    f"rows written {s.articles_written + s.duplicates_written:,}"))
         lines.append(Text(s.counts_text()))
-        detail = s.detail_text(with_write=False)
+        detail = " · ".join(p for p in (s.detail_text(with_write=False), s.step_text()) if p)
         if detail:
             lines.append(Text(detail, style="dim"))
         return Group(*lines)
@@ -274,6 +292,41 @@ class _BarView:
     def close(self) -> None:
         self.live.update(self._render())
         self.live.stop()
+
+
+def _step_label(stage) -> str:
+    """A fused stage's name for people: the top two levels of its transforms' labels."""
+    names = []
+    for transform in stage.transforms:
+        label = "/".join(transform.unique_name.split("/")[:2])
+        if label and not label.startswith(("ref_", "external_")) and label not in names:
+            names.append(label)
+    text = " + ".join(names[:3]) + (" + …" if len(names) > 3 else "")
+    return text[:80]
+
+
+def local_runner(**kwargs):
+    """Beam's FnApiRunner, reporting which fused step of the job it executes (`runner/steps` of
+    `runner/steps_total`, note `step`). Between the workers' counts the runner also works on
+    its own (shuffles, side inputs), and that is when the step shows that the job moves on."""
+    from apache_beam.runners.portability.fn_api_runner import fn_runner
+    from transforms.progress import add, note
+
+    class StepReportingFnApiRunner(fn_runner.FnApiRunner):
+        def run_stages(self, stage_context, stages):
+            self._steps_seen: set = set()
+            add("runner", steps_total=len(stages))
+            return super().run_stages(stage_context, stages)
+
+        def _execute_bundle(self, runner_execution_context, bundle_context_manager, bundle_input):
+            stage = bundle_context_manager.stage
+            if stage.name not in self._steps_seen:
+                self._steps_seen.add(stage.name)
+                add("runner", steps=1)
+                note("step", _step_label(stage))
+            return super()._execute_bundle(runner_execution_context, bundle_context_manager, bundle_input)
+
+    return StepReportingFnApiRunner(**kwargs)
 
 
 def resolve_mode(mode: str, stream: TextIO) -> str:

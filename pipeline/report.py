@@ -1,8 +1,8 @@
 """`newsbeam report OUT [--html FILE]`: what a run produced, as text and as one HTML page.
 
 `collect(OUT)` reads the three tables and the run manifests of any output the pipeline writes
-(any fsspec URL: the tables are opened as pyarrow datasets through fsspec, reading only the
-columns a figure needs, and aggregated with DuckDB) into one plain dict of figures. `text()`
+(any fsspec URL: DuckDB scans each table once, reading only the columns a figure needs, natively
+for local folders and through the fsspec filesystem otherwise) into one plain dict of figures. `text()`
 prints the key figures; `html()` writes a self-contained page: the figures are embedded as JSON
 and drawn as SVG by a small script inside the page, so it opens with no network, and every value
 taken from the data reaches the page as text (`textContent`), never as markup.
@@ -27,7 +27,7 @@ from typing import Optional
 import duckdb
 import fsspec
 import pyarrow as pa
-import pyarrow.dataset as ds
+from fsspec.implementations.local import LocalFileSystem
 
 TOP = 20  # rows in the sites, cities and languages charts
 CLUSTERS = 25  # largest syndication clusters listed
@@ -51,20 +51,38 @@ def _root(output: str) -> tuple[fsspec.AbstractFileSystem, str]:
     return fsspec.core.url_to_fs(output.rstrip("/"))
 
 
-def load_table(output: str, table: str, columns: Optional[list[str]] = None) -> pa.Table:
-    """One table of an output as Arrow (partition columns as strings), only `columns` read;
-    an empty table when nothing was written yet."""
+def load_table(con: duckdb.DuckDBPyConnection, output: str, table: str, name: str) -> None:
+    """Create temp table `name` from one table of an output: only the report's columns (those
+    present; partition columns as strings), scanned once by DuckDB's Parquet reader; local
+    outputs are read natively, any other fsspec URL through its fsspec filesystem."""
     fs, root = _root(output)
     folder = f"{root}/{table}"
-    partitions = _PARTITIONS[table]
-    wanted = list(columns if columns is not None else _COLUMNS[table])
-    if not fs.exists(folder):
-        return pa.table({name: pa.array([], pa.string()) for name in wanted + list(partitions)})
-    partitioning = ds.partitioning(pa.schema([(p, pa.string()) for p in partitions]), flavor="hive")
-    dataset = ds.dataset(folder, filesystem=fs, format="parquet", partitioning=partitioning,
-                         exclude_invalid_files=False)
-    present = [c for c in wanted if c in dataset.schema.names]
-    return dataset.to_table(columns=present + list(partitions))
+    columns = _COLUMNS[table] + list(_PARTITIONS[table])
+    if not fs.exists(folder):  # nothing written yet: no rows, the table's own column types
+        from transforms.model import TABLES, arrow_schema
+
+        schema = arrow_schema(TABLES[table])
+        empty = pa.Table.from_pylist([], pa.schema(
+            [schema.field(c) for c in columns if c in schema.names]
+            + [pa.field(p, pa.string()) for p in _PARTITIONS[table]]))
+        con.register(f"{name}_empty", empty)
+        con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}_empty")
+        return
+    if isinstance(fs, LocalFileSystem):
+        url = f"{folder}/**/*.parquet"
+    else:
+        try:
+            con.register_filesystem(fs)
+        except duckdb.InvalidInputException:  # registered for an earlier table already
+            pass
+        url = f"{fs.unstrip_protocol(folder)}/**/*.parquet"
+    pattern = "^(" + "|".join(columns) + ")$"
+    scan = f"""CREATE TEMP TABLE {name} AS SELECT COLUMNS('{pattern}')
+               FROM read_parquet(?, hive_partitioning = true, hive_types_autocast = false{{union}})"""
+    try:
+        con.execute(scan.format(union=""), [url])
+    except duckdb.Error:  # files written by versions with other columns: match them by name (slower)
+        con.execute(scan.format(union=", union_by_name = true"), [url])
 
 
 def load_runs(output: str, limit: int = RUNS) -> list[dict]:
@@ -134,8 +152,9 @@ def collect(output: str, since: Optional[dt.datetime] = None) -> dict:
     started = time.perf_counter()
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
     for table in _COLUMNS:
-        con.register(f"{table}_all", load_table(output, table))
+        load_table(con, output, table, f"{table}_all")
         # `since` is a datetime of ours (not data), so its ISO text is a safe literal.
         where = "" if since is None else f"WHERE ingested_at >= TIMESTAMPTZ '{since.isoformat()}'"
         con.execute(f"CREATE TEMP VIEW {table} AS SELECT * FROM {table}_all {where}")

@@ -44,6 +44,7 @@ class _Sender:
         self.id = f"{self.pid}-{uuid.uuid4().hex[:8]}"
         self.seq = 0
         self.totals: dict[str, int] = {}
+        self.notes: dict[str, str] = {}
         self.dirty = False
         self.lock = threading.Lock()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -58,12 +59,17 @@ class _Sender:
                 self.totals[key] = self.totals.get(key, 0) + n
             self.dirty = True
 
+    def note(self, name: str, text: str) -> None:
+        with self.lock:
+            self.notes[name] = text
+            self.dirty = True
+
     def send(self) -> None:
         with self.lock:
             if not self.dirty:
                 return
             self.seq += 1
-            payload = json.dumps({"id": self.id, "seq": self.seq, "totals": self.totals},
+            payload = json.dumps({"id": self.id, "seq": self.seq, "totals": self.totals, "notes": self.notes},
                                  separators=(",", ":")).encode()
             self.dirty = False
         try:
@@ -100,6 +106,13 @@ def add(stage: str, **counts: int) -> None:
     sender = _current()
     if sender is not None:
         sender.add(stage, counts)
+
+
+def note(name: str, text: str) -> None:
+    """Set this process's progress note `name` (e.g. the runner's current step) to `text`."""
+    sender = _current()
+    if sender is not None:
+        sender.note(name, text)
 
 
 def flush() -> None:
