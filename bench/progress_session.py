@@ -2,8 +2,9 @@
 
 `python -m bench.progress_session --input bench/corpus/n100000/jsonl` starts
 `newsbeam run … --progress bar` in a detached tmux session, captures the pane every
-`--every` seconds, and writes `bench/results/progress-<name>.txt`: every captured frame with its
-time, then the gaps. A frame "moves" when anything but the clock and the rates changed (a count,
+`--every` seconds, and writes `bench/results/progress-<name>.txt` (the figures: wall time, load,
+the longest stretch without visible progress per stage) and `progress-<name>-frames.txt.gz`
+(every captured frame with its time). A frame "moves" when anything but the clock and the rates changed (a count,
 a bar, the stage); the bar is that no gap between two moving frames exceeds 2 s in any stage.
 The load average at the start and end is recorded beside the figures (the machine is shared).
 """
@@ -11,6 +12,7 @@ The load average at the start and end is recorded beside the figures (the machin
 from __future__ import annotations
 
 import argparse
+import gzip
 import os
 import re
 import shutil
@@ -21,6 +23,7 @@ import time
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
+FRAMES = "\n--- frames (seconds since start) ---"
 _VOLATILE = re.compile(r"\d+:\d\d:\d\d|[\d,.]+ ?(?:rows|MB|kB|records)?/s|ETA \S+|\([\d,.]+/s\)")
 _STAGE = re.compile(r"stage: (.+?)\s*$", re.M)
 
@@ -84,7 +87,7 @@ def report(frames: list[tuple[float, str]], wall: float, command: list[str], loa
              f"longest stretch without visible progress: {longest:.2f} s",
              "longest stretch per stage (the stage shown when it ended):"]
     lines += [f"  {stage:<40} {length:5.2f} s" for stage, length in sorted(worst.items(), key=lambda kv: -kv[1])]
-    lines.append("\n--- frames (seconds since start) ---")
+    lines.append(FRAMES)
     for when, frame in frames:
         lines.append(f"@{when:7.2f}s\n{frame}")
     return "\n".join(lines) + "\n"
@@ -108,11 +111,14 @@ def main(argv=None) -> int:
     load_start = _load()
     frames, wall = record(command, args.every)
     text = report(frames, wall, command, (load_start, _load()))
+    figures, frames_text = text.split(FRAMES, 1)
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"progress-{args.name}.txt"
-    path.write_text(text)
-    print("\n".join(text.splitlines()[:14]))
-    print(f"frames: {path}")
+    path.write_text(figures)
+    with gzip.open(RESULTS / f"progress-{args.name}-frames.txt.gz", "wt") as handle:
+        handle.write(FRAMES + frames_text)
+    print(figures)
+    print(f"figures: {path}; frames: {path.with_name(path.stem + '-frames.txt.gz')}")
     if not args.output:
         shutil.rmtree(output, ignore_errors=True)
     return 0

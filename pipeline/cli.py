@@ -261,6 +261,7 @@ def summary(manifest: dict) -> str:
     rate = lambda n: (f"{n / seconds:,.1f}/s" if n < 10 * seconds else f"{n / seconds:,.0f}/s") if seconds else "-"  # noqa: E731
     figures = None
     try:
+        LOG.info("reading this run's rows back for the summary")
         since = manifest.get("started_at")
         figures = report.collect(out, since=dt.datetime.fromisoformat(since) if since else None)
     except Exception as exc:  # noqa: BLE001 - the summary must never fail a finished job
