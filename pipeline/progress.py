@@ -157,6 +157,8 @@ class Snapshot:
         span = now - first[0]
         self.records_rate = (self.records - first[1]) / span if span > 0.5 else 0.0
         self.bytes_rate = (self.bytes - first[2]) / span if span > 0.5 else 0.0
+        if not self.bytes_rate and self.elapsed > 0:  # files finish seconds apart: the run's mean
+            self.bytes_rate = self.bytes / self.elapsed
         self.rows_rate = (history[-1][3] - first[3]) / span if span > 0.5 else 0.0
 
     @property
