@@ -20,6 +20,7 @@ import datetime as dt
 import html as html_lib
 import json
 import re
+import sys
 import time
 from importlib import resources
 from typing import Optional
@@ -359,7 +360,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     fs, root = _root(args.output)
     if not fs.exists(root):
-        print(f"newsbeam: error: output not found: {args.output}", file=__import__("sys").stderr)
+        print(f"newsbeam: error: output not found: {args.output}", file=sys.stderr)
         return 2
     figures = collect(args.output)
     print(text(figures))
