@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv run test bench eval clean
+.PHONY: venv run test browser bench eval clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,19 @@ venv: $(STAMP)
 
 run: venv
 	$(BIN)/newsbeam run --input seeds/ --output out/
+	$(BIN)/newsbeam report out/ --html out/report.html
 
-test: venv
+# Debian's Chromium (the report's browser test) and tmux (the recorded progress session), when
+# missing; without them those tests skip.
+browser:
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing="chromium"; \
+	command -v tmux >/dev/null 2>&1 || missing="$$missing tmux"; \
+	if [ -n "$$missing" ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	  || echo "make browser: could not install$$missing; the tests that need it will be skipped"; \
+	fi
+
+test: venv browser
 	$(BIN)/python -m pytest -n 2 -q
 
 eval: venv

@@ -18,10 +18,7 @@ from typing import Optional, Sequence
 
 import fsspec
 
-from pipeline.options import NewsbeamOptions
 from transforms.logs import LEVELS, configure_logging
-from transforms.model import UTC
-from transforms.read import InputUnreachable, input_exists
 
 LOG = logging.getLogger("newsbeam.cli")
 
@@ -56,6 +53,8 @@ def version() -> str:
 
 
 def _run_parser() -> argparse.ArgumentParser:
+    from pipeline.options import NewsbeamOptions
+
     parser = _Parser(
         prog="newsbeam run",
         description="Read raw news articles from any fsspec location, parse, clean, deduplicate and "
@@ -80,6 +79,8 @@ def _beam_parser() -> argparse.ArgumentParser:
             if sub not in seen:
                 seen.add(sub)
                 stack.append(sub)
+    from pipeline.options import NewsbeamOptions
+
     for cls in seen:
         if cls is NewsbeamOptions:
             continue
@@ -142,6 +143,9 @@ def check_options(ours: argparse.Namespace, rest: Sequence[str], argv: Sequence[
     workers = getattr(beam_ns, "direct_num_workers", None)
     if workers is not None and workers < 0:
         raise UsageError(f"--direct_num_workers must be 0 (one per core) or more, got {workers}")
+    from pipeline.options import NewsbeamOptions
+    from transforms.read import InputUnreachable, input_exists
+
     nb = PipelineOptions(list(argv)).view_as(NewsbeamOptions)
     try:  # every setting is checked here, so a bad value is a usage error, not a failed job
         nb.read_limits(), nb.write_options(), nb.dedup_options()
@@ -162,6 +166,8 @@ def check_options(ours: argparse.Namespace, rest: Sequence[str], argv: Sequence[
 
 
 LOCAL_MALLOC_ARENAS = 2
+# Runners whose workers run on this machine and inherit the launcher's environment: live progress.
+LOCAL_RUNNERS = {"DirectRunner", "SwitchingDirectRunner", "BundleBasedDirectRunner", "FnApiRunner"}
 
 
 def _limit_malloc_arenas(arenas: int = LOCAL_MALLOC_ARENAS) -> None:
@@ -194,10 +200,12 @@ def _local_runner(options):
     from apache_beam.runners.portability.fn_api_runner import fn_runner
     from apache_beam.runners.portability.portable_runner import JobServiceHandle
 
+    from pipeline import progress
+
     encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
     provision = fn_runner.ExtendedProvisionInfo(
         beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded))
-    return fn_runner.FnApiRunner(provision_info=provision)
+    return progress.local_runner(provision_info=provision)
 
 
 def run(argv: Sequence[str]) -> dict | None:
@@ -223,7 +231,9 @@ def run_batch(ours: argparse.Namespace, argv: list[str], inputs: list[str],
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
+    from pipeline import progress
     from pipeline.graph import build_pipeline
+    from pipeline.options import NewsbeamOptions
 
     from pipeline import incremental
     from pipeline.manifest import write_manifest
@@ -234,7 +244,7 @@ def run_batch(ours: argparse.Namespace, argv: list[str], inputs: list[str],
     options = PipelineOptions(argv)
     nb = options.view_as(NewsbeamOptions)
     runner_name = options.view_as(StandardOptions).runner
-    started = dt.datetime.now(UTC)
+    started = dt.datetime.now(dt.timezone.utc)
     settings = {k: v for k, v in vars(ours).items()}
     run_info = {
         "run_id": run_id or nb.run_id or _run_id(started),
@@ -264,11 +274,13 @@ def run_batch(ours: argparse.Namespace, argv: list[str], inputs: list[str],
         runner = None if runner_name else _local_runner(options)
         pipeline = beam.Pipeline(runner=runner, options=options)
         build_pipeline(pipeline, inputs, ours.output, run_info=run_info, plan=plan)
-        result = pipeline.run()
-        if detached:
-            _report_launch(result, options)
-            return None
-        state = result.wait_until_finish()
+        local = not runner_name or runner_name.split(".")[-1] in LOCAL_RUNNERS
+        with progress.live(nb.progress if local else "off", label="newsbeam"):
+            result = pipeline.run()
+            if detached:
+                _report_launch(result, options)
+                return None
+            state = result.wait_until_finish()
     finally:
         if lease is not None:
             lease.release()
@@ -355,25 +367,53 @@ def read_manifest(output: str, run_id: str) -> dict:
 
 
 def summary(manifest: dict) -> str:
+    """The end-of-run summary: counts per table, exact and near duplicates, dead letters by stage
+    and their top reasons, wall time and rates, and where the output and its report are.
+
+    Counts come from the manifest (the accounting); the breakdowns from the rows this run wrote
+    (ingested since it started), read back with DuckDB. If they cannot be read, the summary
+    shows the counts alone."""
+    from pipeline import progress, report
+
     counts = manifest["counts"]
     out = manifest["output"].rstrip("/")
+    seconds = manifest.get("duration_s") or 0.0
+    rate = lambda n: (f"{n / seconds:,.1f}/s" if n < 10 * seconds else f"{n / seconds:,.0f}/s") if seconds else "-"  # noqa: E731
+    figures = None
+    try:
+        LOG.info("reading this run's rows back for the summary")
+        since = manifest.get("started_at")
+        figures = report.collect(out, since=dt.datetime.fromisoformat(since) if since else None)
+    except Exception as exc:  # noqa: BLE001 - the summary must never fail a finished job
+        LOG.warning("summary: could not read the written tables back (%s: %s)", type(exc).__name__, exc)
+    methods = {r["name"]: r["n"] for r in figures["methods"]} if figures else {}
+    counters = manifest.get("counters") or {}
     lines = [
-        f"newsbeam run {manifest['run_id']} finished in {manifest.get('duration_s')} s",
-        f"  files matched  {counts['files_matched']:>9}",
-        f"  records read   {counts['records_in']:>9}",
-        f"  articles       {counts['articles']:>9}   {out}/articles/",
-        f"  duplicates     {counts['duplicates']:>9}   {out}/duplicates/",
-        f"  dead letters   {counts['dead_letter']:>9}   {out}/dead_letter/",
+        f"newsbeam run {manifest['run_id']} finished in {seconds:,.1f} s",
+        f"  files matched  {counts['files_matched']:>9,}"
+        + (f"   {progress.human_bytes(counters['bytes_read'])} read" if counters.get("bytes_read") else ""),
+        f"  records read   {counts['records_in']:>9,}   {rate(counts['records_in'])}",
+        f"  articles       {counts['articles']:>9,}   {rate(counts['articles'])}   {out}/articles/",
+        f"  duplicates     {counts['duplicates']:>9,}   "
+        + (f"exact {methods.get('exact', 0):,}, near {methods.get('near', 0):,}   " if figures else "")
+        + f"{out}/duplicates/",
+        f"  dead letters   {counts['dead_letter']:>9,}   {out}/dead_letter/",
+    ]
+    if figures:
+        lines += report.dead_letter_lines(figures, limit=5)
+    if counters.get("warc_records_skipped"):
+        lines.append(f"  (WARC records skipped on purpose: {counters['warc_records_skipped']} "
+                     "request/metadata/revisit/non-HTML; not article records)")
+    lines += [
         f"  accounting     {'balanced' if manifest['balanced'] else 'NOT BALANCED'}"
         f" (records read = articles + duplicates + dead letters)",
         f"  manifest       {out}/_runs/{manifest['run_id']}.json",
     ]
-    counters = manifest.get("counters") or {}
-    if counters.get("warc_records_skipped"):
-        lines.insert(3, f"  (WARC records skipped on purpose: {counters['warc_records_skipped']} "
-                        "request/metadata/revisit/non-HTML; not article records)")
-    if counters.get("bytes_read"):
-        lines.insert(2, f"  bytes read     {counters['bytes_read']:>9}")
+    if figures and figures["counts"]["articles"]:
+        total = figures["counts"]["articles"]
+        lines += [report.top_line("topics", figures["topics"], total, width=15),
+                  report.top_line("languages", figures["languages"], total, width=15)]
+    lines.append(f"  report         newsbeam report {out} --html {out}/report.html")
     return "\n".join(lines)
 
 
@@ -399,6 +439,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
               "       newsbeam run --streaming --input-subscription SUB --output URL [options]\n"
               "       newsbeam notify --folder URL --topic TOPIC [--watch SECONDS]\n"
               "       newsbeam compact OUT [--date YYYY-MM-DD ...]\n"
+              "       newsbeam report OUT [--html FILE]\n"
               "       newsbeam --version\n\n`newsbeam run --help` lists every option.")
         return 0 if argv else 2
     if argv[0] == "--version":
@@ -408,12 +449,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from pipeline.notify import main as notify_main
 
         return notify_main(argv[1:])
+    if argv[0] == "report":
+        from pipeline import report
+
+        return report.main(argv[1:])
     if argv[0] == "compact":
         from pipeline.compact import main as compact_main
 
         return compact_main(argv[1:])
     if argv[0] != "run":
-        print(f"newsbeam: error: unknown command {argv[0]!r} (expected `run`, `notify` or `compact`)",
+        print(f"newsbeam: error: unknown command {argv[0]!r} (expected `run`, `report`, `compact` or `notify`)",
               file=sys.stderr)
         return 2
     if any(a in ("-h", "--help") for a in argv[1:]):

@@ -26,6 +26,7 @@ from transforms.deadletter import DeadLetters
 from transforms.dedup import DedupDecisions, DedupOptions
 from transforms.minhash import MinHasher
 from transforms.model import UTC, Article
+from transforms.progress import Tick
 from transforms.parse import RawRecord, parse_record, split_file
 from transforms.read import MatchFiles, ReadFileFn, ReadLimits
 from transforms.stage import StageArticles, WriteStaged, staging_folder
@@ -35,7 +36,9 @@ from transforms.write import WriteOptions, WriteTable
 def guarded(pcoll, label: str, transform, stage: str):
     """Apply `transform`; return (good elements, dead letters of the failed ones)."""
     good, bad = pcoll | label >> transform.with_exception_handling()
-    return good, bad | f"{label}Failures" >> DeadLetters(stage)
+    dead = bad | f"{label}Failures" >> DeadLetters(stage)
+    dead | f"{label}FailuresProgress" >> Tick(stage, "dead_letters")
+    return good, dead
 
 
 def _split(raw, limits):
@@ -89,11 +92,16 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], output: str, *, limits: 
     written = {"parts": staged["parts"], "decisions": decided} | "Write" >> WriteStaged(
         target, folder, write.write_shards, write, enrich=not skip_enrich)
     enrich_dead = () if skip_enrich else (written["dead"],)
+    for dead_letters in enrich_dead:
+        dead_letters | "EnrichFailuresProgress" >> Tick("enrich", "dead_letters")
     dead = (read_dead, split_dead, parse_dead, clean_dead, *enrich_dead) | "DeadLetters" >> beam.Flatten()
     written = (
         written["written"],
         dead | "WriteDeadLetters" >> WriteTable(target, "dead_letter", write),
     )
+    records | "ProgressRecords" >> Tick("parse", "records")
+    cleaned | "ProgressArticles" >> Tick("clean", "articles")
+    decided | "ProgressDecisions" >> Tick("dedup", "decisions")
     counts = (
         files | "CountFiles" >> beam.Map(lambda _: ("files_matched", 1)),
         records | "CountRecords" >> beam.Map(lambda _: ("records_in", 1)),

@@ -99,6 +99,10 @@ class NewsbeamOptions(PipelineOptions):
                             help="level of newsbeam's log messages on stderr; the libraries it calls "
                                  "(trafilatura, htmldate, dateutil, charset_normalizer, …) log only at DEBUG. "
                                  "Progress and job-submission lines show unless ERROR")
+        parser.add_argument("--progress", dest="progress", default="auto", choices=("auto", "bar", "log", "off"),
+                            help="live progress of a local run on stderr: `bar` (a live display), `log` (a line every "
+                                 "2 s), `off`; `auto` is `bar` on a terminal, else `log`. Not shown on Dataflow, "
+                                 "whose console has the job's counters")
         parser.add_argument("--run_id", "--run-id", dest="run_id", default=None,
                             help="name of this run's manifest under _runs/ (default: start time and a hash of the options)")
 

@@ -17,6 +17,8 @@ import apache_beam as beam
 from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 
+from transforms import progress
+
 from transforms.dedup_index import (  # noqa: F401 - re-exported: the stage's public names
     INDEX_SCHEMA,
     ReadDedupIndex,
@@ -62,6 +64,9 @@ class FoldingFn(beam.DoFn):
 
     def fold(self, article: Article, table: dict) -> tuple[str, object]:
         kind, row = apply_decision(article, table.get(article.source_uri))
+        progress.add("write", read_back=1)
+        if kind == "duplicate":
+            progress.add("dedup", copies=1)
         if kind == "duplicate":
             self.copies.inc()
             if row.method == "near":

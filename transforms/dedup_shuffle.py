@@ -41,6 +41,7 @@ from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 from apache_beam.utils.windowed_value import WindowedValue
 
+from transforms import progress
 from transforms.fold import DedupKey, decisions, fold_groups, near_decisions
 from transforms.minhash import (
     MinHasher,
@@ -136,6 +137,7 @@ class _Packing(beam.DoFn):
         yield from self.pack(tag, shard, arrays, window, weight)
 
     def packed(self, tag: str, shard: int, items: list, window):
+        progress.add("dedup", batches=1)
         blob = pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL)
         if self.staging:
             path = f"{self.staging}/{uuid.uuid4().hex}.pkl"

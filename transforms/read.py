@@ -44,6 +44,7 @@ import fsspec
 import zstandard
 from apache_beam.metrics import Metrics
 
+from transforms import progress
 from transforms.model import UTC
 
 LOG = logging.getLogger("newsbeam.read")
@@ -664,24 +665,6 @@ def stored_digest(ref: FileRef, head_bytes: int = 1024) -> Optional[tuple[int, s
 
 # --- Beam --------------------------------------------------------------------------------------
 
-class _Progress:
-    """Logs a one-line progress note at most every few seconds per worker process."""
-
-    def __init__(self, every_s: float = 5.0):
-        self.every_s = every_s
-        self.files = 0
-        self.bytes = 0
-        self.last = time.monotonic()
-
-    def tick(self, nbytes: int) -> None:
-        self.files += 1
-        self.bytes += nbytes
-        now = time.monotonic()
-        if now - self.last >= self.every_s:
-            self.last = now
-            LOG.info("progress: this worker has read %d files, %.1f MB", self.files, self.bytes / 1e6)
-
-
 class MatchFiles(beam.PTransform):
     """Input URLs -> one `FileRef` per entry, spread across workers.
 
@@ -707,6 +690,7 @@ class MatchFiles(beam.PTransform):
 
 def _count(element, counter):
     counter.inc()
+    progress.add("match", files=1, bytes=element.size or 0)
     return element
 
 
@@ -715,11 +699,12 @@ class ReadFileFn(beam.DoFn):
         self.limits = limits
 
     def setup(self):
-        self.progress = _Progress()
         self.bytes_read = Metrics.counter("newsbeam", "bytes_read")
 
     def process(self, ref: FileRef) -> Iterable[RawFile]:
-        raw = read_file(ref, self.limits)
+        try:
+            raw = read_file(ref, self.limits)
+        finally:  # a file that fails is done too (as a dead letter)
+            progress.add("read", files=1, bytes=ref.size or 0)
         self.bytes_read.inc(len(raw.data))
-        self.progress.tick(len(raw.data))
         yield raw

@@ -52,6 +52,7 @@ from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.timestamp import MIN_TIMESTAMP
 from apache_beam.utils.windowed_value import WindowedValue
 
+from transforms import progress
 from transforms.deadletter import dead_letter
 from transforms.dedup import Decision, FoldingFn, dedup_key, remove_folder
 from transforms.minhash import MinHasher, record_number
@@ -219,6 +220,7 @@ class _EnrichBatchFn(beam.DoFn):
 
         enriched = []
         for article in batch.articles:
+            progress.add("enrich", articles=1)
             try:
                 enriched.append(enrich_article(article))
             except Exception as exc:  # noqa: BLE001 - any failure of one article is its dead letter
@@ -245,6 +247,7 @@ class _WriteBatchFn(beam.DoFn):
             for partition in sorted(partitions):
                 for _path, rows in write_records(self.output, table, partition, partitions[partition], self.options):
                     self.counters[table].inc(rows)
+                    progress.add("write", **{table: rows})
                     yield table, rows
 
 

@@ -37,6 +37,7 @@ from apache_beam.metrics import Metrics
 
 from pydantic import BaseModel
 
+from transforms import progress
 from transforms.model import TABLES, _Record, arrow_schema
 
 _SLUG = re.compile(r"[^a-z0-9-]+")
@@ -224,6 +225,7 @@ class _WritePartitionFn(beam.DoFn):
         partition, packed = element
         for path, rows in write_packed(self.output, self.table, partition, packed, self.options):
             self.rows.inc(rows)
+            progress.add("write", **{self.table: rows})
             yield self.table, rows
 
 

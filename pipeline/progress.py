@@ -1,0 +1,375 @@
+"""Live progress of a local run: a progress display on a terminal, periodic log lines otherwise.
+
+The workers count what they do with `transforms.progress.add` / `Tick` and send running totals
+over UDP (see transforms/progress.py). `live()` wraps a running job:
+
+    with progress.live("auto", label="newsbeam run") as listener:
+        pipeline.run().wait_until_finish()
+
+It binds a UDP socket on 127.0.0.1, points `NEWSBEAM_PROGRESS` at it for the job's processes
+(restored afterwards), and shows, every `REFRESH` seconds on a terminal (rich) or every
+`LOG_EVERY` seconds as one log line when stderr is not a terminal: the stages working now,
+files and bytes read of the total matched, records/s, articles, duplicates, dead letters, the
+dedup work done, and bars with an ETA where a total is known (read: bytes matched; write: rows
+staged). The CLI uses it for local runs only; on Dataflow the console shows Beam's counters.
+A streaming job uses the same context manager around its run; its totals simply keep growing.
+
+Counts are what workers reported so far, not the accounting: the run manifest has the exact
+numbers once the job finishes.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import os
+import socket
+import sys
+import threading
+import time
+from typing import Iterator, Optional, TextIO
+
+from transforms.progress import ENV
+
+REFRESH = 0.25  # seconds between two redraws of the terminal display
+LOG_EVERY = 2.0  # seconds between two progress log lines when stderr is not a terminal
+ACTIVE_FOR = 3.0  # a stage whose counts changed this recently is shown as working
+RATE_WINDOW = 10.0  # seconds of history behind the rates and the ETA
+MODES = ("auto", "bar", "log", "off")
+
+# Stages in pipeline order (a step that reports another stage name is shown after these).
+STAGES = ("match", "read", "parse", "clean", "dedup", "enrich", "write")
+
+
+class Listener:
+    """Receives the workers' datagrams on 127.0.0.1 and keeps their summed totals."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.1)
+        self.address = "%s:%d" % self.sock.getsockname()
+        self.started = time.monotonic()
+        self._senders: dict[str, tuple[int, dict]] = {}
+        self._notes: dict[str, str] = {}
+        self._changed: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="newsbeam-progress-listener", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                payload, _ = self.sock.recvfrom(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.receive(payload)
+
+    def receive(self, payload: bytes) -> None:
+        try:
+            message = json.loads(payload)
+            sender, seq, totals = str(message["id"]), int(message["seq"]), dict(message["totals"])
+            notes = {str(k): str(v) for k, v in dict(message.get("notes") or {}).items()}
+        except (ValueError, KeyError, TypeError):
+            return  # not one of ours
+        now = time.monotonic()
+        with self._lock:
+            old_seq, old = self._senders.get(sender, (0, {}))
+            if seq <= old_seq:
+                return  # reordered: a newer total of this sender arrived first
+            for key, value in totals.items():
+                if old.get(key) != value:
+                    self._changed[key] = now
+            self._senders[sender] = (seq, totals)
+            self._notes.update(notes)
+
+    def totals(self) -> dict[str, int]:
+        """`stage/name` -> sum over every sender of its newest total."""
+        summed: dict[str, int] = collections.Counter()
+        with self._lock:
+            for _, totals in self._senders.values():
+                summed.update(totals)
+        return dict(summed)
+
+    def notes(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._notes)
+
+    def active_stages(self, within: Optional[float] = None) -> list[str]:
+        """Stages whose counts changed in the last `within` seconds, in pipeline order; when none
+        did, the stage that changed last."""
+        now, within = time.monotonic(), ACTIVE_FOR if within is None else within
+        with self._lock:
+            changed = dict(self._changed)
+        changed = {key: when for key, when in changed.items() if not key.startswith("runner/")}
+        recent = {key.split("/", 1)[0] for key, when in changed.items() if now - when <= within}
+        if not recent and changed:
+            recent = {max(changed, key=changed.get).split("/", 1)[0]}
+        return sorted(recent, key=lambda s: (STAGES.index(s) if s in STAGES else len(STAGES), s))
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=1)
+        self.sock.close()
+
+
+def human_bytes(n: float) -> str:
+    """Bytes for people: kB under a megabyte, else MB."""
+    return f"{n / 1e3:,.1f} kB" if n < 1e6 else f"{n / 1e6:,.1f} MB"
+
+
+def _clock(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+class Snapshot:
+    """What the display shows at one moment: totals, rates over the last few seconds, ETAs."""
+
+    def __init__(self, listener: Listener, history: collections.deque):
+        self.elapsed = time.monotonic() - listener.started
+        t = self.totals = listener.totals()
+        self.stages = listener.active_stages()
+        get = lambda key: t.get(key, 0)  # noqa: E731
+        self.files_total, self.bytes_total = get("match/files"), get("match/bytes")
+        self.files, self.bytes = get("read/files"), get("read/bytes")
+        self.records = get("parse/records")
+        self.cleaned = get("clean/articles")
+        self.dedup_batches = get("dedup/batches")
+        self.decisions = get("dedup/decisions")
+        self.read_back = get("write/read_back")
+        self.duplicates = get("dedup/copies")
+        self.enriched = get("enrich/articles")
+        self.articles_written = get("write/articles")
+        self.duplicates_written = get("write/duplicates")
+        self.dead = sum(v for k, v in t.items() if k.endswith("/dead_letters"))
+        self.steps, self.steps_total = get("runner/steps"), get("runner/steps_total")
+        self.step = listener.notes().get("step", "")
+        now = time.monotonic()
+        history.append((now, self.records, self.bytes, self.articles_written + self.duplicates_written))
+        while len(history) > 2 and now - history[0][0] > RATE_WINDOW:
+            history.popleft()
+        first = history[0]
+        span = now - first[0]
+        self.records_rate = (self.records - first[1]) / span if span > 0.5 else 0.0
+        self.bytes_rate = (self.bytes - first[2]) / span if span > 0.5 else 0.0
+        if not self.bytes_rate and self.elapsed > 0:  # files finish seconds apart: the run's mean
+            self.bytes_rate = self.bytes / self.elapsed
+        self.rows_rate = (history[-1][3] - first[3]) / span if span > 0.5 else 0.0
+
+    @property
+    def stage_text(self) -> str:
+        return " + ".join(self.stages) if self.stages else "starting"
+
+    def read_eta(self) -> Optional[float]:
+        if self.bytes_total and self.bytes_rate > 0 and self.bytes < self.bytes_total:
+            return (self.bytes_total - self.bytes) / self.bytes_rate
+        return None
+
+    def counts_text(self) -> str:
+        parts = [f"records {self.records:,} ({self.records_rate:,.0f}/s)"]
+        if self.articles_written or self.duplicates_written:
+            parts.append(f"articles {self.articles_written:,} written")
+        else:
+            parts.append(f"articles {self.cleaned:,}")
+        parts += [f"duplicates {self.duplicates:,}", f"dead letters {self.dead:,}"]
+        return " · ".join(parts)
+
+    @property
+    def write_done(self) -> int:
+        """Staged articles through the write stage: enriched or folded as copies (rows written
+        when enrichment is skipped)."""
+        return max(self.enriched + self.duplicates, self.articles_written + self.duplicates_written)
+
+    def step_text(self) -> str:
+        """The local runner's step: fused stages started of all, and the current one's name."""
+        if not self.steps_total:
+            return ""
+        return f"step {self.steps:,}/{self.steps_total:,} {self.step}".rstrip()
+
+    def detail_text(self, with_write: bool = True) -> str:
+        parts = []
+        if self.dedup_batches or self.decisions:
+            parts.append(f"dedup {self.dedup_batches:,} batches, {self.decisions:,} decisions")
+        if self.read_back and with_write:
+            parts.append(f"enriched {self.enriched:,}")
+            rows = self.articles_written + self.duplicates_written
+            parts.append(f"done {self.write_done:,}/{self.cleaned:,} ({self.rows_rate:,.0f} rows/s), "
+                         f"written {rows:,} rows")
+        return " · ".join(parts)
+
+    def line(self) -> str:
+        """One plain log line."""
+        parts = [f"[{_clock(self.elapsed)}] {self.stage_text}"]
+        if self.files_total:
+            share = 100 * (self.bytes / self.bytes_total if self.bytes_total else self.files / self.files_total)
+            parts.append(f"files {self.files:,}/{self.files_total:,} ({share:.0f}%), "
+                         f"{human_bytes(self.bytes)} of {human_bytes(self.bytes_total)}")
+            eta = self.read_eta()
+            if eta is not None:
+                parts.append(f"read ETA {_clock(eta)}")
+        parts.append(self.counts_text())
+        detail = self.detail_text()
+        if detail:
+            parts.append(detail)
+        if self.step_text():
+            parts.append(self.step_text())
+        return "progress " + " · ".join(parts)
+
+
+class _LogView:
+    """One line every LOG_EVERY seconds (and a last one at the end), for logs and pipes."""
+
+    def __init__(self, listener: Listener, stream: TextIO, label: str):
+        self.listener, self.stream, self.label = listener, stream, label
+        self.history: collections.deque = collections.deque()
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.wait(LOG_EVERY):
+            self.emit()
+
+    def emit(self) -> None:
+        print(f"{self.label}: {Snapshot(self.listener, self.history).line()}", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        self.emit()
+
+
+class _BarView:
+    """A live rich display on the terminal, redrawn every REFRESH seconds."""
+
+    def __init__(self, listener: Listener, stream: TextIO, label: str):
+        from rich.console import Console
+        from rich.live import Live
+
+        self.listener, self.label = listener, label
+        self.history: collections.deque = collections.deque()
+        self.console = Console(file=stream, force_terminal=True)
+        self.live = Live(self._render(), console=self.console, refresh_per_second=1 / REFRESH,
+                         transient=False, redirect_stdout=False, redirect_stderr=stream is sys.stderr)
+        self.live.start()
+
+    def _bar(self, label: str, done: int, total: int, text: str):
+        from rich.progress_bar import ProgressBar
+        from rich.table import Table
+
+        row = Table.grid(padding=(0, 1))
+        row.add_column(width=7)
+        row.add_column(width=40)
+        row.add_column()
+        row.add_row(label, ProgressBar(total=max(total, 1), completed=min(done, total), width=40), text)
+        return row
+
+    def _render(self):
+        from rich.console import Group
+        from rich.text import Text
+
+        s = Snapshot(self.listener, self.history)
+        lines = [Text.assemble((f"{self.label} ", "bold"), (_clock(s.elapsed), "cyan"),
+                               ("  stage: ", "dim"), (s.stage_text, "bold yellow"))]
+        if s.files_total:
+            eta = s.read_eta()
+            lines.append(self._bar(
+                "read", s.bytes if s.bytes_total else s.files, s.bytes_total or s.files_total,
+                f"{s.files:,}/{s.files_total:,} files · {human_bytes(s.bytes)}/{human_bytes(s.bytes_total)}"
+                + (f" · {human_bytes(s.bytes_rate)}/s · ETA {_clock(eta)}" if eta is not None else "")))
+        if s.read_back or s.articles_written:
+            lines.append(self._bar("write", s.write_done, s.cleaned,
+                                   f"{s.write_done:,}/{s.cleaned:,} articles · enriched {s.enriched:,} · "
+                                   f"rows written {s.articles_written + s.duplicates_written:,}"))
+        lines.append(Text(s.counts_text()))
+        detail = " · ".join(p for p in (s.detail_text(with_write=False), s.step_text()) if p)
+        if detail:
+            lines.append(Text(detail, style="dim"))
+        return Group(*lines)
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.wait(REFRESH):
+            self.live.update(self._render())
+
+    def close(self) -> None:
+        self.live.update(self._render())
+        self.live.stop()
+
+
+def _step_label(stage) -> str:
+    """A fused stage's name for people: the top two levels of its transforms' labels."""
+    names = []
+    for transform in stage.transforms:
+        label = "/".join(transform.unique_name.split("/")[:2])
+        if label and not label.startswith(("ref_", "external_")) and label not in names:
+            names.append(label)
+    text = " + ".join(names[:3]) + (" + …" if len(names) > 3 else "")
+    return text[:80]
+
+
+def local_runner(**kwargs):
+    """Beam's FnApiRunner, reporting which fused step of the job it executes (`runner/steps` of
+    `runner/steps_total`, note `step`). Between the workers' counts the runner also works on
+    its own (shuffles, side inputs), and that is when the step shows that the job moves on."""
+    from apache_beam.runners.portability.fn_api_runner import fn_runner
+    from transforms.progress import add, note
+
+    class StepReportingFnApiRunner(fn_runner.FnApiRunner):
+        def run_stages(self, stage_context, stages):
+            self._steps_seen: set = set()
+            add("runner", steps_total=len(stages))
+            return super().run_stages(stage_context, stages)
+
+        def _execute_bundle(self, runner_execution_context, bundle_context_manager, bundle_input):
+            stage = bundle_context_manager.stage
+            if stage.name not in self._steps_seen:
+                self._steps_seen.add(stage.name)
+                add("runner", steps=1)
+                note("step", _step_label(stage))
+            return super()._execute_bundle(runner_execution_context, bundle_context_manager, bundle_input)
+
+    return StepReportingFnApiRunner(**kwargs)
+
+
+def resolve_mode(mode: str, stream: TextIO) -> str:
+    if mode not in MODES:
+        raise ValueError(f"--progress must be one of {', '.join(MODES)}, not {mode!r}")
+    if mode == "auto":
+        return "bar" if getattr(stream, "isatty", lambda: False)() else "log"
+    return mode
+
+
+@contextlib.contextmanager
+def live(mode: str = "auto", *, label: str = "newsbeam", stream: Optional[TextIO] = None) -> Iterator[Optional[Listener]]:
+    """Show the progress of whatever runs inside the block (see the module docstring).
+
+    `mode`: `auto` (a live display when `stream` is a terminal, else log lines), `bar`, `log`,
+    or `off` (nothing, and no listener). Yields the Listener (None when off).
+    """
+    stream = stream or sys.stderr
+    mode = resolve_mode(mode, stream)
+    if mode == "off":
+        yield None
+        return
+    listener = Listener()
+    previous = os.environ.get(ENV)
+    os.environ[ENV] = listener.address
+    view = (_BarView if mode == "bar" else _LogView)(listener, stream, label)
+    stop = threading.Event()
+    thread = threading.Thread(target=view.run, args=(stop,), name="newsbeam-progress-view", daemon=True)
+    thread.start()
+    try:
+        yield listener
+    finally:
+        from transforms.progress import flush
+
+        flush()  # steps that ran in this process
+        time.sleep(0.2)  # let the last datagrams land
+        stop.set()
+        thread.join(timeout=2)
+        view.close()
+        listener.close()
+        if previous is None:
+            os.environ.pop(ENV, None)
+        else:
+            os.environ[ENV] = previous
