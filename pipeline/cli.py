@@ -151,12 +151,12 @@ def check_options(ours: argparse.Namespace, rest: Sequence[str], argv: Sequence[
         nb.read_limits(), nb.write_options(), nb.dedup_options()
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-    for url in ours.input:
+    for url in ours.input or []:
         _check_url("--input", url)
     _check_url("--output", ours.output)
     if ours.dedup_index:
         _check_url("--dedup-index", ours.dedup_index)
-    for url in ours.input:
+    for url in ours.input or []:
         try:
             found = input_exists(url)
         except InputUnreachable as exc:

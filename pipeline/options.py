@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
@@ -35,8 +36,8 @@ class NewsbeamOptions(PipelineOptions):
                             default=_LIMITS.max_ratio,
                             help="largest decompression ratio of a compressed file (bomb guard), "
                                  "checked once it has inflated past 8 MiB")
-        parser.add_argument("--follow_symlinks", "--follow-symlinks", dest="follow_symlinks", action="store_true",
-                            default=False,
+        parser.add_argument("--follow_symlinks", "--follow-symlinks", dest="follow_symlinks", type=parse_bool,
+                            nargs="?", const=True, default=False, metavar="true|false",
                             help="read symbolic links that lead out of the input root (by default each is one "
                                  "dead letter and its target is not read)")
         parser.add_argument("--rows_per_file", "--rows-per-file", dest="rows_per_file", type=int,
@@ -194,7 +195,9 @@ def option_docs() -> list[OptionDoc]:
             help=help_text,
             kind="ENUM" if action.choices else TYPE_NAMES.get(action.type, "TEXT"),
             choices=tuple(action.choices or ()),
-            pattern=PATTERNS.get(action.dest) or TYPE_PATTERNS.get(action.type, r"^.+$"),
+            pattern=PATTERNS.get(action.dest) or (
+                "^(" + "|".join(re.escape(str(c)) for c in action.choices) + ")$" if action.choices
+                else TYPE_PATTERNS.get(action.type, r"^.+$")),
             streaming_only=(getattr(action, "streaming_only", False) or action.dest in STREAMING_ONLY
                             or help_text.lower().startswith("with --streaming")),
             required=action.dest in ("input", "output"),
