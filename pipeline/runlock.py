@@ -40,6 +40,8 @@ LOG = logging.getLogger("newsbeam")
 LEASE_NAME = "_lease.json"
 LEASE_SECONDS = 300.0
 # Under OUT: the tables' folders and the run records, where writers leave `.…tmp` files.
+PENDING_DIR = "_pending"  # pipeline.incremental.PENDING_DIR
+COMMIT_JOURNAL = "_COMMIT.json"  # pipeline.incremental.JOURNAL
 SWEPT_FOLDERS = ("articles", "duplicates", "dead_letter", "_runs", "_dedup_index")
 
 
@@ -225,6 +227,22 @@ def sweep_debris(output: str, own_run: str, dedup_index: Optional[str] = None,
     for entry in sorted(entries):
         name = entry.rstrip("/").rsplit("/", 1)[-1]
         if name in (LEASE_NAME, own_run):
+            continue
+        report["bytes"] += _size(fs, entry)
+        fs.rm(entry, recursive=True)
+        report["runs"].append(name)
+        report["staging_folders"] += 1
+    # An incremental run's output waits under _pending/<run_id>/ (its staging folder inside) until
+    # it commits. A dead run's folder without a commit journal is debris; one with a journal is a
+    # commit that was interrupted, which the next run finishes (pipeline.incremental), so it stays.
+    pending = f"{root}/{PENDING_DIR}"
+    try:
+        runs = fs.ls(pending, detail=False)
+    except (FileNotFoundError, OSError):
+        runs = []
+    for entry in sorted(runs):
+        name = entry.rstrip("/").rsplit("/", 1)[-1]
+        if name == own_run or fs.exists(f"{entry.rstrip('/')}/{COMMIT_JOURNAL}"):
             continue
         report["bytes"] += _size(fs, entry)
         fs.rm(entry, recursive=True)

@@ -55,6 +55,8 @@ def _debris(out: Path) -> list[str]:
     left = [str(p.relative_to(out)) for p in out.rglob("*") if p.name.endswith(".tmp")]
     if (out / "_staging").exists():
         left += [str(p.relative_to(out)) for p in (out / "_staging").iterdir()] or ["_staging/"]
+    if (out / "_pending").exists():
+        left += [str(p.relative_to(out)) for p in (out / "_pending").iterdir()] or ["_pending/"]
     return left
 
 
@@ -84,9 +86,9 @@ def corpus(tmp_path_factory):
 
 # Markers of each phase: the first file that exists only once the run has reached it.
 PHASES = {
-    "staging": lambda out: [p for p in out.glob("_staging/*/*.parquet")],
-    "dedup": lambda out: [p for p in out.glob("_staging/*/dedup-*/*.pkl")],
-    "write": lambda out: [p for p in out.glob("articles/**/*") if p.is_file()],
+    "staging": lambda out: [p for p in out.glob("_pending/*/_staging/*/*.parquet")],
+    "dedup": lambda out: [p for p in out.glob("_pending/*/_staging/*/dedup-*/*.pkl")],
+    "write": lambda out: [p for p in out.glob("_pending/*/articles/**/*") if p.is_file()],
 }
 
 
@@ -107,7 +109,7 @@ def test_kill_9_then_rerun_gives_the_clean_rows_and_leaves_no_debris(corpus, tmp
     proc.wait(timeout=60)
     assert hit, f"the run ended before reaching {phase}: {proc.stderr.read()[-500:]}"
     assert proc.returncode == -signal.SIGKILL
-    assert (out / "_staging").exists()  # the killed run did leave debris
+    assert (out / "_pending").exists()  # the killed run did leave debris (its pending output)
 
     rerun = _run([tree], out)
     assert rerun.returncode == 0, rerun.stderr
@@ -239,7 +241,7 @@ def test_second_run_into_a_busy_output_refuses_in_one_line_and_the_first_finishe
     assert len(second.stderr.strip().splitlines()) == 1 and "is in use by run" in second.stderr
     assert first.returncode == 0, first_err
     assert _rows(out) == clean
-    assert len(list((out / "_runs").glob("*.json"))) == 1
+    assert len([p for p in (out / "_runs").glob("*.json") if not p.name.startswith("_")]) == 1  # one run manifest
     assert _debris(out) == []
 
 
