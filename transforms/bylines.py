@@ -134,7 +134,8 @@ _ROLE_ONLY = re.compile(r"^(?:著者|作者|记者|記者|撰文|文|撰稿|編�
 _JUNK_WORDS = frozenset("""
 username user login logged log sign signin account subscribe subscriber subscription follow followers share
 comment comments reply view website profile click menu search home admin administrator webmaster
-anonymous unknown null undefined none true false googletag cmd push dfp ad ads advert advertisement
+anonymous unknown null undefined none true false googletag published publié publicado veröffentlicht updated
+aktualisiert lesedauer bio cmd push dfp ad ads advert advertisement
 advertising var function script pg sec cookie cookies privacy newsletter rss email mail contact
 staff team desk newsroom redaktion rédaction redacción redazione redactie editorial editors editor
 contributor contributors correspondent reporter reporters writer writers bureau wire wires service
@@ -145,8 +146,14 @@ association council department ministry office submissions sponsored partner par
 """.split())
 _AGENCY = re.compile(rf"^(?:{_AGENCY_WORDS}|Agence France Presse|AFP-JIJI|Kyodo News|Press Association|"
                      r"Reuters Staff|AP Staff|The Associated Press|Associated Press Writer|Getty Images?|"
-                     r"EFE|Europa Press|ANP|APA|SDA|Lusa|TASS|RIA Novosti|Yonhap|PTI|IANS|ANI|KNA|epd)$",
+                     r"EFE|Europa Press|ANP|APA|SDA|Lusa|TASS|RIA Novosti|Yonhap|PTI|IANS|ANI|TNN|KNA|epd|Belga|CTK|MTI)$",
                      re.IGNORECASE)
+_PREFIX_ONLY = re.compile(r"^(?:by|par|von|por|di|door|av|af|from|written by|posted by|author|autor|auteur)$",
+                          re.IGNORECASE)
+_MONTH = re.compile(r"^(?:jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|july|august|"
+                    r"september|october|november|december|januar|februar|märz|juni|juli|oktober|dezember|"
+                    r"janvier|février|mars|avril|juin|juillet|août|septembre|octobre|novembre|décembre)\.?$",
+                    re.IGNORECASE)
 MAX_AUTHOR_WORDS = 6
 MAX_AUTHOR_CHARS = 60
 
@@ -167,7 +174,7 @@ def _author_part(part: str) -> Optional[str]:
         part = _AUTHOR_PREFIX.sub("", part).strip()
     part = _AUTHOR_SUFFIX.sub("", part).strip(" .,;:-–—")
     part = _IN_PLACE.sub("", part).strip()
-    if not part or not any(ch.isalpha() for ch in part) or _ROLE_ONLY.match(part):
+    if not part or not any(ch.isalpha() for ch in part) or _ROLE_ONLY.match(part) or _PREFIX_ONLY.match(part):
         return None
     if any(ch.isdigit() for ch in part) or re.search(r"[=<>{}()\[\]@#$%^*+\\:!?\"]", part):
         return None
@@ -176,6 +183,10 @@ def _author_part(part: str) -> Optional[str]:
         return None
     if _AGENCY.match(part) or any(w.strip(".'’").casefold() in _JUNK_WORDS for w in words):
         return None
+    if len(words) == 1 and _MONTH.match(part) or re.fullmatch(r"(\w)\1+", part.casefold()):
+        return None  # "Dec", "Xxx"
+    if len(words) >= 3 and words[0] in ("The", "THE"):
+        return None  # "The Huffington Post", "The Associated Press": an organisation
     if _is_latin_script(part) and part.isupper() and len(part) > 3:
         part = part.title()
     return part
