@@ -228,11 +228,46 @@ def evaluate_set(name: str, labels: dict[str, str], with_trafilatura: bool = Tru
             "lost_vs_trafilatura": lost}
 
 
+def filtered_articles(limit: Optional[int] = None) -> dict[str, Any]:
+    """Pages of all-article corpora (article-extraction benchmark, L3S-GN1 Google News pages) that
+    the page-kind filter rejects: each one is a real article lost."""
+    import gzip
+
+    from transforms.formats.html import parse_html
+    from transforms.pagekind import NotAnArticle
+
+    data = ROOT / ".." / "shared" / "data"
+    corpora = {"article-extraction-benchmark": lambda: (
+        (p.name, gzip.decompress(p.read_bytes())) for p in sorted((data / "article-extraction-benchmark" / "html").glob("*.html.gz"))),
+        "L3S-GN1": lambda: ((p.name, p.read_bytes()) for p in sorted(
+            (data / "L3S-GN1" / "L3S-GN1-20100130203947-00001" / "original").glob("*.html")))}
+    report: dict[str, Any] = {}
+    for name, pages in corpora.items():
+        n, lost = 0, []
+        for key, page in pages():
+            if limit and n >= limit:
+                break
+            n += 1
+            try:
+                parse_html(page)
+            except NotAnArticle as exc:
+                lost.append(f"{key}: {exc}")
+            except Exception:  # no text: the extraction figures count those
+                pass
+        report[name] = {"pages": n, "filtered": len(lost), "examples": lost[:10]}
+        print(f"{name}: {len(lost)} of {n} article pages filtered as not articles (bar 0)")
+        for line in lost[:10]:
+            print(f"  {line}")
+    return report
+
+
 def main(argv: Optional[list[str]] = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("sets", nargs="*", default=list(PAGE_SETS))
     parser.add_argument("--show", choices=FIELDS + ("junk",), help="list the pages that disagree on a field")
     parser.add_argument("--no-trafilatura", action="store_true", help="skip the articles-lost comparison")
+    parser.add_argument("--no-article-corpora", action="store_true",
+                        help="skip the filter check on the all-article corpora")
     args = parser.parse_args(argv if argv is not None else [])
     if not REALWORLD.exists():
         print(f"skipped: {REALWORLD} is absent")
@@ -267,6 +302,9 @@ def main(argv: Optional[list[str]] = None) -> dict:
           f"{summary['invented_jan1']} (bar 0); author junk {summary['author_junk_rate']} (bar {AUTHOR_JUNK_BAR}); "
           f"articles filtered {summary['articles_filtered']} (bar 0); non-articles kept "
           f"{summary['non_articles_kept']}; lost vs trafilatura defaults {summary['lost_vs_trafilatura']} (bar 0)")
+    if not args.no_article_corpora and not args.show:
+        report["article_corpora"] = filtered_articles()
+        summary["articles_filtered_article_corpora"] = sum(c["filtered"] for c in report["article_corpora"].values())
     for name, figures in report["sets"].items():
         for label in ("articles_filtered", "lost_vs_trafilatura", "invented_jan1_examples", "non_articles_kept"):
             for line in figures[label]:

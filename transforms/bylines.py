@@ -117,7 +117,8 @@ def split_bylines(body: str) -> tuple[str, list[str], list[str]]:
 
 # "By", "Par", "Von", "Por", "Di", "Door", "Av", "Af", "Autor:", "作者：", "記者 " opening a byline.
 _AUTHOR_PREFIX = re.compile(
-    r"^(?:(?:written|posted|reported|published|words|text|story|photos?|video)\s+by|by|par|von|por|di|door|av|af|"
+    r"^(?:(?:written|posted|reported|published|words|text|story|photos?|video|(?:additional\s+)?reporting|"
+    r"editing|edited|writing|interview|illustrations?|photographs?)\s+by|by|par|von|por|di|door|av|af|"
     r"from|texte?|autor(?:in|a)?|auteur|author|verfasser|redacción|words|著者|作者|记者|記者|撰文|文|撰稿|編集|"
     r"编辑|기자|글|posted)\s*[:：●]?\s+|^(?:著者|作者|记者|記者|撰文|文|撰稿|编辑|글)\s*[:：●]\s*", re.IGNORECASE)
 # Role words after a name in Chinese, Japanese or Korean bylines ("홍길동 기자", "张三 记者").
@@ -173,6 +174,10 @@ def _author_part(part: str) -> Optional[str]:
     for _ in range(2):
         part = _AUTHOR_PREFIX.sub("", part).strip()
     part = _AUTHOR_SUFFIX.sub("", part).strip(" .,;:-–—")
+    words = part.split()
+    while len(words) > 1 and _MONTH.match(words[-1]):  # "PATRICK REEVELL December" (a date cut short)
+        words.pop()
+    part = " ".join(words)
     part = _IN_PLACE.sub("", part).strip()
     if not part or not any(ch.isalpha() for ch in part) or _ROLE_ONLY.match(part) or _PREFIX_ONLY.match(part):
         return None

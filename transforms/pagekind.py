@@ -141,7 +141,7 @@ def classify(signals: PageSignals) -> tuple[str, str]:
                             f"({words} words, {prose:.0%} prose)")
     if SERVICE_TITLE.match(signals.title.strip(" .:|-")):
         return "listing", f"service page titled {signals.title!r} without article markup"
-    if signals.title_is_site and listy:
+    if signals.title_is_site and listy and prose < 0.5:
         return "homepage", f"title is only the site name and the text is a list ({words} words, {prose:.0%} prose)"
     if path_kind == "listing" and listy:
         return "listing", f"listing or service page ({signals.url}): no article markup, {prose:.0%} prose"

@@ -14,7 +14,7 @@ article-extraction benchmark (181 news pages, shingle F1 as the benchmark scores
 
 `favor_precision` wins because news pages carry more boilerplate than the default filter drops,
 and newsbeam's own furniture removal (`transforms.clean`) runs afterwards anyway. When it keeps
-less than `RECALL_BELOW_WORDS` words (it drops some ordinary stories whole), a recall-oriented
+less than `RECALL_BELOW_CHARS` characters (it drops some ordinary stories whole), a recall-oriented
 pass (`favor_recall`) runs and its text is taken when longer. Comment-policy and comment-form
 paragraphs never count as text. Comments are never article text; `deduplicate` is off because
 trafilatura's cache is per process, which would make output depend on which worker saw which
@@ -73,7 +73,7 @@ EXTRACTION_SETTINGS: dict[str, Any] = {
     "deduplicate": False,
 }
 RECALL_SETTINGS: dict[str, Any] = {**EXTRACTION_SETTINGS, "favor_precision": False, "favor_recall": True}
-RECALL_BELOW_WORDS = 60
+RECALL_BELOW_CHARS = 300  # about 50 English words; characters, so that CJK text is measured fairly
 # htmldate without its opportunistic text search (where copyright years become 1 January).
 DATE_SETTINGS: dict[str, Any] = {"extensive_search": True, "original_date": True}
 
@@ -319,7 +319,10 @@ def _is_brand(segment: str, brands: set[str]) -> bool:
     key = _squash(segment)
     if not key or len(segment.split()) > BRAND_MAX_WORDS:
         return False
-    return any(b in key or (len(key) >= 3 and key in b) for b in brands)
+    # The site name opens or closes the segment ("CNN Politics", "heise online", "Die Zeit"), or
+    # the segment is part of the site name; a name inside a phrase ("Why CNN matters") is not branding.
+    return any(key.startswith((b, "the" + b)) or (len(b) >= 4 and key.endswith(b))
+               or (len(key) >= 3 and key in b) for b in brands)
 
 
 def strip_branding(title: str, brands: set[str]) -> str:
@@ -476,10 +479,10 @@ def _main_text(html_text: str, page_url: Optional[str]) -> tuple[Any, list[str]]
                 "date_extraction_params": {**DATE_SETTINGS, "url": page_url}}
     doc = trafilatura.bare_extraction(html_text, **settings, **EXTRACTION_SETTINGS)
     paras = _story_paragraphs(getattr(doc, "text", None) if doc is not None else None)
-    if sum(len(p.split()) for p in paras) < RECALL_BELOW_WORDS:
+    if sum(len(p) for p in paras) < RECALL_BELOW_CHARS:
         recall = trafilatura.bare_extraction(html_text, **settings, **RECALL_SETTINGS)
         more = _story_paragraphs(getattr(recall, "text", None) if recall is not None else None)
-        if sum(len(p.split()) for p in more) > sum(len(p.split()) for p in paras):
+        if sum(len(p) for p in more) > sum(len(p) for p in paras):
             paras = more
         doc = doc if doc is not None else recall
     return doc, paras
