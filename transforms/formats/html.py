@@ -340,6 +340,10 @@ def strip_branding(title: str, brands: set[str]) -> str:
     brand_at = next((i for i in range(start + 1, end) if _is_brand(pieces[i], brands)), None)
     if brand_at is not None:
         end = brand_at
+        # A short section name before the site name, with the same separator ("…_智能_好奇心日报").
+        while (end - start > 1 and seps[end - 2].strip() == seps[brand_at - 1].strip()
+               and (len(pieces[end - 1].split()) <= 2 and len(pieces[end - 1]) <= 24)):
+            end -= 1
     if (start, end) == (0, len(pieces)):
         return title
     out = pieces[start]
