@@ -136,7 +136,7 @@ _JUNK_WORDS = frozenset("""
 username user login logged log sign signin account subscribe subscriber subscription follow followers share
 comment comments reply view website profile click menu search home admin administrator webmaster
 anonymous unknown null undefined none true false googletag published publié publicado veröffentlicht updated
-aktualisiert lesedauer bio cmd push dfp ad ads advert advertisement
+aktualisiert lesedauer bio is was has are who writes covers cmd push dfp ad ads advert advertisement
 advertising var function script pg sec cookie cookies privacy newsletter rss email mail contact
 staff team desk newsroom redaktion rédaction redacción redazione redactie editorial editors editor
 contributor contributors correspondent reporter reporters writer writers bureau wire wires service

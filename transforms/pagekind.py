@@ -18,10 +18,14 @@ it is in doubt (a lost story costs more than a stray list page):
 
 | verdict | when |
 |---|---|
-| `homepage` | front-door URL or a title that is only the site name, no article type, and the text is a list of headlines or short |
-| `listing` | listing/service URL or listing page type, no article type, text not prose |
-| `stub` | fewer than `STUB_WORDS` words and a paywall/consent/log-in phrase |
+| `stub` | fewer than `STUB_WORDS` words and a paywall/consent/log-in/not-found phrase |
+| `article` | a schema.org article type or a publication-time meta tag; `og:type` = `article` unless the URL is a front door (some sites set it on every page) |
+| `homepage` | the URL is a front door (`/`, `/en/`, `/index.html`, a relative canonical `/`); or the title is only the site name (perhaps with a generic tagline) and the text is a list of short lines |
+| `listing` | a service title ("Terms of Service", "About Us", "FAQ", "Log in"); a listing or service path (`/tag/x`, `/search?q=`, `/2011/`, `/login`) or a listing page type, and the text is not prose |
 | `article` | everything else |
+
+Measured with `make eval` (`bench/eval_realworld.py`): of 802 pages of all-article corpora
+(article-extraction benchmark, L3S-GN1) none is filtered.
 """
 
 from __future__ import annotations

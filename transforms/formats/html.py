@@ -27,10 +27,11 @@ Metadata comes from what the page states, most explicit source first:
   tracking parameters go). A canonical that points at the site's front page while the page has a
   deeper address of its own is not the page's identity and is ignored.
 - published_at: `article:published_time` and friends (with their time of day), the JSON-LD
-  article's `datePublished`, `<time itemprop=datePublished>`, then htmldate in its fast mode
-  (`original_date=True`, `extensive_search=False`: metadata, `<time>`, the URL's date path such as
-  `/2013/08/03/`, dates printed near the title) — never its copyright-year search. A 1 January
-  that the page does not print as a date is a guess and is dropped. Null when the page states none.
+  article's `datePublished`, `<time itemprop=datePublished>`; a complete date in the page's own
+  URL (`/2013/08/03/`, `/2013/8/3/`, `-20171022-`) wins over a metadata time more than a day away
+  from it; then htmldate (`original_date=True`: metadata, `<time>`, dates printed on the page). A
+  1 January that the page does not print as a date (htmldate's reading of a copyright year) is a
+  guess and is dropped. Null when the page states none; a WARC capture time is not a date stated.
   `hints["date_stated"]` keeps the day as the page states it (before conversion to UTC).
 - title: the headline the page shows (`<h1>`) when it agrees with the headline the page declares
   (JSON-LD `headline`, `og:title`, `twitter:title`, `<title>`), else the first declared one;
@@ -74,8 +75,16 @@ EXTRACTION_SETTINGS: dict[str, Any] = {
 }
 RECALL_SETTINGS: dict[str, Any] = {**EXTRACTION_SETTINGS, "favor_precision": False, "favor_recall": True}
 RECALL_BELOW_CHARS = 300  # about 50 English words; characters, so that CJK text is measured fairly
-# htmldate without its opportunistic text search (where copyright years become 1 January).
+# htmldate as trafilatura calls it, looking for the original date; the 1 January it makes of a
+# bare year (a copyright line) is dropped in `_published` unless the page prints that date.
 DATE_SETTINGS: dict[str, Any] = {"extensive_search": True, "original_date": True}
+
+# JSON-LD types of the object that describes the article itself.
+ARTICLE_LD_TYPES = frozenset({
+    "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
+    "backgroundnewsarticle", "reviewnewsarticle", "blogposting", "liveblogposting", "socialmediaposting",
+    "techarticle", "scholarlyarticle", "report", "satiricalarticle", "advertisercontentarticle",
+})
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*>")  # to the first ">": a broken declaration goes too
 
@@ -558,11 +567,3 @@ def parse_html(data: bytes, url: Optional[str] = None, charset: Optional[str] = 
         "published_at": published,
         "hints": hints,
     }
-
-
-# JSON-LD types of the object that describes the article itself.
-ARTICLE_LD_TYPES = frozenset({
-    "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
-    "backgroundnewsarticle", "reviewnewsarticle", "blogposting", "liveblogposting", "socialmediaposting",
-    "techarticle", "scholarlyarticle", "report", "satiricalarticle", "advertisercontentarticle",
-})
