@@ -231,3 +231,12 @@ def test_wayback_capture_in_a_warc_gives_the_original_url():
 ])
 def test_recall_pass_when_the_precise_extraction_keeps_too_little(parts, min_words):
     assert len(page(*parts)["body"].split()) >= min_words
+
+
+def test_comment_policy_paragraphs_are_not_story_text():
+    from transforms.formats.html import _story_paragraphs
+
+    text = ("The council approved the budget on Tuesday after a long debate.\n\n"
+            "Comments are moderated. We reserve the right to remove comments that break our comment policy.\n\n"
+            "Leave a Reply Cancel reply\n\nYour email address will not be published. Required fields are marked *")
+    assert _story_paragraphs(text) == ["The council approved the budget on Tuesday after a long debate."]
