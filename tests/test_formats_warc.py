@@ -10,6 +10,7 @@ import pytest
 from conftest import shared_data
 from transforms.formats import ParseError
 from transforms.formats.warc import split_warc
+from transforms.pagekind import NotAnArticle
 from transforms.parse import parse_record, split_file
 from transforms.read import FileRef, RawFile, read_file
 
@@ -84,17 +85,28 @@ def test_warc_with_only_non_pages_is_one_dead_letter():
         split_file(RawFile("memory://x.warc", _record("warcinfo", "", b"x"), None, None), NOW)
 
 
-@pytest.mark.parametrize("path, pages", [
-    (("commoncrawl-whirlwind-python", "whirlwind.warc.gz"), 1),
-    (("ukwa-webarchive-test-suite", "IAH-20080430204825-00000-blackbook-truncated.warc"), 2),
-    (("allenai-dolma", "sample-0001.warc.gz"), 15),
+@pytest.mark.parametrize("path, pages, articles", [
+    (("commoncrawl-whirlwind-python", "whirlwind.warc.gz"), 1, 1),
+    # archive.org's front page (2008), twice: homepages are `filter` dead letters, not articles.
+    (("ukwa-webarchive-test-suite", "IAH-20080430204825-00000-blackbook-truncated.warc"), 2, 0),
+    # blog and news posts of creativecommons.org and commoncrawl.org beside their front pages and FAQ.
+    (("allenai-dolma", "sample-0001.warc.gz"), 15, 7),
 ])
-def test_real_warcs(path, pages):
+def test_real_warcs(path, pages, articles):
     raw = read_file(FileRef(str(shared_data("formats", "warc", *path)), None, None))
     records = split_file(raw, NOW)
     assert len(records) == pages
-    article = parse_record(records[0])
-    assert article.url and article.url.startswith("http") and article.hints["warc_date"]
+    parsed = []
+    for record in records:
+        try:
+            parsed.append(parse_record(record))
+        except NotAnArticle as exc:
+            assert "not an article" in str(exc)
+    assert len(parsed) == articles
+    for article in parsed:
+        assert article.url and article.url.startswith("http") and article.hints["warc_date"]
+        # The capture time is when the page was fetched, never its publication time.
+        assert article.published_at is None or article.published_at.isoformat()[:19] != article.hints["warc_date"][:19]
 
 
 def test_real_warc_cut_in_half():
@@ -107,5 +119,5 @@ def test_real_warc_cut_in_half():
 
 def test_wget_angle_bracket_target_uri():
     raw = read_file(FileRef(str(shared_data("formats", "warc", "allenai-dolma", "sample-0001.warc.gz")), None, None))
-    article = parse_record(split_file(raw, NOW)[0])
-    assert not article.hints["warc_target_uri"].startswith("<")
+    article = parse_record(split_file(raw, NOW)[1])  # [0] is creativecommons.org's front page
+    assert article.hints["warc_target_uri"] == "https://creativecommons.org/mission/"

@@ -1,4 +1,7 @@
-"""Bylines and sign-offs: who wrote a story, taken out of its body.
+"""Bylines and sign-offs: who wrote a story, taken out of its body; author fields made people.
+
+- `clean_authors(values, site=None)`: author strings as any source gives them (page metadata,
+  feed `<author>`/`dc:creator`, wire bylines) -> people's names. Shared by every format.
 
 - Head: "By Jane Doe and John Roe", "By JANE DOE, Reuters", "Von Anja Semmelroch, dpa" lines in
   the first paragraphs -> `authors`.
@@ -9,7 +12,10 @@
 
 from __future__ import annotations
 
+import html
 import re
+import unicodedata
+from typing import Iterable, Optional
 
 _AGENCY_WORDS = (r"Reuters?|AP|AFP|UPI|dpa|Associated Press|Agence France-Presse|Bloomberg|CNN|BBC News"
                  r"|Xinhua|Kyodo|ANSA|EFE|PA|AAP|Staff Writer|Staff Reporter|Correspondent|Special Correspondent"
@@ -105,3 +111,126 @@ def split_bylines(body: str) -> tuple[str, list[str], list[str]]:
         else:
             paras.pop()
     return "\n\n".join(paras), authors, contributors
+
+
+# --- author fields -------------------------------------------------------------------------------
+
+# "By", "Par", "Von", "Por", "Di", "Door", "Av", "Af", "Autor:", "作者：", "記者 " opening a byline.
+_AUTHOR_PREFIX = re.compile(
+    r"^(?:(?:written|posted|reported|published|words|text|story|photos?|video|(?:additional\s+)?reporting|"
+    r"editing|edited|writing|interview|illustrations?|photographs?)\s+by|by|par|von|por|di|door|av|af|"
+    r"from|texte?|autor(?:in|a)?|auteur|author|verfasser|redacción|words|著者|作者|记者|記者|撰文|文|撰稿|編集|"
+    r"编辑|기자|글|posted)\s*[:：●]?\s+|^(?:著者|作者|记者|記者|撰文|文|撰稿|编辑|글)\s*[:：●]\s*", re.IGNORECASE)
+# Role words after a name in Chinese, Japanese or Korean bylines ("홍길동 기자", "张三 记者").
+_AUTHOR_SUFFIX = re.compile(r"\s*(?:기자|특파원|記者|记者|特派員|特派员|編集部|编辑部|撮影|著|訳|監訳)\s*$")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URLISH = re.compile(r"(?:https?://|www\.)\S*|\S+\.(?:com|org|net|co\.\w+|de|fr|jp|io)\b\S*", re.IGNORECASE)
+_HANDLE = re.compile(r"(?<!\w)@\w+")
+_PARTS = re.compile(r"\s*(?:[;|/,·•\n]|\s(?:and|und|et|y|e|en|og|och|with|mit|avec|con)\s|&|、|，|／"
+                    r"|\s(?:翻訳者|訳者|译者|イラスト|撮影|写真)\s*[:：]?)\s*", re.IGNORECASE)
+# A piece that is only a role word: "作者", "記者", "Editor".
+_ROLE_ONLY = re.compile(r"^(?:著者|作者|记者|記者|撰文|文|撰稿|編集|编辑|編集部|编辑部|翻訳者|訳者|译者|기자|특파원|글|"
+                        r"イラスト|撮影|写真|責任編集|责任编辑|来源|出典)$")
+# Words that show a value is site furniture, an organisation or a role, never a person.
+_JUNK_WORDS = frozenset("""
+username user login logged log sign signin account subscribe subscriber subscription follow followers share
+comment comments reply view website profile click menu search home admin administrator webmaster
+anonymous unknown null undefined none true false googletag published publié publicado veröffentlicht updated
+aktualisiert lesedauer bio is was has are who writes covers cmd push dfp ad ads advert advertisement
+advertising var function script pg sec cookie cookies privacy newsletter rss email mail contact
+staff team desk newsroom redaktion rédaction redacción redazione redactie editorial editors editor
+contributor contributors correspondent reporter reporters writer writers bureau wire wires service
+services syndication agency agencies magazine magazin news newspaper newspapers media press times
+journal daily tribune gazette herald inc ltd llc gmbh corp corporation group company network online
+radio tv television channel studio studios publishing publications foundation institute university
+association council department ministry office submissions sponsored partner partners
+""".split())
+_AGENCY = re.compile(rf"^(?:{_AGENCY_WORDS}|Agence France Presse|AFP-JIJI|Kyodo News|Press Association|"
+                     r"Reuters Staff|AP Staff|The Associated Press|Associated Press Writer|Getty Images?|"
+                     r"EFE|Europa Press|ANP|APA|SDA|Lusa|TASS|RIA Novosti|Yonhap|PTI|IANS|ANI|TNN|KNA|epd|Belga|CTK|MTI)$",
+                     re.IGNORECASE)
+_PREFIX_ONLY = re.compile(r"^(?:by|par|von|por|di|door|av|af|from|written by|posted by|author|autor|auteur)$",
+                          re.IGNORECASE)
+_MONTH = re.compile(r"^(?:jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|july|august|"
+                    r"september|october|november|december|januar|februar|märz|juni|juli|oktober|dezember|"
+                    r"janvier|février|mars|avril|juin|juillet|août|septembre|octobre|novembre|décembre)\.?$",
+                    re.IGNORECASE)
+MAX_AUTHOR_WORDS = 6
+MAX_AUTHOR_CHARS = 60
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text).casefold())
+
+
+def _is_latin_script(text: str) -> bool:
+    letters = [ch for ch in text if ch.isalpha()]
+    return bool(letters) and all(ord(ch) < 0x250 for ch in letters)
+
+
+def _author_part(part: str) -> Optional[str]:
+    """One name-sized piece of an author value -> the name, or None when it is not a person."""
+    part = part.strip(" \t.,;:-–—()[]{}<>《》【】「」\"'“”‘’*#")
+    for _ in range(2):
+        part = _AUTHOR_PREFIX.sub("", part).strip()
+    part = _AUTHOR_SUFFIX.sub("", part).strip(" .,;:-–—")
+    words = part.split()
+    while len(words) > 1 and _MONTH.match(words[-1]):  # "PATRICK REEVELL December" (a date cut short)
+        words.pop()
+    part = " ".join(words)
+    part = _IN_PLACE.sub("", part).strip()
+    if not part or not any(ch.isalpha() for ch in part) or _ROLE_ONLY.match(part) or _PREFIX_ONLY.match(part):
+        return None
+    if any(ch.isdigit() for ch in part) or re.search(r"[=<>{}()\[\]@#$%^*+\\:!?\"]", part):
+        return None
+    words = part.split()
+    if len(words) > MAX_AUTHOR_WORDS or len(part) > MAX_AUTHOR_CHARS:
+        return None
+    if _AGENCY.match(part) or any(w.strip(".'’").casefold() in _JUNK_WORDS for w in words):
+        return None
+    if len(words) == 1 and _MONTH.match(part) or re.fullmatch(r"(\w)\1+", part.casefold()):
+        return None  # "Dec", "Xxx"
+    if len(words) >= 3 and words[0] in ("The", "THE"):
+        return None  # "The Huffington Post", "The Associated Press": an organisation
+    if _is_latin_script(part) and part.isupper() and len(part) > 3:
+        part = part.title()
+    return part
+
+
+def clean_authors(values: Iterable[Optional[str]], site: Optional[str] = None) -> list[str]:
+    """Author values as sources give them -> the people among them, each once.
+
+    Removes e-mails, URLs, handles, byline prefixes in several languages ("By", "Par", "Von",
+    "Por", "作者："), agency credits ("Reuters", "AP"), organisation, role and UI strings
+    ("Staff", "Teen Vogue Magazine", "Username"), dates and script junk; splits values that name
+    several people ("A, B and C", "A / B", "A; B"); upper-case names are title-cased. A piece of
+    a split value must have two words at least (so "Austin, Tex." gives nothing), while a value
+    that is one word by itself ("Paul", "doumae") is kept unless it is junk. Names equal to the
+    site (`site`) are dropped.
+    """
+    site_key = _squash(site or "")
+    names: list[str] = []
+    seen: set[str] = set()
+    for value in values:
+        if not value or not isinstance(value, str):
+            continue
+        text = html.unescape(unicodedata.normalize("NFKC", value))
+        text = _EMAIL.sub(" ", text)
+        text = _URLISH.sub(" ", text)
+        text = _HANDLE.sub(" ", text)
+        text = " ".join(text.split(" ")).strip()
+        if not text:
+            continue
+        pieces = [p for p in _PARTS.split(_AUTHOR_PREFIX.sub("", text.strip())) if p and p.strip()]
+        for piece in pieces:
+            name = _author_part(piece)
+            if name is None:
+                continue
+            if len(pieces) > 1 and len(name.split()) < 2 and _is_latin_script(name):
+                continue
+            key = _squash(name)
+            if not key or key in seen or (site_key and key == site_key):
+                continue
+            seen.add(key)
+            names.append(name)
+    return names

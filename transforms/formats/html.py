@@ -1,4 +1,4 @@
-"""HTML: a web page -> its article text (trafilatura) and its metadata.
+"""HTML: a web page -> its article text (trafilatura) and its metadata, or `NotAnArticle`.
 
 Main text comes from trafilatura with `EXTRACTION_SETTINGS`, chosen by measurement on the
 article-extraction benchmark (181 news pages, shingle F1 as the benchmark scores it; rerun with
@@ -13,19 +13,46 @@ article-extraction benchmark (181 news pages, shingle F1 as the benchmark scores
 | **`favor_precision`** | **0.964** | **0.958** | **0.971** |
 
 `favor_precision` wins because news pages carry more boilerplate than the default filter drops,
-and newsbeam's own furniture removal (`transforms.clean`) runs afterwards anyway. Comments are
-never article text; `deduplicate` is off because trafilatura's cache is per process, which would
-make output depend on which worker saw which page first.
+and newsbeam's own furniture removal (`transforms.clean`) runs afterwards anyway. When it keeps
+less than `RECALL_BELOW_CHARS` characters (it drops some ordinary stories whole), a recall-oriented
+pass (`favor_recall`) runs and its text is taken when longer. Comment-policy and comment-form
+paragraphs never count as text. Comments are never article text; `deduplicate` is off because
+trafilatura's cache is per process, which would make output depend on which worker saw which
+page first.
 
-Metadata comes from the page itself, most explicit source first: `<link rel=canonical>` and
-Open Graph for the URL, `article:published_time` and friends (with their time of day) before
-trafilatura's date-only guess, `<html lang>` / `Content-Language` as the language hint.
+Metadata comes from what the page states, most explicit source first:
+
+- url: `<link rel=canonical>`, else `og:url`, else the URL the page was fetched from (a WARC
+  target), through `transforms.urls.canonical_url` (Wayback/AMP/proxy captures give the original,
+  tracking parameters go). A canonical that points at the site's front page while the page has a
+  deeper address of its own is not the page's identity and is ignored.
+- published_at: `article:published_time` and friends (with their time of day), the JSON-LD
+  article's `datePublished`, `<time itemprop=datePublished>`; a complete date in the page's own
+  URL (`/2013/08/03/`, `/2013/8/3/`, `-20171022-`) wins over a metadata time more than a day away
+  from it; then htmldate (`original_date=True`: metadata, `<time>`, dates printed on the page). A
+  1 January that the page does not print as a date (htmldate's reading of a copyright year) is a
+  guess and is dropped. Null when the page states none; a WARC capture time is not a date stated.
+  `hints["date_stated"]` keeps the day as the page states it (before conversion to UTC).
+- title: the headline the page shows (`<h1>`) when it agrees with the headline the page declares
+  (JSON-LD `headline`, `og:title`, `twitter:title`, `<title>`), else the first declared one;
+  site branding ("… | CNN Politics", "heise online - …", "(Published 2009)") is cut from the ends
+  of a title when the segment names the site (`og:site_name`, the JSON-LD publisher, the domain).
+- site: `og:site_name`, the JSON-LD publisher, `application-name`, else the host name.
+- authors: the JSON-LD article's authors, author meta tags, `rel=author` / `itemprop=author`
+  elements, trafilatura's guess last; all through `transforms.bylines.clean_authors`.
+- language hint: `<html lang>` / `Content-Language` / `og:locale`.
+
+Pages that are not articles (homepages, listings, service pages, paywall/consent stubs) raise
+`transforms.pagekind.NotAnArticle` (stage `filter`) with the reason.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import json
 import re
+import unicodedata
 from typing import Any, Optional
 from urllib.parse import urljoin, urlsplit
 
@@ -33,9 +60,12 @@ import trafilatura
 from lxml import etree
 from lxml import html as lxml_html
 
+from transforms.bylines import clean_authors
 from transforms.formats import ParseError
 from transforms.formats.markup import decode_markup
+from transforms.pagekind import PageSignals, check_article
 from transforms.text import paragraphs, parse_datetime
+from transforms.urls import canonical_url, is_site_root
 
 EXTRACTION_SETTINGS: dict[str, Any] = {
     "favor_precision": True,
@@ -43,6 +73,18 @@ EXTRACTION_SETTINGS: dict[str, Any] = {
     "include_tables": True,
     "deduplicate": False,
 }
+RECALL_SETTINGS: dict[str, Any] = {**EXTRACTION_SETTINGS, "favor_precision": False, "favor_recall": True}
+RECALL_BELOW_CHARS = 300  # about 50 English words; characters, so that CJK text is measured fairly
+# htmldate as trafilatura calls it, looking for the original date; the 1 January it makes of a
+# bare year (a copyright line) is dropped in `_published` unless the page prints that date.
+DATE_SETTINGS: dict[str, Any] = {"extensive_search": True, "original_date": True}
+
+# JSON-LD types of the object that describes the article itself.
+ARTICLE_LD_TYPES = frozenset({
+    "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
+    "backgroundnewsarticle", "reviewnewsarticle", "blogposting", "liveblogposting", "socialmediaposting",
+    "techarticle", "scholarlyarticle", "report", "satiricalarticle", "advertisercontentarticle",
+})
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*>")  # to the first ">": a broken declaration goes too
 
@@ -51,7 +93,19 @@ PUBLISHED_META = ("article:published_time", "og:article:published_time", "articl
                   "datepublished", "publishdate", "publish-date", "pubdate", "publication_date",
                   "parsely-pub-date", "sailthru.date", "dc.date.issued", "dcterms.issued",
                   "dc.date", "dcterms.created", "date")
-AUTHOR_META = ("author", "article:author", "dc.creator", "parsely-author", "sailthru.author")
+AUTHOR_META = ("author", "article:author", "dc.creator", "dcterms.creator", "parsely-author",
+               "sailthru.author", "byl", "twitter:creator")
+TITLE_META = ("og:title", "twitter:title", "parsely-title", "sailthru.title", "dc.title", "headline", "title")
+SITE_META = ("og:site_name", "application-name", "al:ios:app_name", "twitter:app:name:iphone")
+
+# Paragraphs about commenting, not part of the story.
+COMMENT_POLICY = re.compile(
+    r"comment(?:s|ing)? (?:policy|guidelines|are (?:closed|moderated))|leave a (?:comment|reply)|"
+    r"post a comment|join the (?:discussion|conversation)|(?:logged|signed) in to (?:post a )?comment|"
+    r"we reserve the right to (?:remove|delete|edit) (?:any )?comments|cancel reply|"
+    r"your email address will not be published|required fields are marked|be the first to comment|"
+    r"view comments|show comments|\d+ comments?$", re.IGNORECASE)
+COMMENT_POLICY_MAX_WORDS = 80
 
 
 def extract_text(html_text: str, url: Optional[str] = None) -> Optional[str]:
@@ -70,49 +124,325 @@ def _meta(tree) -> dict[str, str]:
     return values
 
 
-def _json_ld_values(tree, key: str) -> list[Any]:
-    found: list[Any] = []
+def _type_names(value: Any) -> set[str]:
+    """`"NewsArticle"`, `["Article", "schema:Report"]`, `"http://schema.org/BlogPosting"` -> lower names."""
+    values = value if isinstance(value, list) else [value]
+    return {re.split(r"[/:#]", v.strip())[-1].lower() for v in values if isinstance(v, str) and v.strip()}
+
+
+def _json_ld_objects(tree) -> list[dict]:
+    """Every object in the page's JSON-LD scripts (`@graph` and nested objects included)."""
+    found: list[dict] = []
     for script in tree.iter("script"):
-        if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
+        if (script.get("type") or "").lower().strip() != "application/ld+json" or not script.text:
             continue
         try:
-            stack = [json.loads(script.text)]
+            stack = [json.loads(script.text.strip().rstrip(";"))]
         except ValueError:
             continue
-        while stack and len(found) < 8:
-            item = stack.pop()
+        while stack and len(found) < 64:
+            item = stack.pop(0)
             if isinstance(item, list):
                 stack.extend(item)
             elif isinstance(item, dict):
-                if key in item:
-                    found.append(item[key])
+                found.append(item)
                 stack.extend(v for v in item.values() if isinstance(v, (dict, list)))
     return found
+
+
+def _text(value: Any) -> Optional[str]:
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("@value")
+    if isinstance(value, list):
+        value = next((v for v in (_text(x) for x in value) if v), None)
+    if isinstance(value, str) and value.strip():
+        return " ".join(value.split())
+    return None
+
+
+def _names(value: Any) -> list[str]:
+    """Author values of JSON-LD (`{"name": …}`, a list of them, plain strings)."""
+    items = value if isinstance(value, list) else [value]
+    names = []
+    for item in items:
+        if isinstance(item, dict):
+            kind = _type_names(item.get("@type"))
+            if kind & {"organization", "newsmediaorganization", "corporation"}:
+                continue
+            item = item.get("name")
+        if isinstance(item, str) and item.strip():
+            names.append(item.strip())
+    return names
 
 
 def _http_url(value: Optional[str], base: Optional[str]) -> Optional[str]:
     if not value:
         return None
-    value = urljoin(base, value.strip()) if base else value.strip()
-    return value if re.match(r"^https?://[^/\s]+", value, re.I) else None
+    try:
+        value = urljoin(base, value.strip()) if base else value.strip()
+    except ValueError:
+        return None
+    host = urlsplit(value).hostname if re.match(r"^https?://", value, re.I) else None
+    return value if host and _HOST.match(host) else None
 
 
-def _published(tree, meta: dict[str, str]) -> Any:
-    for key in PUBLISHED_META:
-        parsed = parse_datetime(meta.get(key))
-        if parsed:
-            return parsed
-    for node in tree.iter("time"):
-        if (node.get("itemprop") or "").lower() == "datepublished" or node.get("pubdate") is not None:
-            parsed = parse_datetime(node.get("datetime"))
-            if parsed:
-                return parsed
-    for value in _json_ld_values(tree, "datePublished"):
-        parsed = parse_datetime(value if isinstance(value, str) else None)
-        if parsed:
-            return parsed
+_HOST = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{1,62}$|^\d{1,3}(?:\.\d{1,3}){3}$|^localhost$")
+
+
+def _squash(text: Optional[str]) -> str:
+    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text or "").casefold())
+
+
+# --- url -------------------------------------------------------------------------------------------
+
+def _page_url(tree, meta: dict[str, str], url: Optional[str]) -> Optional[str]:
+    """The page's own address: canonical link, og:url, else the fetch URL; never a front page that
+    the page points at while having a deeper address of its own."""
+    canonical = next((link.get("href") for link in tree.iter("link")
+                      if "canonical" in (link.get("rel") or "").lower().split()), None)
+    fetched = canonical_url(_http_url(url, None))
+    candidates = [canonical_url(_http_url(canonical, url)), canonical_url(_http_url(meta.get("og:url"), url)),
+                  fetched]
+    candidates = [c for c in candidates if c]
+    if not candidates:
+        return None
+    deeper = next((c for c in candidates if not is_site_root(c)), None)
+    return deeper or candidates[0]
+
+
+def _relative_self(tree) -> Optional[str]:
+    """A relative canonical link ("/") of a page read without its address: it still says where it is."""
+    canonical = next((link.get("href") for link in tree.iter("link")
+                      if "canonical" in (link.get("rel") or "").lower().split()), None)
+    return canonical.strip() if canonical and canonical.strip().startswith("/") else None
+
+
+# --- dates -----------------------------------------------------------------------------------------
+
+_JAN1_TEXT = re.compile(
+    r"{y}-01-01|01[./]01[./]{y}|0?1\.\s*0?1\.\s*{y}|{y}/0?1/0?1|"
+    r"(?:january|jan\.?|janvier|januar|jänner|enero|gennaio|janeiro|januari|styczeń|января|一月)\s+0?1(?:st)?\b,?\s*{y}|"
+    r"\b0?1(?:st|er|\.|º)?\s+(?:de\s+)?(?:january|jan\.?|janvier|januar|jänner|enero|gennaio|janeiro|januari|"
+    r"stycznia|января)\s+(?:de\s+)?{y}|{y}\s*年\s*0?1\s*月\s*0?1\s*日|{y}\.\s*0?1\.\s*0?1\.?", re.IGNORECASE)
+
+
+def _states_jan1(html_text: str, year: int) -> bool:
+    """Does the page print 1 January of `year` as a date (not only a copyright year)?"""
+    return re.search(_JAN1_TEXT.pattern.replace("{y}", str(year)), html_text, re.IGNORECASE) is not None
+
+
+def _stated_day(value: Any) -> Optional[str]:
+    """The day a date string states, in its own time zone ("2020-04-13T20:38:07-04:00" -> 2020-04-13)."""
+    if not isinstance(value, str):
+        return None
+    match = re.match(r"^\s*(\d{4}-\d{2}-\d{2})", value)
+    if match:
+        return match.group(1)
+    try:
+        return email.utils.parsedate_to_datetime(value.strip()).date().isoformat()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+
+
+def _url_day(url: Optional[str]) -> Optional[dt.date]:
+    """The day in a URL's date path: /2013/08/03/, /2013/8/3/, -20171022-, /2019-04-03/."""
+    if not url:
+        return None
+    path = urlsplit(url).path
+    for match in re.finditer(r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])(?=/|$|[._])"
+                             r"|(?<![\d])((?:19|20)\d{2})-?(0[1-9]|1[0-2])-?(0[1-9]|[12]\d|3[01])(?![\d])", path):
+        groups = [g for g in match.groups() if g]
+        try:
+            day = dt.date(int(groups[0]), int(groups[1]), int(groups[2]))
+        except ValueError:
+            continue
+        if day <= dt.date.today():
+            return day
     return None
 
+
+def _published(tree, meta: dict[str, str], article_ld: Optional[dict], html_text: str,
+               htmldate_value: Optional[str], page_url: Optional[str]) -> tuple[Any, Optional[str], Optional[str]]:
+    """(publication time, day as stated, where it came from) or (None, None, None).
+
+    A complete date in the page's own URL is what the publisher stated when it published: it
+    wins over a metadata time more than a day away from it (an update time), and over htmldate."""
+    url_day = _url_day(page_url)
+    candidates: list[tuple[str, Any]] = [(f"meta {key}", meta.get(key)) for key in PUBLISHED_META]
+    if article_ld is not None:
+        candidates.append(("json-ld datePublished", article_ld.get("datePublished")))
+    for node in tree.iter("time"):
+        if (node.get("itemprop") or "").lower() == "datepublished" or node.get("pubdate") is not None:
+            candidates.append(("<time datePublished>", node.get("datetime")))
+    for source, value in candidates:
+        parsed = parse_datetime(value if isinstance(value, (str, int, float)) else None)
+        if parsed is None:
+            continue
+        if url_day is None:
+            return parsed, _stated_day(value), source
+        if abs((parsed.date() - url_day).days) <= 1:
+            return parsed, url_day.isoformat(), source
+        break
+    if url_day is not None:
+        return dt.datetime(url_day.year, url_day.month, url_day.day, tzinfo=dt.timezone.utc), \
+            url_day.isoformat(), "url"
+    parsed = parse_datetime(htmldate_value)
+    if parsed is not None:
+        if (parsed.month, parsed.day) == (1, 1) and not _states_jan1(html_text, parsed.year):
+            return None, None, None  # a year (copyright, archive) dressed as a date: not stated
+        return parsed, _stated_day(htmldate_value), "htmldate"
+    return None, None, None
+
+
+# --- titles ----------------------------------------------------------------------------------------
+
+_TITLE_SEPARATOR = re.compile(r"\s+[|\-–—:·•»«~/\\]+\s+|:\s+|\s*[|｜│•»«：]+\s*|\s*::\s*|(?<=[」』】)\]])\s*[:：]\s*"
+                              r"|(?<=[^\x00-\x7f])_|_(?=[^\x00-\x7f])")
+_PUBLISHED_SUFFIX = re.compile(r"\s*\((?:published|publié|veröffentlicht|publicado)\s+\d{4}\)\s*$", re.I)
+BRAND_MAX_WORDS = 4
+
+
+def _brand_keys(site: Optional[str], host: Optional[str], extra: list[str]) -> set[str]:
+    keys = {_squash(name) for name in [site, *extra] if name}
+    if host:
+        labels = [l for l in host.lower().split(".") if l not in ("www", "m", "com", "co", "org", "net", "edition")]
+        keys.update(_squash(l) for l in labels[:-1] or labels)
+        keys.add(_squash(host))
+    return {k for k in keys if len(k) >= 3}
+
+
+def _home_link_names(tree) -> list[str]:
+    """What the page calls its front page: text or logo alt of links to `/` (usually the site name)."""
+    names = []
+    for node in tree.xpath('//a[@href="/" or @href="./" or @href="/index.html" or @href="index.html"]')[:6]:
+        text = " ".join(node.text_content().split()) or " ".join(
+            (img.get("alt") or "") for img in node.iter("img")).strip()
+        if text and len(text.split()) <= BRAND_MAX_WORDS and text.casefold() not in ("home", "startseite", "accueil"):
+            names.append(text)
+    return names
+
+
+def _is_brand(segment: str, brands: set[str]) -> bool:
+    key = _squash(segment)
+    if not key or len(segment.split()) > BRAND_MAX_WORDS:
+        return False
+    # The site name opens or closes the segment ("CNN Politics", "heise online", "Die Zeit"), or
+    # the segment is part of the site name; a name inside a phrase ("Why CNN matters") is not branding.
+    return any(key.startswith((b, "the" + b)) or (len(b) >= 4 and key.endswith(b))
+               or (len(key) >= 3 and key in b) for b in brands)
+
+
+def strip_branding(title: str, brands: set[str]) -> str:
+    """Cut segments naming the site from the ends of a title: "Headline | CNN Politics",
+    "heise online - Headline", "Headline — Postlight — Digital Strategy" (a tagline after the site
+    name goes with it), "Headline (Published 2009)"."""
+    title = _PUBLISHED_SUFFIX.sub("", " ".join(title.split()))
+    pieces = _TITLE_SEPARATOR.split(title)
+    seps = _TITLE_SEPARATOR.findall(title)
+    if len(pieces) < 2:
+        return title
+    start, end = 0, len(pieces)
+    while end - start > 1 and _is_brand(pieces[start], brands):
+        start += 1
+    brand_at = next((i for i in range(start + 1, end) if _is_brand(pieces[i], brands)), None)
+    if brand_at is not None:
+        end = brand_at
+        # A short section name before the site name, with the same separator ("…_智能_好奇心日报").
+        while (end - start > 1 and seps[end - 2].strip() == seps[brand_at - 1].strip()
+               and (len(pieces[end - 1].split()) <= 2 and len(pieces[end - 1]) <= 24)):
+            end -= 1
+    if (start, end) == (0, len(pieces)):
+        return title
+    out = pieces[start]
+    for i in range(start + 1, end):
+        out += seps[i - 1] + pieces[i]
+    return out.strip()
+
+
+_UI_HEADING = re.compile(r"^(?:menu|search|navigation|log ?in|sign ?in|subscribe|home|main menu|skip to .*|"
+                         r"latest (?:news|in .*)|more from .*|related .*|follow us.*|advertisement|"
+                         r"comments?|share( this)?|newsletter|top stories|most (?:read|popular))$", re.IGNORECASE)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
+def _plausible_headline(text: str, brands: set[str]) -> bool:
+    words = len(text.split())
+    long_enough = words >= 3 or len(_CJK.findall(text)) >= 6
+    return long_enough and words <= 40 and not _is_brand(text, brands) and not _UI_HEADING.match(text)
+
+
+def _shown_headlines(tree, brands: set[str]) -> tuple[list[str], list[str]]:
+    """(headlines marked as the article's: itemprop=headline, <h1> inside <article>; every other
+    plausible <h1>), branding cut, outside nav/footer/aside."""
+    marked: list[str] = []
+    others: list[str] = []
+    for node in tree.xpath('//*[@itemprop="headline"] | //h1')[:12]:
+        if node.tag in ("meta", "link") or node.xpath("ancestor::nav|ancestor::footer|ancestor::aside"):
+            continue
+        text = strip_branding(" ".join(node.text_content().split()), brands)
+        if not _plausible_headline(text, brands):
+            continue
+        in_article = node.get("itemprop") == "headline" or bool(node.xpath("ancestor::article"))
+        bucket = marked if in_article else others
+        if text not in marked and text not in others:
+            bucket.append(text)
+    return marked, others
+
+
+def _title(tree, meta: dict[str, str], article_ld: Optional[dict], doc_title: Optional[str],
+           brands: set[str]) -> Optional[str]:
+    """The headline the page shows (see the module docstring), else the first it declares."""
+    declared: list[str] = []
+    for value in ([_text(article_ld.get("headline")), _text(article_ld.get("name"))] if article_ld else []) \
+            + [meta.get(key) for key in TITLE_META]:
+        if value and value.strip():
+            declared.append(" ".join(value.split()))
+    title_node = tree.find(".//title")
+    if title_node is not None and title_node.text_content().strip():
+        declared.append(" ".join(title_node.text_content().split()))
+    cleaned = [strip_branding(t, brands) for t in declared]
+    cleaned = [t for t in cleaned if t and not _is_brand(t, brands)]
+    keys = [k for k in ({_squash(t) for t in cleaned} | {_squash(t) for t in declared}) if k]
+    marked, others = _shown_headlines(tree, brands)
+    for text in marked + others:  # the shown headline that the page also declares
+        key = _squash(text)
+        if key in keys or any(k.startswith(key) and len(key) >= 0.6 * len(k) for k in keys):
+            return text
+    if marked:
+        return marked[0]
+    if len(others) == 1:
+        return others[0]
+    if cleaned:
+        return cleaned[0]
+    if doc_title and not _is_brand(doc_title, brands):
+        return strip_branding(doc_title, brands)
+    return None
+
+
+_GENERIC_TITLE_WORDS = frozenset("""
+home homepage start startseite accueil inicio portada welcome official site website web online the a an of and
+to for in on news breaking latest top today headlines stories us u.s. uk world national local international
+business sports sport politics entertainment tech technology science health opinion video videos photos
+weather markets finance live nachrichten aktuelle aktuell actualités actualites noticias notizie notícias
+ニュース 新闻 뉴스 & , - |
+""".split())
+
+
+def _title_is_site(tree, meta: dict[str, str], brands: set[str]) -> bool:
+    """The page's title names only its site, perhaps with a generic tagline ("The New York Times -
+    Breaking News, US News, World News and Videos", "Startseite | Bayern.de")."""
+    node = tree.find(".//title")
+    title = " ".join(node.text_content().split()) if node is not None else (meta.get("og:title") or "")
+    pieces = _TITLE_SEPARATOR.split(title) if title else []
+    if not pieces or not any(_is_brand(p, brands) for p in pieces):
+        return False
+    rest = " ".join(p for p in pieces if not _is_brand(p, brands))
+    return all(w.strip(",.:;!|-").casefold() in _GENERIC_TITLE_WORDS for w in rest.split() if w.strip(",.:;!|-"))
+
+
+# --- the rest --------------------------------------------------------------------------------------
 
 def _language(tree, meta: dict[str, str]) -> Optional[str]:
     root = tree.getroottree().getroot()
@@ -123,13 +453,57 @@ def _language(tree, meta: dict[str, str]) -> Optional[str]:
     return None
 
 
-def _authors(raw: Optional[str]) -> list[str]:
-    names: list[str] = []
-    for part in re.split(r"\s*[;|]\s*", raw or ""):
-        part = re.sub(r"^\s*by\s+", "", part, flags=re.I).strip()
-        if part and not re.match(r"^https?://", part) and part not in names and len(part) <= 100:
-            names.append(part)
-    return names
+def _site(meta: dict[str, str], article_ld: Optional[dict], objects: list[dict], page_url: Optional[str]
+          ) -> Optional[str]:
+    publisher = _text(article_ld.get("publisher")) if article_ld else None
+    if publisher is None:
+        publisher = next((_text(o.get("name")) for o in objects
+                          if _type_names(o.get("@type")) & {"newsmediaorganization", "organization"}), None)
+    for name in [meta.get("og:site_name"), publisher] + [meta.get(k) for k in SITE_META[1:]]:
+        if name and any(ch.isalpha() for ch in name) and len(name) <= 80:  # not "6.0"
+            return " ".join(name.split())
+    host = urlsplit(page_url).hostname if page_url else None
+    return host[4:] if host and host.startswith("www.") else host
+
+
+def _author_values(tree, meta: dict[str, str], article_ld: Optional[dict]) -> tuple[list[str], list[str]]:
+    """(names the page declares: JSON-LD article authors, author meta tags; names it shows:
+    `rel=author` / `itemprop=author` elements of the first byline block)."""
+    declared = _names(article_ld.get("author")) + _names(article_ld.get("creator")) if article_ld else []
+    declared += [meta[k] for k in AUTHOR_META if k in meta and not meta[k].startswith("http")]
+    shown = []
+    nodes = [n for n in tree.xpath('//*[@rel="author" or @itemprop="author"]')[:20]
+             if n.tag not in ("meta", "link") and not n.xpath("ancestor::aside|ancestor::footer|ancestor::nav")]
+    # Only the byline block of the first credited name: later ones are often other stories' authors.
+    block = nodes[0].getparent().getparent() if nodes and nodes[0].getparent() is not None else None
+    for node in nodes:
+        if block is not None and block not in node.iterancestors():
+            continue
+        name = node.xpath('.//*[@itemprop="name"]/@content | .//*[@itemprop="name"]//text()')
+        text = " ".join((" ".join(name) if name else node.text_content()).split())
+        if text and len(text.split()) <= 8:
+            shown.append(text)
+    return declared, shown
+
+
+def _main_text(html_text: str, page_url: Optional[str]) -> tuple[Any, list[str]]:
+    """(trafilatura document with metadata, paragraphs of the main text), with the recall fallback."""
+    settings = {"url": page_url, "with_metadata": True,
+                "date_extraction_params": {**DATE_SETTINGS, "url": page_url}}
+    doc = trafilatura.bare_extraction(html_text, **settings, **EXTRACTION_SETTINGS)
+    paras = _story_paragraphs(getattr(doc, "text", None) if doc is not None else None)
+    if sum(len(p) for p in paras) < RECALL_BELOW_CHARS:
+        recall = trafilatura.bare_extraction(html_text, **settings, **RECALL_SETTINGS)
+        more = _story_paragraphs(getattr(recall, "text", None) if recall is not None else None)
+        if sum(len(p) for p in more) > sum(len(p) for p in paras):
+            paras = more
+        doc = doc if doc is not None else recall
+    return doc, paras
+
+
+def _story_paragraphs(text: Optional[str]) -> list[str]:
+    return [p for p in paragraphs(text or "")
+            if not (len(p.split()) <= COMMENT_POLICY_MAX_WORDS and COMMENT_POLICY.search(p))]
 
 
 def page_tree(html_text: str):
@@ -141,33 +515,55 @@ def page_tree(html_text: str):
 
 
 def parse_html(data: bytes, url: Optional[str] = None, charset: Optional[str] = None) -> dict[str, Any]:
-    """HTML bytes -> article fields. `url` (e.g. a WARC target URI) is used when the page has none."""
+    """HTML bytes -> article fields. `url` (e.g. a WARC target URI) is used when the page has none.
+
+    Raises ParseError when the page has no text, `NotAnArticle` (stage `filter`) when it is not an
+    article."""
     html_text = decode_markup(data, charset)
     tree = page_tree(html_text)
     meta = _meta(tree)
-    canonical = next((link.get("href") for link in tree.iter("link")
-                      if "canonical" in (link.get("rel") or "").lower().split()), None)
-    page_url = _http_url(canonical, url) or _http_url(meta.get("og:url"), url) or _http_url(url, None)
+    page_url = _page_url(tree, meta, url)
+    objects = _json_ld_objects(tree)
+    article_ld = next((o for o in objects if _type_names(o.get("@type")) & ARTICLE_LD_TYPES), None)
 
-    doc = trafilatura.bare_extraction(html_text, url=page_url, with_metadata=True, **EXTRACTION_SETTINGS)
-    text = getattr(doc, "text", None) if doc is not None else None
-    body_paras = paragraphs(text or "")
+    doc, body_paras = _main_text(html_text, page_url)
     if not body_paras:
         raise ParseError("no article text found in HTML page")
 
-    authors = _authors(getattr(doc, "author", None)) or _authors(
-        next((meta[k] for k in AUTHOR_META if k in meta and not meta[k].startswith("http")), None))
-    published = _published(tree, meta) or parse_datetime(getattr(doc, "date", None))
-    site = next((name.strip() for name in (getattr(doc, "sitename", None), meta.get("og:site_name"),
-                                           urlsplit(page_url).hostname if page_url else None)
-                 if name and any(ch.isalpha() for ch in name)), None)  # not "6.0"
-    title = getattr(doc, "title", None) or meta.get("og:title")
+    site = _site(meta, article_ld, objects, page_url)
+    host = urlsplit(page_url).hostname if page_url else None
+    brands = _brand_keys(site, host, [_text(article_ld.get("publisher")) if article_ld else None,
+                                      (meta.get("twitter:site") or "").lstrip("@"), *_home_link_names(tree)])
+    title = _title(tree, meta, article_ld, getattr(doc, "title", None), brands)
+    published, stated_day, date_source = _published(tree, meta, article_ld, html_text, getattr(doc, "date", None),
+                                                       page_url)
+
+    schema_types = set().union(*(_type_names(o.get("@type")) for o in objects)) if objects else set()
+    schema_types |= {t for n in tree.xpath("//*[@itemtype]") for t in _type_names(n.get("itemtype"))}
+    check_article(PageSignals(
+        url=page_url or _relative_self(tree), og_type=(meta.get("og:type") or "").lower(), schema_types=schema_types,
+        published_meta=any(k in meta for k in PUBLISHED_META[:3]) or bool(article_ld and article_ld.get("datePublished")),
+        has_date=published is not None, title=title or "", title_is_site=_title_is_site(tree, meta, brands),
+        paragraphs=body_paras))
+
+    authors: list[str] = []
+    declared, shown = _author_values(tree, meta, article_ld)
+    for values in (declared, [getattr(doc, "author", None) or ""], shown):
+        authors = clean_authors([part for value in values for part in re.split(r"\s*;\s*", value)], site=site)
+        authors = [name for name in authors if _squash(name) not in brands]
+        if authors:
+            break
+    hints = {"language": (_language(tree, meta) or "")[:16]}
+    if stated_day:
+        hints["date_stated"] = stated_day
+    if date_source:
+        hints["date_source"] = date_source
     return {
-        "title": " ".join(title.split()) if title else None,
+        "title": title,
         "body": "\n\n".join(body_paras),
         "url": page_url,
         "site": site,
         "authors": authors,
         "published_at": published,
-        "hints": {"language": (_language(tree, meta) or "")[:16]},
+        "hints": hints,
     }

@@ -13,9 +13,11 @@
 
 `parse_warc_record` reads one record with warcio (which undoes HTTP chunking and gzip/deflate
 transfer encodings) and hands the page to `transforms.formats.html` with the record's target
-URI and the charset from its HTTP `Content-Type`; a canonical link naming the site's home page
-gives way to the target URI (the page is not the home page). The page's own publication date wins; the
-capture time (`WARC-Date`) is the fallback and is always kept in `hints["warc_date"]`.
+URI (an archive capture's target such as `web.archive.org/web/<ts>/<url>` gives the original
+URL) and the charset from its HTTP `Content-Type`; a canonical link naming the site's home page
+gives way to the target URI (the page is not the home page). `published_at` is only what the page
+states: the capture time (`WARC-Date`) says when the page was fetched, not when it was published,
+so it is kept in `hints["warc_date"]` and never becomes the publication time.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from transforms.formats import ParseError
 from transforms.formats.html import parse_html
-from transforms.text import parse_datetime
 
 KEPT_TYPES = ("response", "resource")
 HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml+xhtml")
@@ -152,6 +153,5 @@ def parse_warc_record(payload: bytes) -> dict[str, Any]:
         # A page whose canonical link names the site's home page (a CMS default) is not the home
         # page: its own URL is the one it was captured at, or every page of a crawl is one id.
         fields["url"] = uri
-    fields["published_at"] = fields.get("published_at") or parse_datetime(warc_date)
     fields["hints"] = {**fields.get("hints", {}), "warc_date": warc_date or "", "warc_target_uri": uri or ""}
     return fields

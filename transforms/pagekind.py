@@ -1,0 +1,162 @@
+"""Page kind: is a web page an article, or a homepage, section, search, service page or stub?
+
+A crawl holds front pages, section fronts, tag and search listings, log-in and subscription
+pages next to the stories. They are not articles: `transforms.formats.html` raises
+`NotAnArticle` for them (a dead letter at stage `filter`, so accounting holds) with the reason.
+
+The decision weighs what the page says about itself against its shape, and keeps a page whenever
+it is in doubt (a lost story costs more than a stray list page):
+
+- article evidence: a schema.org article type in JSON-LD or microdata (`NewsArticle`,
+  `BlogPosting`, `ReportageNewsArticle`, …), `og:type` = `article`, an `article:published_time`,
+  a stated publication date, prose (paragraphs of sentences);
+- listing evidence: a schema.org `WebSite` / `CollectionPage` / `SearchResultsPage` / `ItemList` /
+  `ProfilePage` page type, `og:type` = `website`, the URL of a site's front door (`/`, `/en/`,
+  `/index.html`) or of a listing or service path (`/search`, `/tag/…`, `/category/…`, `/login`,
+  `/subscribe`, …), a title that is only the site's name, a main text made of short link-like lines;
+- stubs: a short text asking the reader to subscribe, log in or accept cookies.
+
+| verdict | when |
+|---|---|
+| `stub` | fewer than `STUB_WORDS` words and a paywall/consent/log-in/not-found phrase |
+| `article` | a schema.org article type or a publication-time meta tag; `og:type` = `article` unless the URL is a front door (some sites set it on every page) |
+| `homepage` | the URL is a front door (`/`, `/en/`, `/index.html`, a relative canonical `/`); or the title is only the site name (perhaps with a generic tagline) and the text is a list of short lines |
+| `listing` | a service title ("Terms of Service", "About Us", "FAQ", "Log in"); a listing or service path (`/tag/x`, `/search?q=`, `/2011/`, `/login`) or a listing page type, and the text is not prose |
+| `article` | everything else |
+
+Measured with `make eval` (`bench/eval_realworld.py`): of 802 pages of all-article corpora
+(article-extraction benchmark, L3S-GN1) none is filtered.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+from urllib.parse import parse_qsl, urlsplit
+
+from transforms.formats import ParseError
+from transforms.urls import is_site_root
+
+ARTICLE_TYPES = frozenset({
+    "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
+    "backgroundnewsarticle", "reviewnewsarticle", "askpublicnewsarticle", "blogposting", "liveblogposting",
+    "socialmediaposting", "techarticle", "scholarlyarticle", "report", "satiricalarticle",
+    "advertisercontentarticle", "medicalscholarlyarticle", "review", "recipe", "howto", "qapage",
+})
+LISTING_TYPES = frozenset({"website", "collectionpage", "searchresultspage", "itemlist", "profilepage",
+                           "contactpage", "aboutpage", "checkoutpage", "product", "offer", "store"})
+# First path segments of listing pages: the page is a listing when the path is only this segment
+# and at most two more that are not a story slug or number.
+LISTING_PATHS = frozenset({
+    "search", "suche", "recherche", "buscar", "busca", "tag", "tags", "topic", "topics", "category",
+    "categories", "section", "sections", "author", "authors", "people", "archive", "archives"})
+# First path segments of service pages (the path is only this segment, or two).
+SERVICE_PATHS = frozenset({
+    "login",
+    "signin", "sign-in", "signup", "sign-up", "register", "subscribe", "subscription", "subscriptions",
+    "account", "my-account", "newsletter", "newsletters", "contact", "contact-us", "about", "about-us",
+    "privacy", "privacy-policy", "terms", "terms-of-use", "terms-of-service", "help", "faq", "jobs", "careers",
+    "cart", "checkout", "shop", "store", "hosting", "pricing", "sitemap", "impressum", "datenschutz",
+})
+SEARCH_PARAMS = ("q", "s", "query", "search", "keyword", "keywords", "term")
+STUB_PHRASES = re.compile(
+    r"subscribe (?:now |today )?to (?:continue|read|keep reading|unlock)|to continue reading|"
+    r"(?:already|are you) a subscriber|log ?in to (?:continue|read)|sign in to (?:continue|read)|"
+    r"create (?:a )?free account to|this (?:article|content|story) is (?:for|only available to|reserved for) "
+    r"(?:subscribers|members)|premium (?:article|content)|we use cookies|accept (?:all )?cookies|"
+    r"cookie (?:settings|consent|policy)|enable javascript|javascript is disabled|are you a robot|"
+    r"verify you are (?:a )?human|access denied|page not found|404 not found|jetzt abonnieren|"
+    r"abonnez-vous|suscríbete", re.IGNORECASE)
+# Titles of service pages (the whole title, branding cut).
+SERVICE_TITLE = re.compile(
+    r"^(?:terms(?: of (?:service|use))?|terms and conditions|privacy(?: policy| notice)?|cookie policy|"
+    r"impressum|datenschutz(?:erklärung)?|mentions légales|aviso legal|contact(?: us)?|kontakt|about(?: us)?|"
+    r"über uns|log ?in|sign ?in|sign ?up|register|subscribe|subscription|my account|search(?: results)?|"
+    r"people search|suche|newsletter|site ?map|help|faq|404|page not found|not found|error)$", re.IGNORECASE)
+STUB_WORDS = 60
+PROSE_MIN_WORDS = 150
+SHORT_LINE_WORDS = 8
+
+
+class NotAnArticle(ParseError):
+    """A page that is not an article (homepage, section, search, service page, stub): stage `filter`."""
+
+    stage = "filter"
+
+
+@dataclass
+class PageSignals:
+    url: Optional[str] = None
+    og_type: str = ""
+    schema_types: set[str] = field(default_factory=set)  # JSON-LD @type and microdata itemtype, lower-case
+    published_meta: bool = False  # article:published_time or a JSON-LD/microdata datePublished
+    has_date: bool = False
+    title: str = ""
+    title_is_site: bool = False  # the page's title is only its site's name (or empty once branding goes)
+    paragraphs: list[str] = field(default_factory=list)  # the extracted main text
+
+
+def _prose_share(paragraphs: list[str]) -> tuple[int, float]:
+    """(words, share of words in paragraphs that read as sentences rather than link lines)."""
+    words = sum(len(p.split()) for p in paragraphs)
+    prose = sum(len(p.split()) for p in paragraphs
+                if len(p.split()) > SHORT_LINE_WORDS and re.search(r"[.!?。！？…\"”»]\s*$|[.!?。]\s", p))
+    return words, (prose / words if words else 0.0)
+
+
+def _path_kind(url: Optional[str]) -> Optional[str]:
+    if not url:
+        return None
+    if is_site_root(url):
+        return "homepage"
+    parts = urlsplit(url)
+    segments = [s for s in parts.path.lower().split("/") if s]
+    if segments and all(re.fullmatch(r"(?:19|20)\d{2}|0?[1-9]|1[0-2]|[12]\d|3[01]", s) for s in segments) \
+            and re.fullmatch(r"(?:19|20)\d{2}", segments[0]):
+        return "listing"  # a dated archive: /2011/, /2011/03/
+    if segments and segments[0] in SERVICE_PATHS and len(segments) <= 2:
+        return "listing"
+    if (segments and segments[0] in LISTING_PATHS and len(segments) <= 3
+            and not any(re.search(r"\d{3,}", s) or s.count("-") >= 4 for s in segments[1:])):
+        return "listing"
+    query = dict(parse_qsl(parts.query))
+    if any(query.get(k) for k in SEARCH_PARAMS) and (not segments or "search" in parts.path.lower()):
+        return "listing"
+    return None
+
+
+def classify(signals: PageSignals) -> tuple[str, str]:
+    """(kind, reason): kind is `article`, `homepage`, `listing` or `stub`."""
+    words, prose = _prose_share(signals.paragraphs)
+    typed_article = bool(signals.schema_types & ARTICLE_TYPES) or signals.og_type == "article"
+    typed_listing = bool(signals.schema_types & LISTING_TYPES) and not typed_article
+    is_prose = words >= PROSE_MIN_WORDS and prose >= 0.6
+    if words < STUB_WORDS and any(STUB_PHRASES.search(p) for p in signals.paragraphs):
+        return "stub", f"a {words}-word page asking to subscribe, log in or accept cookies, no article text"
+    path_kind = _path_kind(signals.url)
+    if bool(signals.schema_types & ARTICLE_TYPES) or signals.published_meta:
+        return "article", "declares itself an article"
+    if typed_article and path_kind != "homepage":  # og:type=article alone: some sites set it on every page
+        return "article", "declares itself an article (og:type)"
+    listy = not is_prose and (prose < 0.5 or words < PROSE_MIN_WORDS)
+    if path_kind == "homepage":
+        return "homepage", (f"site front page ({signals.url}) without article markup "
+                            f"({words} words, {prose:.0%} prose)")
+    if SERVICE_TITLE.match(signals.title.strip(" .:|-")):
+        return "listing", f"service page titled {signals.title!r} without article markup"
+    if signals.title_is_site and listy and prose < 0.5:
+        return "homepage", f"title is only the site name and the text is a list ({words} words, {prose:.0%} prose)"
+    if path_kind == "listing" and listy:
+        return "listing", f"listing or service page ({signals.url}): no article markup, {prose:.0%} prose"
+    if typed_listing and listy and not signals.has_date:
+        return "listing", (f"page declares itself {', '.join(sorted(signals.schema_types & LISTING_TYPES))}, "
+                           f"no article markup, {prose:.0%} prose")
+    return "article", "no evidence against"
+
+
+def check_article(signals: PageSignals) -> None:
+    """Raise `NotAnArticle` when the page is not an article."""
+    kind, reason = classify(signals)
+    if kind != "article":
+        raise NotAnArticle(f"not an article ({kind}): {reason}")
