@@ -47,6 +47,7 @@ import json
 import logging
 import os
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable, Optional
 
 import apache_beam as beam
@@ -310,6 +311,34 @@ def _source_uris(fs, path: str) -> list[str]:
         return pq.read_table(handle, columns=["source_uri"]).column("source_uri").to_pylist()
 
 
+IO_THREADS = 16  # object-store calls in flight during a commit (each is a round trip)
+
+
+def _is_local(fs) -> bool:
+    protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
+    return "file" in protocols or "local" in protocols
+
+
+def _each(fs, function, items: list) -> list:
+    """`function(item)` for every item: in threads on an object store, in order on local disk."""
+    if _is_local(fs) or len(items) < 2:
+        return [function(item) for item in items]
+    with ThreadPoolExecutor(IO_THREADS) as pool:
+        return list(pool.map(function, items))
+
+
+def _move_all(fs, pairs: list[tuple[str, str]]) -> None:
+    """Move files into place (targets are overwritten); sources already moved are skipped."""
+    def move(pair):
+        source, target = pair
+        if not fs.exists(source):  # moved by an interrupted commit already
+            return
+        fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
+        fs.mv(source, target)
+
+    _each(fs, move, pairs)
+
+
 def _partition_of(rel: str) -> str:
     """`articles/date=…/topic=…/part-x.parquet` -> `articles/date=…/topic=…`."""
     return rel.rsplit("/", 1)[0]
@@ -398,8 +427,9 @@ def commit(plan: Plan, document: dict) -> dict:
     plan_rows = read_plan(plan.plan_url)
     rels = _pending_files(fs, pending)
     partitions: dict[str, set[str]] = {entry["uri"]: set() for entry in plan_rows}
-    for rel in rels:
-        for uri in {base_uri(u) for u in _source_uris(fs, f"{pending}/{rel}") if u}:
+    found = _each(fs, lambda rel: _source_uris(fs, f"{pending}/{rel}"), rels)
+    for rel, uris in zip(rels, found):
+        for uri in {base_uri(u) for u in uris if u}:
             if uri in partitions:
                 partitions[uri].add(_partition_of(rel))
     committed_at = dt.datetime.now(UTC).isoformat()
@@ -434,15 +464,14 @@ def _apply(journal: dict) -> dict:
         _atomic_write(fs, f"{pending}/{DROPPED}", str(removed).encode())
     with fs.open(f"{pending}/{DROPPED}", "r") as handle:
         document["incremental"] = {**document.get("incremental", {}), "rows_superseded": int(handle.read() or 0)}
+    pairs = []
     for rel in journal["rels"]:
-        source = f"{pending}/{rel}"
         if rel.startswith(INDEX_DIR + "/") and index_root:
             target = f"{index_root}/{rel[len(INDEX_DIR) + 1:]}"
         else:
             target = f"{root}/{rel}"
-        if fs.exists(source):
-            fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
-            fs.mv(source, target)
+        pairs.append((f"{pending}/{rel}", target))
+    _move_all(fs, pairs)
     write_processed(output, run_id, journal["processed"])
     ensure_table_folders(output, journal.get("partition_by") or "date,topic")
     from pipeline.manifest import write_manifest

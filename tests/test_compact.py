@@ -134,3 +134,38 @@ def test_partition_by_date_keeps_topic_in_the_files(tmp_path, run_newsbeam):
     assert sum(n for _, n in topics) == 3 and all(t for t, _ in topics)
     # the output keeps its layout: a run asking for another one is refused before it starts
     assert main(["run", "--input", str(SEEDS), "--output", str(out)]) == 2
+
+
+def test_a_partition_of_many_runs_becomes_files_of_the_target_size(tmp_path):
+    """Six runs' files of 200 rows in one partition (a daily feed's date) become one file of
+    1,200 rows; 300 more rows later and --rows-per-file 500 give three files of 500, ids unique."""
+    import datetime as dt
+
+    import pyarrow.parquet as pq
+
+    from transforms.model import Article
+    from transforms.write import WriteOptions, write_records
+
+    now = dt.datetime(2024, 5, 1, 12, tzinfo=dt.timezone.utc)
+    out = tmp_path / "out"
+    (out / "_runs").mkdir(parents=True)
+    for run in range(6):
+        write_records(str(out), "articles", "date=2024-05-01/topic=sport", [
+            Article(id=f"r{run}-{i:04d}", source_uri=f"raw/{run}/{i}.txt", body=f"Body {run} {i}.",
+                    ingested_at=now, date="2024-05-01", topic="sport") for i in range(200)])
+    folder = out / "articles" / "date=2024-05-01" / "topic=sport"
+    assert len(list(folder.glob("*.parquet"))) == 6
+    stats = compaction.compact(str(out), dates=["2024-05-01"])
+    assert stats["files_before"] == 6 and stats["files_after"] == 1
+    (only,) = folder.glob("*.parquet")
+    assert pq.ParquetFile(only).metadata.num_rows == 1_200
+    assert compaction.file_stats(str(out))["median_rows_per_file"] == 1_200
+    for run in range(6):  # later runs add small files again
+        write_records(str(out), "articles", "date=2024-05-01/topic=sport", [
+            Article(id=f"s{run}-{i:04d}", source_uri=f"raw/s{run}/{i}.txt", body="x", ingested_at=now,
+                    date="2024-05-01", topic="sport") for i in range(50)])
+    compaction.compact(str(out), dates=["2024-05-01"], options=WriteOptions(rows_per_file=500))
+    sizes = sorted(pq.ParquetFile(p).metadata.num_rows for p in folder.glob("*.parquet"))
+    assert sizes == [500, 500, 500]
+    ids = duckdb.sql(f"select id from read_parquet('{folder}/*.parquet')").fetchall()
+    assert len(ids) == len(set(ids)) == 1_500

@@ -116,3 +116,21 @@ def test_flex_template_launch_writes_the_job_file_and_exits_0(gcs_endpoint, caps
     # the plan of the run it launches waits under _pending/ for the job to commit
     (plan,) = fs.glob("nb-lake/news/_pending/*/_plan.jsonl")
     assert "gs://nb-raw/2024/05/seed.txt" in fs.cat(plan).decode()
+
+
+def test_a_submitted_job_reports_its_id(capsys):
+    """A launch that created a job (not a template) prints the job id Dataflow returned."""
+    import types
+
+    from apache_beam.options.pipeline_options import PipelineOptions
+    from apache_beam.runners.dataflow.dataflow_runner import DataflowPipelineResult
+
+    from pipeline.cli import _report_launch
+
+    options = PipelineOptions(["--project", "nb-test", "--region", "europe-west1"])
+    submitted = DataflowPipelineResult(types.SimpleNamespace(id="2026-12-02_01_02_03-123"), runner=None)
+    _report_launch(submitted, options)
+    assert "submitted Dataflow job 2026-12-02_01_02_03-123 in nb-test/europe-west1" in capsys.readouterr().out
+    template = PipelineOptions(["--template_location", "gs://nb/templates/job"])
+    _report_launch(DataflowPipelineResult(None, runner=None), template)
+    assert "job file written to gs://nb/templates/job" in capsys.readouterr().out
