@@ -10,7 +10,7 @@ Training data, every labelled set in `../shared/data` mapped to the 17 IPTC top-
   Comparative Agendas codes (academic dataset, cite Boydstun 2013), UCI News Aggregator (CC BY 4.0),
   mapped by their folders' suggested maps (`label_map.json`, `cap_to_iptc.json`); groups marked
   AMBIGUOUS are decided here (`NYT_AMBIGUOUS`, `HUFFPOST_AMBIGUOUS`) or left out;
-- IPTC Media Topics 2025-10-09 (CC BY 4.0): every active concept's label and definition in 13
+- IPTC Media Topics 2025-10-09 (CC BY 4.0): every active concept's label and definition in 10
   languages, labelled with its top-level ancestor: the multilingual head's only non-English text.
 
 Model (see `transforms.topic`): word vectors distilled from Universal Sentence Encoder
@@ -18,8 +18,8 @@ multilingual v3 (`scripts/distill_word_vectors.py`, run by `--distill`; otherwis
 read back from the shipped model), reduced by PCA to VECTOR_DIMS and stored as int8; an English
 head (linear SVMs, one per class, over tf-idf of words and pairs, shared and length-specific
 copies, plus the mean vector) and a multilingual head (multinomial logistic regression over the
-mean vector). Temperatures and `unknown` thresholds come from 5-fold held-out predictions (folds
-by headline). `--holdout SOURCE` trains without one source (bbc, ag, huffpost, nyt, uci) and
+mean vector). Temperatures and `unknown` thresholds come from held-out predictions on one fifth of the
+texts (folds by headline; the model trained on the other four fifths). `--holdout SOURCE` trains without one source (bbc, ag, huffpost, nyt, uci) and
 writes the model to `build/` instead, for `make eval`'s held-out-source figures.
 
 Run: `python scripts/build_topic_model.py` (needs the `build` extra; a few minutes).
