@@ -36,8 +36,9 @@ def test_topic_of_clear_stories(text, slug):
     assert topic == slug and code == TOPICS[slug] and 0 < score <= 1
 
 
-def test_non_english_and_tiny_texts_are_unknown():
-    assert classify_topic("Die Regierung hat am Montag neue Regeln beschlossen.", "de")[0] == "unknown"
+def test_non_english_text_gets_a_topic_and_tiny_texts_are_unknown():
+    assert classify_topic("Der Bundestag hat am Freitag mit den Stimmen der Koalition den Haushalt der "
+                          "Bundesregierung beschlossen, die Opposition stimmte dagegen.", "de")[0] == "politics-government"
     assert classify_topic("Hello", "en")[0] == "unknown"
 
 

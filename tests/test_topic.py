@@ -1,6 +1,7 @@
-"""The shipped IPTC topic model: its contract, its speed, its size and the hand-labelled set.
+"""The shipped IPTC topic model: its contract, its size, its speed, and behaviour on real stories in
+several languages (the hand-labelled sets in `tests/data/`).
 
-No training here (the build and the cross-validation live in `scripts/build_topic_model.py` and
+No training here (the build lives in `scripts/build_topic_model.py`, the held-out-source figures in
 `make eval`); tests that read `../shared/data` skip when it is absent.
 """
 
@@ -9,16 +10,18 @@ from __future__ import annotations
 import collections
 import csv
 import importlib.util
+import time
 from pathlib import Path
 
 import pytest
 
-from transforms.topic import TOPICS, UNKNOWN, classify_topic, get_model, is_long
+from transforms.topic import TOPICS, UNKNOWN, classify_topic, get_model, is_long, vector_words
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / ".." / "shared" / "data"
 MODEL = ROOT / "transforms" / "data" / "topic_model.npz"
 HANDLABELLED = ROOT / "tests" / "data" / "topic_handlabelled.csv"
+MULTILINGUAL = ROOT / "tests" / "data" / "topic_multilingual.csv"
 needs_data = pytest.mark.skipif(not DATA.exists(), reason="../shared/data not present")
 
 
@@ -29,19 +32,32 @@ def _build_module():
     return module
 
 
-def test_model_is_small_and_knows_every_class_it_can_return():
-    assert MODEL.stat().st_size < 4_500_000
+def test_model_is_modest_and_knows_all_17_classes():
+    assert MODEL.stat().st_size < 25_000_000
     model = get_model()
-    assert set(model.classes) | set(model.lexicon.values()) == set(TOPICS)
-    assert 0.0 < model.threshold < 1.0 and model.temperature > 0 and min(model.min_hits) >= 2
+    assert model.classes == sorted(TOPICS)
+    for head in ("en", "xx"):
+        assert 0.0 < model.threshold[head] < 1.0 and model.temperature[head] > 0
 
 
-def test_word_vectors_carry_meaning_for_words_stage_1_has_no_weight_for():
-    model = get_model()
-    assert len(model.vector_index) > 20_000 and model.vector_class.shape == (len(model.vector_index), len(model.classes))
-    # A word too rare in the training corpora to be a term still leans towards its class through its vector.
-    assert "fullback" not in model.index
-    assert model.classes[int(model.vector_class[model.vector_index["fullback"]].argmax())] == "sport"
+def test_word_vectors_align_languages():
+    """Words that mean the same in different languages lie near each other in the distilled table."""
+    table = get_model().table
+
+    def cosine(a, b):
+        va, vb = table.mean([a]), table.mean([b])
+        return float(va @ vb)
+
+    assert cosine("hospital", "krankenhaus") > cosine("hospital", "fußball")
+    assert cosine("football", "fußball") > cosine("football", "wirtschaft")
+    assert cosine("économie", "wirtschaft") > cosine("économie", "krankenhaus")
+
+
+def test_words_the_table_lacks_are_cut_into_pieces():
+    table = get_model().table
+    word = "gesundheitsministeriumssprecherin"
+    assert word not in table.index and len(table._segment(word)) >= 2
+    assert vector_words("L'hôpital d'Ajaccio, 12 lits") == ["l", "hôpital", "d", "ajaccio", "lits"]
 
 
 def test_seed_article_is_politics():
@@ -49,76 +65,91 @@ def test_seed_article_is_politics():
     assert classify_topic(text, "en")[:2] == ("politics-government", "medtop:11000000")
 
 
-@pytest.mark.parametrize("text, slug", [
+# Real sentences: the AG News test split (crime, disaster, religion, labour, politics) and
+# the realworld corpora (German, French, Spanish, Portuguese wire and web stories).
+@pytest.mark.parametrize("text, language, slug", [
     ("Police arrested two men on Tuesday and charged them with the murder of a shopkeeper. The suspects "
-     "will appear before a jury at the trial next month, prosecutors said.", "crime-law-justice"),
+     "will appear before a jury at the trial next month, prosecutors said.", "en", "crime-law-justice"),
     ("The earthquake and the tsunami that followed killed thousands; rescuers searched collapsed buildings "
-     "for survivors as the disaster toll rose.", "disaster-accident"),
+     "for survivors as the disaster toll rose.", "en", "disaster-accident"),
     ("Pope Benedict addressed Catholic bishops at the Vatican, urging the church and its priests to "
-     "reach out to Muslim and Jewish leaders.", "religion"),
+     "reach out to Muslim and Jewish leaders.", "en", "religion"),
     ("Unions called a strike after talks on wages and pensions broke down; thousands of workers joined "
-     "the walkout.", "labour"),
-    ("The prime minister told parliament the government would hold a referendum on the treaty after the "
-     "election, as opposition MPs demanded a vote.", "politics-government"),
+     "the walkout.", "en", "labour"),
+    ("Ein 2015 diagnostiziertes Burkitt-Lymphom im Stadium IV wurde während eines gut sechsmonatigen "
+     "Krankenhausaufenthalts mit Chemotherapie vollständig zurückgedrängt.", "de", "health"),
+    ("2019 gab es bittere Tränen in der Kurve, 2022 erst mächtig Wut auf englische Fans und eine Woche später "
+     "ausgelassenen Jubel: Für Eintracht Frankfurt ist London in den vergangenen Jahren zu einem "
+     "Standard-Reiseziel im europäischen Fußball geworden.", "de", "sport"),
+    ("Nouveau coup de semonce pour l'économie portugaise. L'agence de notation Moody's a abaissé mardi "
+     "5 juillet de quatre crans la note souveraine du pays, de Baa1 à Ba2.", "fr", "economy-business-finance"),
 ])
-def test_clear_stories_of_both_stages(text, slug):
-    topic, code, score = classify_topic(text, "en")
+def test_clear_stories_in_several_languages(text, language, slug):
+    topic, code, score = classify_topic(text, language)
     assert (topic, code) == (slug, TOPICS[slug]) and 0 < score <= 1
 
 
-def test_sport_is_never_overridden_by_cue_words():
-    text = ("The striker was arrested after the match and charged with assault, but the club said he would "
-            "play in Saturday's league game against Chelsea; the coach praised his goal and the team's defence.")
-    assert classify_topic(text, "en")[0] == "sport"
-
-
-def test_unknown_for_other_languages_tiny_texts_and_unknown_words():
-    assert classify_topic("Die Regierung hat am Montag neue Regeln beschlossen.", "de") == (UNKNOWN, None, 0.0)
+def test_unknown_for_tiny_texts_and_unknown_words():
     assert classify_topic("Hello there", "en")[0] == UNKNOWN
-    assert classify_topic("qzxv wplk trrm bnnq vvxz", "en")[0] == UNKNOWN
+    assert classify_topic("Hallo zusammen", "de")[0] == UNKNOWN
+    assert classify_topic("1234 5678 9012 3456 7890", "de") == (UNKNOWN, None, 0.0)
 
 
 def test_articles_and_snippets_use_their_own_weights():
     assert not is_long("word " * 150) and is_long("word " * 151)
 
 
-def test_handlabelled_set_has_15_references_per_class_without_labelled_data():
+def test_scoring_a_german_article_stays_well_under_a_millisecond_or_two():
+    text = ("Die Bundesregierung hat am Montag in Berlin ein neues Gesetz zur Krankenhausfinanzierung beschlossen, "
+            "das die Kliniken in ganz Deutschland entlasten soll. ") * 40
+    model = get_model()
+    model.classify(text, "de")
+    start = time.process_time()
+    for _ in range(50):
+        model.classify(text, "de")
+    assert (time.process_time() - start) / 50 < 0.01
+
+
+def test_handlabelled_sets_hold_references_not_text():
     with open(HANDLABELLED, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    assert set(rows[0]) == {"corpus", "record", "label"}  # references only, never text
+    assert set(rows[0]) == {"corpus", "record", "label"}
     counts = collections.Counter(row["label"] for row in rows)
-    unlabelled = set(TOPICS) - {"arts-culture-entertainment", "economy-business-finance", "politics-government",
-                                "science-technology", "sport"}
-    assert unlabelled <= set(counts) and min(counts.values()) >= 15
-    assert len({(row["corpus"], row["record"]) for row in rows}) == len(rows)
+    assert min(counts.values()) >= 15
+    with open(MULTILINGUAL, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert set(rows[0]) == {"file", "language", "label", "title"}
+    assert {row["label"] for row in rows} <= set(TOPICS)
+    assert len({row["language"] for row in rows}) >= 4 and len(rows) >= 60
 
 
 @needs_data
-def test_handlabelled_records_exist_and_are_never_trained_on():
+def test_handlabelled_records_are_never_trained_on():
     build = _build_module()
-    ag = {ref for ref, _, _ in build.load_ag()}
     held = {ref for ref, _ in build.load_handlabelled()}
-    assert held <= ag
+    assert held <= {ref for ref, _, _ in build.load_ag()}
     assert not held & {ref for ref, _, _ in build.training_documents()}
 
 
 @needs_data
-def test_lexicon_terms_come_from_cues_and_iptc_and_name_one_class_each():
+def test_training_data_covers_every_class_from_labelled_sources():
     build = _build_module()
-    lex = build.lexicon(build.load_iptc())
-    assert lex["murder"] == "crime-law-justice" and lex["earthquake"] == "disaster-accident"
-    assert set(lex.values()) == set(build.UNLABELLED)
-    assert get_model().lexicon == lex
+    docs = build.training_documents()
+    counts = collections.Counter(slug for ref, _, slug in docs if not ref.startswith("iptc/"))
+    assert set(counts) == set(TOPICS) and min(counts.values()) >= 250
+    languages = {ref.rsplit("/", 1)[1] for ref, _, _ in docs if ref.startswith("iptc/")}
+    assert {"de", "fr", "es", "pt-BR", "en-GB"} <= languages
 
 
-@pytest.mark.parametrize("text, slug", [
-    ("sermon congregation pilgrims", "religion"),
-    ("lessons headmaster homework", "education"),
-    ("sunshine humidity snowfall", "weather"),
-    ("battalion artillery frontline", "conflict-war-peace"),
-])
-def test_word_vectors_place_a_story_near_the_lexicon_class_it_is_about(text, slug):
-    # None of these words is a cue term: the vote comes from the vectors alone.
+@needs_data
+def test_real_non_english_articles_get_their_topic():
+    from bench.eval_enrich import multilingual_topic_samples
+
+    # A regression guard at the measured level (argmax 0.63, after the threshold 0.44 of n=70; see
+    # TOPIC_MODEL.md): the multilingual head is the weak spot, not a solved problem.
     model = get_model()
-    assert model.lexicon_vectors and not set(text.split()) & set(model.lexicon)
-    assert model.nearest_lexicon_class(text.split()) == slug
+    samples = multilingual_topic_samples()
+    best = [model.predict(text, language)[0] == gold for _, language, gold, text in samples]
+    kept = [model.classify(text, language) == gold for _, language, gold, text in samples]
+    german = [r for r, (_, language, _, _) in zip(best, samples) if language == "de"]
+    assert sum(best) / len(best) >= 0.55 and sum(kept) / len(kept) >= 0.38 and sum(german) / len(german) >= 0.5
