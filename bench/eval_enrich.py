@@ -107,6 +107,7 @@ def multilingual_topic_samples() -> list[tuple[str, str, str, str]]:
     non-English articles of `../shared/data/realworld/`, labelled by hand, extracted and cleaned as
     the pipeline does (never trained on)."""
     from transforms.clean import clean_article
+    from transforms.pagekind import NotAnArticle
     from transforms.parse import parse_record, split_file
     from transforms.read import RawFile
 
@@ -116,7 +117,10 @@ def multilingual_topic_samples() -> list[tuple[str, str, str, str]]:
             path, _, item = row["file"].partition("#")
             data = (DATA / "realworld" / path).read_bytes()
             records = split_file(RawFile(str(DATA / "realworld" / path), data, len(data), None), dt.datetime(2024, 1, 1))
-            article = clean_article(parse_record(records[int(item or 0)]))
+            try:
+                article = clean_article(parse_record(records[int(item or 0)]))
+            except NotAnArticle:  # the pipeline files it as a `filter` dead letter (a front page)
+                continue
             text = f"{article.title}\n\n{article.body}" if article.title else article.body
             out.append((row["file"], row["language"], row["label"], text))
     return out
