@@ -56,6 +56,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.metrics import Metrics
 
+from transforms import progress
 from transforms.model import TABLES, UTC
 from transforms.read import FileRef, expand_input
 
@@ -283,6 +284,7 @@ def _planned_refs(plan_url: str) -> list[FileRef]:
 
 def _count(ref, counter):
     counter.inc()
+    progress.add("match", files=1, bytes=ref.size or 0)
     return ref
 
 

@@ -241,6 +241,8 @@ def test_warc_pages_whose_canonical_names_the_home_page_keep_their_own_url():
     """A CMS that sets every page's canonical link to the home page must not make a crawl one id."""
     pages = sorted(shared_data("article-extraction-benchmark", "html").glob("*.html.gz"))
     html = gzip.decompress(pages[0].read_bytes())  # a real news page
+    # the CMS's pages name no address of their own (a real og:url would rightly make them one page)
+    html = re.sub(rb"<meta[^>]+og:url[^>]*>", b"", html)
     html = re.sub(rb"<head[^>]*>", lambda m: m.group(0) + b'<link rel="canonical" href="https://news.example.com/">',
                   html, count=1)
     records = []
