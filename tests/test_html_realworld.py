@@ -240,3 +240,17 @@ def test_comment_policy_paragraphs_are_not_story_text():
             "Comments are moderated. We reserve the right to remove comments that break our comment policy.\n\n"
             "Leave a Reply Cancel reply\n\nYour email address will not be published. Required fields are marked *")
     assert _story_paragraphs(text) == ["The council approved the budget on Tuesday after a long debate."]
+
+
+def test_an_id_and_a_number_in_a_url_are_not_a_date():
+    """bustle.com's /articles/194709-13-ways-… (an article id, then "13 ways") once gave
+    1947-09-13 and beat the page's own 2016-12-02."""
+    from transforms.formats.html import _url_day
+
+    assert _url_day("https://www.bustle.com/articles/194709-13-ways-to-compliment-women") is None
+    assert _url_day("https://example.com/news-20171022-story") == dt.date(2017, 10, 22)
+    assert _url_day("https://example.com/2013/8/3/story") == dt.date(2013, 8, 3)
+    page = shared_data("realworld", "postlight-parser", "fixtures", "www.bustle.com.html")
+    fields = parse_html(page.read_bytes(), url="https://www.bustle.com/articles/194709-13-ways-to-compliment-women-"
+                                               "in-the-most-empowering-transformative-way-possible")
+    assert fields["published_at"].date() == dt.date(2016, 12, 2)

@@ -246,19 +246,25 @@ def _stated_day(value: Any) -> Optional[str]:
 
 
 
+URL_DATES_FROM = dt.date(1994, 1, 1)
+
+
 def _url_day(url: Optional[str]) -> Optional[dt.date]:
     """The day in a URL's date path: /2013/08/03/, /2013/8/3/, -20171022-, /2019-04-03/."""
     if not url:
         return None
     path = urlsplit(url).path
+    # The separators must agree (2019-04-03 or 20190403): "/articles/194709-13-ways…" is an id
+    # followed by a number, not 13 September 1947. No URL date predates the web.
     for match in re.finditer(r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])(?=/|$|[._])"
-                             r"|(?<![\d])((?:19|20)\d{2})-?(0[1-9]|1[0-2])-?(0[1-9]|[12]\d|3[01])(?![\d])", path):
+                             r"|(?<![\d])((?:19|20)\d{2})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?![\d])"
+                             r"|(?<![\d])((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?![\d])", path):
         groups = [g for g in match.groups() if g]
         try:
             day = dt.date(int(groups[0]), int(groups[1]), int(groups[2]))
         except ValueError:
             continue
-        if day <= dt.date.today():
+        if URL_DATES_FROM <= day <= dt.date.today():
             return day
     return None
 
