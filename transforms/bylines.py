@@ -144,6 +144,7 @@ services syndication agency agencies magazine magazin news newspaper newspapers 
 journal daily tribune gazette herald inc ltd llc gmbh corp corporation group company network online
 radio tv television channel studio studios publishing publications foundation institute university
 association council department ministry office submissions sponsored partner partners
+jour actualisé actualizado aggiornato modifié modificado com net org
 """.split())
 _AGENCY = re.compile(rf"^(?:{_AGENCY_WORDS}|Agence France Presse|AFP-JIJI|Kyodo News|Press Association|"
                      r"Reuters Staff|AP Staff|The Associated Press|Associated Press Writer|Getty Images?|"
