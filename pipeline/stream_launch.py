@@ -39,7 +39,7 @@ def start_streaming(ours: argparse.Namespace, argv: list[str]) -> dict | None:
     """`newsbeam run --streaming ...`: pre-flight checks (usage errors, not failed jobs), then run."""
     from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
-    from pipeline.cli import UsageError, _check_output_writable, _run_id, version
+    from pipeline.cli import UsageError, _run_id, version
 
     if not ours.output:
         raise UsageError("--output is required")
@@ -58,8 +58,6 @@ def start_streaming(ours: argparse.Namespace, argv: list[str]) -> dict | None:
         nb.read_limits(), nb.write_options(), nb.dedup_options(), nb.stream_settings()
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-    if "dataflow" not in runner_name.lower():
-        _check_output_writable(ours.output)  # a dry run or a submit makes no call to the output
     started = dt.datetime.now(UTC)
     settings = dict(vars(ours))
     run_info = {
@@ -72,7 +70,17 @@ def start_streaming(ours: argparse.Namespace, argv: list[str]) -> dict | None:
         "runner": runner_name or "BundleBasedDirectRunner (local, streaming)",
         "streaming": True,
     }
-    return run_streaming(argv, run_info)
+    if "dataflow" in runner_name.lower():
+        return run_streaming(argv, run_info)
+    # A local job holds the output's lease while it runs, as a batch run does (pipeline.runlock):
+    # a batch run into the same OUT meanwhile would sweep the job's half-written files as debris.
+    from pipeline.cli import _take_lease
+
+    lease = _take_lease(ours, run_info["run_id"])
+    try:
+        return run_streaming(argv, run_info)
+    finally:
+        lease.release()
 
 
 LOCAL_RUNNERS = ("DirectRunner", "BundleBasedDirectRunner")
