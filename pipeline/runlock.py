@@ -212,6 +212,24 @@ def _temp_files(fs, folder: str) -> list[str]:
     return [p for p in found if p.rsplit("/", 1)[-1].startswith(".") and p.endswith(".tmp")]
 
 
+def _remove_run_folders(fs, folder: str, report: dict, keep) -> None:
+    """Remove the entries of `folder` that `keep(entry, name)` does not keep, counting them in
+    `report` as dead runs' staging folders."""
+    try:
+        entries = fs.ls(folder, detail=False)
+    except (FileNotFoundError, OSError):
+        entries = []
+    for entry in sorted(entries):
+        entry = entry.rstrip("/")
+        name = entry.rsplit("/", 1)[-1]
+        if keep(entry, name):
+            continue
+        report["bytes"] += _size(fs, entry)
+        fs.rm(entry, recursive=True)
+        report["runs"].append(name)
+        report["staging_folders"] += 1
+
+
 def sweep_debris(output: str, own_run: str, dedup_index: Optional[str] = None,
                  older_than_s: float = LEASE_SECONDS) -> dict:
     """Remove what dead runs left in `output` (call only while holding its lease); returns
@@ -219,35 +237,13 @@ def sweep_debris(output: str, own_run: str, dedup_index: Optional[str] = None,
     fs, root = fsspec.core.url_to_fs(output.rstrip("/"))
     root = root.rstrip("/")
     report = {"runs": [], "staging_folders": 0, "temp_files": 0, "bytes": 0}
-    staging = f"{root}/{STAGING_DIR}"
-    try:
-        entries = fs.ls(staging, detail=False)
-    except (FileNotFoundError, OSError):
-        entries = []
-    for entry in sorted(entries):
-        name = entry.rstrip("/").rsplit("/", 1)[-1]
-        if name in (LEASE_NAME, own_run):
-            continue
-        report["bytes"] += _size(fs, entry)
-        fs.rm(entry, recursive=True)
-        report["runs"].append(name)
-        report["staging_folders"] += 1
+    _remove_run_folders(fs, f"{root}/{STAGING_DIR}", report,
+                        keep=lambda entry, name: name in (LEASE_NAME, own_run))
     # An incremental run's output waits under _pending/<run_id>/ (its staging folder inside) until
     # it commits. A dead run's folder without a commit journal is debris; one with a journal is a
     # commit that was interrupted, which the next run finishes (pipeline.incremental), so it stays.
-    pending = f"{root}/{PENDING_DIR}"
-    try:
-        runs = fs.ls(pending, detail=False)
-    except (FileNotFoundError, OSError):
-        runs = []
-    for entry in sorted(runs):
-        name = entry.rstrip("/").rsplit("/", 1)[-1]
-        if name == own_run or fs.exists(f"{entry.rstrip('/')}/{COMMIT_JOURNAL}"):
-            continue
-        report["bytes"] += _size(fs, entry)
-        fs.rm(entry, recursive=True)
-        report["runs"].append(name)
-        report["staging_folders"] += 1
+    _remove_run_folders(fs, f"{root}/{PENDING_DIR}", report,
+                        keep=lambda entry, name: name == own_run or fs.exists(f"{entry}/{COMMIT_JOURNAL}"))
     targets = [(f"{root}/{folder}", None) for folder in SWEPT_FOLDERS]
     if dedup_index:
         index_fs, index_root = fsspec.core.url_to_fs(dedup_index.rstrip("/"))
