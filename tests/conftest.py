@@ -112,14 +112,6 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         f"concurrent runs: {totals.get('concurrent_runs', 0)} | rows lost: {totals.get('rows_lost', 0)}")
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def gcs_endpoint(monkeypatch):
     """A Cloud Storage API served locally (gcp-storage-emulator, in this process), with gcsfs and
@@ -142,6 +134,8 @@ def gcs_endpoint(monkeypatch):
     route = (r"^/storage/v1/b/(?P<bucket_name>[-.\w]+)/o/(?P<object_id>.*[^/]+)/moveTo/o/"
              r"(?P<dest_object_id>.*[^/]+)$", {"POST": move})
     monkeypatch.setattr(emulator, "HANDLERS", (route, *emulator.HANDLERS))
+    from tests.pubsub_emulator import free_port
+
     port = free_port()
     server = emulator.create_server("127.0.0.1", port, in_memory=True)
     server.start()

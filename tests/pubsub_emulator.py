@@ -16,6 +16,7 @@ PROJECT = "newsbeam-local"
 
 
 def free_port() -> int:
+    """A TCP port on 127.0.0.1 nothing listens on now (for the test servers: emulators, moto)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]

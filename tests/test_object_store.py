@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import socket
 
 import pytest
 
 from tests.conftest import SEED_ARTICLE, read_table
+from tests.pubsub_emulator import free_port
 
 moto_server = pytest.importorskip("moto.server")
 s3fs = pytest.importorskip("s3fs")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
 def s3_endpoint(monkeypatch):
     import fsspec
 
-    port = _free_port()
+    port = free_port()
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
@@ -79,7 +73,7 @@ def test_an_unreachable_store_is_not_reported_as_missing_input(monkeypatch, tmp_
                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
         monkeypatch.setenv(key, value)
     monkeypatch.setitem(fsspec.config.conf, "s3", {
-        "client_kwargs": {"endpoint_url": f"http://127.0.0.1:{_free_port()}"},
+        "client_kwargs": {"endpoint_url": f"http://127.0.0.1:{free_port()}"},
         "config_kwargs": {"retries": {"max_attempts": 1}, "connect_timeout": 1}, "retries": 1})
     fsspec.filesystem("s3").clear_instance_cache()
     try:

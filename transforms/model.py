@@ -49,6 +49,13 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
     return value.astimezone(UTC)
 
 
+def _one_of(field: str, value: str, allowed: tuple[str, ...]) -> str:
+    """`value` when it is one of `allowed`, else the validation error naming the field."""
+    if value not in allowed:
+        raise ValueError(f"unknown {field} {value!r}; expected one of {allowed}")
+    return value
+
+
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=False, frozen=False)
 
@@ -132,16 +139,12 @@ class Article(_Record):
     @field_validator("text_kind")
     @classmethod
     def _known_text_kind(cls, value: str) -> str:
-        if value not in TEXT_KINDS:
-            raise ValueError(f"unknown text_kind {value!r}; expected one of {TEXT_KINDS}")
-        return value
+        return _one_of("text_kind", value, TEXT_KINDS)
 
     @field_validator("topic_source")
     @classmethod
     def _known_topic_source(cls, value: str) -> str:
-        if value not in TOPIC_SOURCES:
-            raise ValueError(f"unknown topic_source {value!r}; expected one of {TOPIC_SOURCES}")
-        return value
+        return _one_of("topic_source", value, TOPIC_SOURCES)
 
 
 class Duplicate(_Record):
@@ -183,9 +186,7 @@ class DeadLetter(_Record):
     @field_validator("stage")
     @classmethod
     def _known_stage(cls, value: str) -> str:
-        if value not in STAGES:
-            raise ValueError(f"unknown stage {value!r}; expected one of {STAGES}")
-        return value
+        return _one_of("stage", value, STAGES)
 
 
 TABLES: dict[str, type[_Record]] = {"articles": Article, "duplicates": Duplicate, "dead_letter": DeadLetter}

@@ -34,7 +34,6 @@ import lzma
 import os
 import posixpath
 import stat
-import time
 import zlib
 from typing import Iterable, Iterator, NamedTuple, Optional
 from urllib.parse import quote
@@ -274,15 +273,20 @@ def _expand_local(fs, path: str, relative: bool, follow_symlinks: bool) -> list[
         return walk_local(path, path, relative, follow_symlinks)
     # A file named explicitly is read as named (a link included: the user chose it), but only
     # when it is a regular file.
+    return [_local_file(path, relative, "file")]
+
+
+def _local_file(path: str, relative: bool, what: str) -> FileRef:
+    """The ref of a local path that is not a folder: a regular file, or a problem saying why not."""
     try:
         info = os.stat(path)
     except OSError as exc:
-        return [_problem(path, relative, f"cannot inspect file: {exc.strerror or exc}")]
+        return _problem(path, relative, f"cannot inspect {what}: {exc.strerror or exc}")
     why = _not_regular(info.st_mode)
     if why:
-        return [_problem(path, relative, why, info.st_mtime)]
+        return _problem(path, relative, why, info.st_mtime)
     uri, original = local_uri(path, relative)
-    return [FileRef(uri, info.st_size, info.st_mtime, original)]
+    return FileRef(uri, info.st_size, info.st_mtime, original)
 
 
 def _expand_local_entry(path: str, root: str, relative: bool, follow_symlinks: bool) -> list[FileRef]:
@@ -294,15 +298,7 @@ def _expand_local_entry(path: str, root: str, relative: bool, follow_symlinks: b
         return walk_local(path, root, relative, follow_symlinks)
     if _is_hidden(path):
         return []
-    try:
-        info = os.stat(path)
-    except OSError as exc:
-        return [_problem(path, relative, f"cannot inspect entry: {exc.strerror or exc}")]
-    why = _not_regular(info.st_mode)
-    if why:
-        return [_problem(path, relative, why, info.st_mtime)]
-    uri, original = local_uri(path, relative)
-    return [FileRef(uri, info.st_size, info.st_mtime, original)]
+    return [_local_file(path, relative, "entry")]
 
 
 def _expand_remote(fs, path: str, tail: str) -> list[FileRef]:
