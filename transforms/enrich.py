@@ -6,6 +6,9 @@ setup). It sets:
 - `language` (ISO 639-1) and `language_score`: py3langid, with scripts that name their language
   outright (Hangul, kana, Thai, Greek, Hebrew, Georgian, Armenian) decided by script, so short
   texts in them are right. A language the source declared is used only when the detector is unsure.
+  The detector also knows some languages without an ISO 639-1 code: regional varieties become
+  their macrolanguage (Egyptian Arabic `ar`, Cantonese `zh`), the others give way to the likeliest
+  language that has one, and text without linguistic content (`zxx`: checksums, code) gets none.
 - `subjects`: the subject codes the source gave (wire formats), as given.
 - `topic`, `topic_code`, `topic_score`, `topic_source`: from the source's own IPTC subject codes when
   it gave any that map to a top level (`provided`, score 1.0, `transforms.subjects`); else the
@@ -35,6 +38,10 @@ LANGUAGE_SAMPLE_CHARS = 400  # py3langid costs ~1 ms per 1000 chars; 300, 400 an
 # language on all 181 extraction-benchmark bodies (8 languages) and 800 BBC stories
 # Below this normalised probability the detector's answer is not trusted on its own.
 LANGUAGE_MIN_SCORE = 0.5
+# py3langid's codes without an ISO 639-1 code whose macrolanguage has one.
+_MACROLANGUAGE = {"ary": "ar", "arz": "ar", "yue": "zh", "wuu": "zh", "uzs": "uz", "gug": "gn",
+                  "hbo": "he", "grc": "el", "sdh": "ku"}
+NO_LANGUAGE = "zxx"  # ISO 639-2 "no linguistic content"
 
 
 @functools.lru_cache(maxsize=1)
@@ -84,10 +91,16 @@ def detect_language(text: str, declared: Optional[str] = None) -> tuple[Optional
     if by_script:
         return by_script, 1.0
     code, score = _identifier().classify(sample)
+    if code == NO_LANGUAGE:
+        return None, None
+    if len(code) != 2:
+        code = _MACROLANGUAGE.get(code) or code
+    if len(code) != 2:  # a language without a 639-1 code (Nigerian Pidgin, Bikol...): the next likeliest
+        code, score = next(((c, p) for c, p in _identifier().rank(sample) if len(c) == 2), (None, 0.0))
     declared_code = (declared or "").strip().lower().replace("_", "-").split("-")[0]
     if score < LANGUAGE_MIN_SCORE and len(declared_code) == 2 and declared_code.isalpha():
         return declared_code, float(score)
-    return code, float(score)
+    return code, (float(score) if code else None)
 
 
 def enrich_article(article: Article) -> Article:

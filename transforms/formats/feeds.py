@@ -5,6 +5,8 @@ publisher and author, so every record is itself a valid feed and `parse_feed_ite
 Parsing is lxml with entity expansion, DTDs and network off (see `transforms.formats.markup`).
 
 Per item:
+- title: plain text (an escaped-HTML title, Atom `type="html"`, loses its markup and entities),
+  without a trailing " | <the item's authors>" (opinion pieces).
 - body: `content:encoded` / Atom `content`, else the description / summary (HTML reduced to
   paragraphs); an item with a title and no text is kept with the title as its body.
 - `text_kind`: `headline` when the item has no text beyond its title;
@@ -426,6 +428,29 @@ def _content(item) -> tuple[list[str], Optional[str]]:
     return [], None
 
 
+_TAG = re.compile(r"</?[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>")
+
+
+def item_title(node) -> Optional[str]:
+    """The item's headline as plain text: an escaped-HTML title (Atom `type="html"`, search feeds'
+    `<b>` highlights) loses its markup and entities."""
+    text = text_of(node)
+    if _TAG.search(text) or "&" in text:
+        text = " ".join(html_fragment_paragraphs(text))
+    return text.strip() or None
+
+
+def without_byline(title: Optional[str], authors: list[str]) -> Optional[str]:
+    """A title without a trailing " | <its authors>" (opinion pieces: "… | Erica Chenoweth and
+    Jeremy Pressman")."""
+    head, bar, tail = (title or "").rpartition(" | ")
+    if bar and head.strip() and authors:
+        words = set(re.findall(r"\w+", tail.casefold())) - {"and", "und", "et", "y"}
+        if words and words <= set(re.findall(r"\w+", " ".join(authors).casefold())):
+            return head.strip()
+    return title
+
+
 def text_kind(title: Optional[str], paras: list[str], field: Optional[str]) -> str:
     """`full`, `teaser` or `headline` for a feed item's text (the rule in this module's docstring)."""
     text = strip_feed_trailer("\n\n".join(paras))
@@ -446,7 +471,7 @@ def parse_feed_item(data: bytes) -> dict[str, Any]:
     item, is_atom = items[0], local(root) == "feed"
     channel = root if is_atom else (child(root, "channel") if child(root, "channel") is not None else root)
     feed_link = channel_link(root, channel)
-    title = text_of(child(item, "title")) or None
+    title = item_title(child(item, "title"))
     body, field = _content(item)
     kind = text_kind(title, body, field)
     if not body:
@@ -472,13 +497,14 @@ def parse_feed_item(data: bytes) -> dict[str, Any]:
         if x and _compact(x)}
     raw_authors = [text_of(child(n, "name")) if child(n, "name") is not None else text_of(n)
                    for n in children(item, "author", "creator")]
+    authors = credited_people(raw_authors, organisations)
     return {
-        "title": title,
+        "title": without_byline(title, authors),
         "body": "\n\n".join(body),
         "url": url,
         "guid": guid_key(guid, scope),
         "site": site,
-        "authors": credited_people(raw_authors, organisations),
+        "authors": authors,
         "published_at": published,
         "text_kind": kind,
         "hints": {"language": (language or "")[:16], "guid": guid[:500],
