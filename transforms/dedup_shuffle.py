@@ -90,6 +90,8 @@ def _by_shard(numbers: np.ndarray):
 
 
 def _unpack(values) -> dict[str, list]:
+    """One shard's packed inputs of a join -> tag -> its items (counted as a `dedup/shards` joined)."""
+    progress.add("dedup", shards=1)
     parts: dict[str, list] = {}
     for tag, blob in values:
         if isinstance(blob, str):  # staged: the blob is in a file
