@@ -401,7 +401,8 @@ def summary(manifest: dict) -> str:
         LOG.info("reading this run's rows back for the summary")
         since = manifest.get("started_at")
         figures = report.collect(out, since=dt.datetime.fromisoformat(since) if since else None,
-                                 on_step=lambda text: _doing("summary", f"summary: {text}"))
+                                 on_step=lambda text: _doing("summary", f"summary: {text}"),
+                                 columns=report.SUMMARY_COLUMNS)
     except Exception as exc:  # noqa: BLE001 - the summary must never fail a finished job
         LOG.warning("summary: could not read the written tables back (%s: %s)", type(exc).__name__, exc)
     methods = {r["name"]: r["n"] for r in figures["methods"]} if figures else {}

@@ -115,6 +115,12 @@ class Listener:
                         latest[name] = (when, text)
         return {name: text for name, (_, text) in latest.items()}
 
+    def changed_within(self, key: str, seconds: float) -> bool:
+        """Whether the total `key` changed in the last `seconds`."""
+        with self._lock:
+            when = self._changed.get(key)
+        return when is not None and time.monotonic() - when <= seconds
+
     def active_stages(self, within: Optional[float] = None) -> list[str]:
         """Stages whose counts changed in the last `within` seconds, in pipeline order; when none
         did, the stage that changed last."""
@@ -169,6 +175,12 @@ class Snapshot:
         notes = listener.notes()
         self.step = notes.get("step", "")
         self.doing = notes.get("doing", "")
+        # Work the launcher and the workers do before the job's steps report counts: modules
+        # loaded (the launcher's, or a worker's while it loads the enrichment models) and the
+        # graph's transforms added, shown while they grow.
+        self.loading = [f"{get(key):,} {what}" for key, what in (
+            ("start/modules", "modules loaded"), ("plan/transforms", "transforms in the graph"),
+            ("enrich/modules", "modules loaded")) if get(key) and listener.changed_within(key, ACTIVE_FOR)]
         now = time.monotonic()
         history.append((now, self.records, self.bytes, self.articles_written + self.duplicates_written))
         while len(history) > 2 and now - history[0][0] > RATE_WINDOW:
@@ -223,7 +235,8 @@ class Snapshot:
 
     def now_text(self) -> str:
         """What the launcher, the workers' start-up or the commit is doing now (empty when none)."""
-        return " · ".join(p for p in (self.doing, self.workers_text()) if p)
+        doing = ", ".join([self.doing] + self.loading if self.doing else self.loading)
+        return " · ".join(p for p in (doing, self.workers_text()) if p)
 
     def detail_text(self, with_write: bool = True) -> str:
         parts = []
@@ -382,6 +395,10 @@ def local_runner(**kwargs):
         @_default_environment.setter
         def _default_environment(self, environment):
             self.__dict__["_newsbeam_environment"] = _progress_worker(environment)
+
+        def apply(self, transform, pvalueish, options):
+            add("plan", transforms=1)  # building the graph: each transform as it is added
+            return super().apply(transform, pvalueish, options)
 
         def run_stages(self, stage_context, stages):
             from apache_beam.transforms.environments import SubprocessSDKEnvironment

@@ -124,7 +124,7 @@ def flush() -> None:
 
 class LoadingModules:
     """While the block runs (a process importing its libraries, which takes seconds before any
-    work starts), counts the modules loaded into `stage`/`modules` every `SEND_EVERY` seconds.
+    work starts), counts the modules it loads into `stage`/`modules` every `SEND_EVERY` seconds.
     Without a listener it does nothing."""
 
     def __init__(self, stage: str):
@@ -133,7 +133,7 @@ class LoadingModules:
         self._thread: Optional[threading.Thread] = None
 
     def _count(self) -> None:
-        counted = 0
+        counted = self._before
         while True:
             loaded = len(sys.modules)
             if loaded != counted:
@@ -143,6 +143,7 @@ class LoadingModules:
                 return
 
     def __enter__(self) -> "LoadingModules":
+        self._before = len(sys.modules)
         if _current() is not None:
             self._thread = threading.Thread(target=self._count, name="newsbeam-progress-loading", daemon=True)
             self._thread.start()
