@@ -499,10 +499,27 @@ def _apply(journal: dict) -> dict:
 
     write_manifest(output, document)
     progress.note("doing", "commit: removing the pending folder")
-    fs.rm(pending, recursive=True)
+    _remove_tree(fs, pending)
     _remove_if_empty(fs, f"{root}/{PENDING_DIR}")
     progress.note("doing", "")
     return document
+
+
+def _remove_tree(fs, path: str) -> None:
+    """`fs.rm(path, recursive=True)`; on local disk folder by folder with a progress note, as a
+    run's pending folder keeps one empty folder per partition written (15,000 for 100k articles
+    by date and topic) and removing them takes seconds."""
+    if not _is_local(fs):
+        fs.rm(path, recursive=True)
+        return
+    removed = 0
+    for folder, _, files in os.walk(path, topdown=False):
+        for name in files:
+            os.remove(os.path.join(folder, name))
+        os.rmdir(folder)
+        removed += 1
+        if removed % 200 == 0:
+            progress.note("doing", f"commit: {removed:,} emptied pending folders removed")
 
 
 def _remove_if_empty(fs, folder: str) -> None:
