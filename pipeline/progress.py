@@ -163,6 +163,8 @@ class Snapshot:
         self.cleaned = get("clean/articles")
         self.dedup_batches = get("dedup/batches")
         self.decisions = get("dedup/decisions")
+        self.dedup_shards = get("dedup/shards")
+        self.indexed, self.index_files = get("dedup/indexed"), get("dedup/index_files")
         self.read_back = get("write/read_back")
         self.duplicates = get("dedup/copies")
         self.enriched = get("enrich/articles")
@@ -178,9 +180,11 @@ class Snapshot:
         # Work the launcher and the workers do before the job's steps report counts: modules
         # loaded (the launcher's, or a worker's while it loads the enrichment models) and the
         # graph's transforms added, shown while they grow.
-        self.loading = [f"{get(key):,} {what}" for key, what in (
-            ("start/modules", "modules loaded"), ("plan/transforms", "transforms in the graph"),
-            ("enrich/modules", "modules loaded")) if get(key) and listener.changed_within(key, ACTIVE_FOR)]
+        self.loading = [f"{get(key):,} {one if get(key) == 1 else many}" for key, one, many in (
+            ("start/modules", "module loaded", "modules loaded"),
+            ("plan/transforms", "transform in the graph", "transforms in the graph"),
+            ("enrich/modules", "module loaded", "modules loaded"))
+            if get(key) and listener.changed_within(key, ACTIVE_FOR)]
         now = time.monotonic()
         history.append((now, self.records, self.bytes, self.articles_written + self.duplicates_written))
         while len(history) > 2 and now - history[0][0] > RATE_WINDOW:
@@ -241,7 +245,10 @@ class Snapshot:
     def detail_text(self, with_write: bool = True) -> str:
         parts = []
         if self.dedup_batches or self.decisions:
-            parts.append(f"dedup {self.dedup_batches:,} batches, {self.decisions:,} decisions")
+            parts.append(f"dedup {self.dedup_batches:,} batches, {self.dedup_shards:,} shard groups joined, "
+                         f"{self.decisions:,} decisions"
+                         + (f", index {self.indexed:,} keys, {self.index_files:,} files"
+                            if self.indexed or self.index_files else ""))
         if self.read_back and with_write:
             parts.append(f"enriched {self.enriched:,}")
             rows = self.articles_written + self.duplicates_written

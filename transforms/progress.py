@@ -133,14 +133,15 @@ class LoadingModules:
         self._thread: Optional[threading.Thread] = None
 
     def _count(self) -> None:
-        counted = self._before
+        counted, stopped = self._before, False
         while True:
             loaded = len(sys.modules)
             if loaded != counted:
                 add(self.stage, modules=loaded - counted)
                 counted = loaded
-            if self._stop.wait(SEND_EVERY):
+            if stopped:  # counted once more after the block ended
                 return
+            stopped = self._stop.wait(SEND_EVERY)
 
     def __enter__(self) -> "LoadingModules":
         self._before = len(sys.modules)
