@@ -1,22 +1,26 @@
 """Live progress of a local run: a progress display on a terminal, periodic log lines otherwise.
 
-The workers count what they do with `transforms.progress.add` / `Tick` and send running totals
-over UDP (see transforms/progress.py). `live()` wraps a running job:
+The workers count what they do with `transforms.progress.add` (and `pipeline.graph.Tick`) and
+send running totals over UDP (see transforms/progress.py); the launcher reports its own phases
+the same way (notes and counts: loading, options, lease, planning, the graph's transforms, the
+summary's read-back). `live()` wraps everything the CLI does for a run:
 
-    with progress.live("auto", label="newsbeam run") as listener:
-        pipeline.run().wait_until_finish()
+    with progress.live("auto", label="newsbeam") as listener:
+        manifest = run(argv)
 
 It binds a UDP socket on 127.0.0.1, points `NEWSBEAM_PROGRESS` at it for the job's processes
 (restored afterwards), and shows, every `REFRESH` seconds on a terminal (rich) or every
 `LOG_EVERY` seconds as one log line when stderr is not a terminal: the stages working now,
 files and bytes read of the total matched, records/s, articles, duplicates, dead letters, the
-dedup work done, and bars with an ETA where a total is known (read: bytes matched; write: rows
-staged). The CLI uses it for local runs only; on Dataflow the console shows Beam's counters.
-A streaming job uses the same context manager around its run; its totals simply keep growing.
+dedup work done, bars with an ETA where a total is known (read: bytes matched; write: rows
+staged), the local runner's step, and a "now:" line (the launcher's phase, the worker
+processes' start-up, the commit). This module imports no Beam, so the display starts before the
+launcher loads it. `local_runner()` is the FnApiRunner that reports its steps and starts worker
+processes through `pipeline.worker`. The CLI uses all this for local runs only; on Dataflow the
+console shows Beam's counters.
 
 Counts are what workers reported so far, not the accounting: the run manifest has the exact
-numbers once the job finishes.
-"""
+numbers once the job finishes."""
 
 from __future__ import annotations
 
