@@ -259,3 +259,12 @@ def test_session_verdict_fails_on_a_gap_over_two_seconds():
     text = report(stalled, 8.0, ["newsbeam", "run"], ("1.0", "1.0"))
     assert text.startswith("FAIL: longest stretch without visible progress 3.00 s")
     assert "for   3.0 s, ended in 'dedup'" in text
+
+
+def test_the_runners_own_grouping_is_measured_from_its_buffers():
+    from types import SimpleNamespace
+
+    grouped = SimpleNamespace(_table={b"2024-05-01": [1, 2, 3], b"2024-05-02": [4]})
+    listed = SimpleNamespace()  # a ListBuffer: nothing for the runner to group
+    assert progress._shuffled(SimpleNamespace(data={"a": grouped, "b": listed})) == (2, 4)
+    assert progress._shuffled(SimpleNamespace(data={})) == (0, 0)
