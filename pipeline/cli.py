@@ -214,10 +214,15 @@ def run(argv: Sequence[str]) -> dict | None:
     With `--streaming` it runs the streaming graph (`pipeline.stream_launch`): locally until
     stopped, returning the run's total manifest; on Dataflow it returns once submitted.
     """
-    from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+    from transforms.progress import LoadingModules
 
-    ours, rest = _run_parser().parse_known_args(argv)
-    check_options(ours, rest, argv)
+    _doing("start", "loading libraries")
+    with LoadingModules("start"):
+        from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+        ours, rest = _run_parser().parse_known_args(argv)
+        _doing("start", "checking options and inputs")
+        check_options(ours, rest, argv)
     if PipelineOptions(list(argv)).view_as(StandardOptions).streaming:
         from pipeline.stream_launch import start_streaming
 
@@ -231,7 +236,6 @@ def run_batch(ours: argparse.Namespace, argv: list[str], inputs: list[str],
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
-    from pipeline import progress
     from pipeline.graph import build_pipeline
     from pipeline.options import NewsbeamOptions
 
@@ -242,12 +246,11 @@ def run_batch(ours: argparse.Namespace, argv: list[str], inputs: list[str],
         ours.dedup_index = f"{ours.output.rstrip('/')}/{incremental.INDEX_DIR}"
         argv = [*argv, "--dedup_index", ours.dedup_index]
     options = PipelineOptions(argv)
-    nb = options.view_as(NewsbeamOptions)
     runner_name = options.view_as(StandardOptions).runner
     started = dt.datetime.now(dt.timezone.utc)
     settings = {k: v for k, v in vars(ours).items()}
     run_info = {
-        "run_id": run_id or nb.run_id or _run_id(started),
+        "run_id": run_id or options.view_as(NewsbeamOptions).run_id or _run_id(started),
         "version": version(),
         "started_at": started.isoformat(),
         "inputs": inputs,
@@ -259,37 +262,51 @@ def run_batch(ours: argparse.Namespace, argv: list[str], inputs: list[str],
     detached = bool(runner_name) and not _waits(runner_name)
     if detached:  # no lease (see pipeline.runlock), but the output must be writable all the same
         _check_output_writable(ours.output)
+    _doing("start", "taking the output's lease, sweeping what dead runs left")
     lease = None if detached else _take_lease(ours, run_info["run_id"])
     try:
+        _doing("plan", "listing the inputs")
         try:
             plan = incremental.plan_run(ours.output, inputs, run_info["run_id"], ours.dedup_index,
                                         ours.partition_by, ours.follow_symlinks)
         except incremental.LayoutMismatch as exc:
             raise UsageError(str(exc)) from exc
         run_info["incremental"] = plan.summary()
+        _doing("plan", f"{plan.files:,} input files to read ({plan.new:,} new, {plan.changed:,} changed), "
+                       f"{plan.skipped:,} already processed", files=plan.files)
         if not plan.files:
             LOG.info("nothing new to process: %d files already processed (%s/%s)", plan.skipped,
                      ours.output.rstrip("/"), incremental.PROCESSED_DIR)
             return incremental.empty_run_manifest(plan, run_info)
         runner = None if runner_name else _local_runner(options)
         pipeline = beam.Pipeline(runner=runner, options=options)
+        _doing("plan", "building the graph")
         build_pipeline(pipeline, inputs, ours.output, run_info=run_info, plan=plan)
-        local = not runner_name or runner_name.split(".")[-1] in LOCAL_RUNNERS
-        with progress.live(nb.progress if local else "off", label="newsbeam"):
-            result = pipeline.run()
-            if detached:
-                _report_launch(result, options)
-                return None
-            state = result.wait_until_finish()
+        _doing("plan", "handing the graph to the runner (fusing it into steps)")
+        result = pipeline.run()
+        if detached:
+            _report_launch(result, options)
+            return None
+        state = result.wait_until_finish()
     finally:
         if lease is not None:
             lease.release()
     if str(state).upper().endswith(("FAILED", "CANCELLED")):
         raise RuntimeError(f"runner reported {state}")
+    _doing("summary", "reading the run's manifest and counters")
     manifest = read_manifest(ours.output, run_info["run_id"])
     manifest["counters"] = _counters(result)
     write_manifest(ours.output, manifest)  # the runner's counters are known once it has finished
     return manifest
+
+
+def _doing(stage: str, text: str, **counts: int) -> None:
+    """Report one of the launcher's own phases to the live progress display (`stage`/`steps`
+    and the note shown as "now: …"); a no-op without a display."""
+    from transforms import progress as live
+
+    live.add(stage, steps=1, **counts)
+    live.note("doing", text)
 
 
 def _take_lease(ours: argparse.Namespace, run_id: str):
@@ -383,7 +400,9 @@ def summary(manifest: dict) -> str:
     try:
         LOG.info("reading this run's rows back for the summary")
         since = manifest.get("started_at")
-        figures = report.collect(out, since=dt.datetime.fromisoformat(since) if since else None)
+        figures = report.collect(out, since=dt.datetime.fromisoformat(since) if since else None,
+                                 on_step=lambda text: _doing("summary", f"summary: {text}"),
+                                 columns=report.SUMMARY_COLUMNS)
     except Exception as exc:  # noqa: BLE001 - the summary must never fail a finished job
         LOG.warning("summary: could not read the written tables back (%s: %s)", type(exc).__name__, exc)
     methods = {r["name"]: r["n"] for r in figures["methods"]} if figures else {}
@@ -417,14 +436,32 @@ def summary(manifest: dict) -> str:
     return "\n".join(lines)
 
 
-def _log_level(argv: Sequence[str]) -> Optional[str]:
-    """`--log-level` of a `run` command line, read before the full parse (which may exit)."""
+def _flag(argv: Sequence[str], *names: str) -> Optional[str]:
+    """The value of option `names` in a command line, read before the full parse (which may exit)."""
     for i, arg in enumerate(argv):
-        name, _, value = arg.partition("=")
-        if name in ("--log-level", "--log_level"):
-            value = value or (argv[i + 1] if i + 1 < len(argv) else "")
-            return value if value.upper() in LEVELS else None  # the full parse reports a bad one
+        name, equals, value = arg.partition("=")
+        if name in names:
+            return value if equals else (argv[i + 1] if i + 1 < len(argv) else "")
     return None
+
+
+def _log_level(argv: Sequence[str]) -> Optional[str]:
+    """`--log-level` of a `run` command line (None when absent or bad: the full parse reports it)."""
+    value = _flag(argv, "--log-level", "--log_level")
+    return value if value and value.upper() in LEVELS else None
+
+
+def _progress_mode(argv: Sequence[str]) -> str:
+    """`--progress` of a `run` command line, read first so the display starts while the libraries
+    load: `off` for streaming jobs and for runners whose workers are not on this machine
+    (Dataflow's console shows its counters), and for a bad value (the full parse reports it)."""
+    from pipeline.progress import MODES
+
+    runner = _flag(argv, "--runner")
+    if "--streaming" in argv or (runner and runner.split(".")[-1] not in LOCAL_RUNNERS):
+        return "off"
+    mode = _flag(argv, "--progress") or "auto"
+    return mode if mode in MODES else "off"
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -434,6 +471,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     status = {"DEBUG": logging.DEBUG, "ERROR": logging.ERROR}.get(level, logging.INFO)
     for name in ("newsbeam.cli", "newsbeam.read"):
         logging.getLogger(name).setLevel(status)
+    if level != "DEBUG":  # local worker processes' start-up warnings (options they do not parse, no
+        # session file), relayed by the runner: noise across the live display; their errors still show
+        logging.getLogger("apache_beam.runners.portability.local_job_service").setLevel(logging.ERROR)
     if not argv or argv[0] in ("-h", "--help"):
         print("usage: newsbeam run --input URL [--input URL ...] --output URL [options]\n"
               "       newsbeam run --streaming --input-subscription SUB --output URL [options]\n"
@@ -464,8 +504,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if any(a in ("-h", "--help") for a in argv[1:]):
         _run_parser().print_help()
         return 0
+    from pipeline import progress
+
+    text = None
     try:
-        manifest = run(argv[1:])
+        with progress.live(_progress_mode(argv[1:]), label="newsbeam"):
+            manifest = run(argv[1:])
+            text = summary(manifest) if manifest is not None else None
     except UsageError as exc:
         print(f"newsbeam: error: {exc}", file=sys.stderr)
         return 2
@@ -476,6 +521,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         message = " ".join(str(exc).split())[:500]
         print(f"newsbeam: error: job failed: {type(exc).__name__}: {message}", file=sys.stderr)
         return 1
-    if manifest is not None:
-        print(summary(manifest))
+    if text is not None:
+        print(text)
     return 0

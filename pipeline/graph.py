@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
+from typing import Callable, Optional
 
 import apache_beam as beam
 
@@ -26,11 +27,35 @@ from transforms.deadletter import DeadLetters
 from transforms.dedup import DedupDecisions, DedupOptions
 from transforms.minhash import MinHasher
 from transforms.model import UTC, Article
-from transforms.progress import Tick
+from transforms import progress
 from transforms.parse import RawRecord, parse_record, split_file
 from transforms.read import MatchFiles, ReadFileFn, ReadLimits
 from transforms.stage import StageArticles, WriteStaged, staging_folder
 from transforms.write import WriteOptions, WriteTable
+
+
+class _TickFn(beam.DoFn):
+    def __init__(self, stage: str, name: str, weight: Optional[Callable]):
+        self.stage, self.name, self.weight = stage, name, weight
+
+    def process(self, element):
+        progress.add(self.stage, **{self.name: 1 if self.weight is None else int(self.weight(element))})
+        return ()
+
+
+class Tick(beam.PTransform):
+    """Counts the elements of a PCollection into live progress `stage`/`name` (weighted by
+    `weight(element)` when given; `transforms/progress.py`); outputs nothing. Fuses into the
+    producing step, so it costs one call per element and never a shuffle. Apply it to a step's
+    own output, not to a Flatten of several: the local runner may run a Flatten's consumers only
+    once all inputs are done."""
+
+    def __init__(self, stage: str, name: str, weight: Optional[Callable] = None):
+        super().__init__()
+        self.stage, self.name, self.weight = stage, name, weight
+
+    def expand(self, pcoll):
+        return pcoll | beam.ParDo(_TickFn(self.stage, self.name, self.weight))
 
 
 def guarded(pcoll, label: str, transform, stage: str):

@@ -1,22 +1,26 @@
 """Live progress of a local run: a progress display on a terminal, periodic log lines otherwise.
 
-The workers count what they do with `transforms.progress.add` / `Tick` and send running totals
-over UDP (see transforms/progress.py). `live()` wraps a running job:
+The workers count what they do with `transforms.progress.add` (and `pipeline.graph.Tick`) and
+send running totals over UDP (see transforms/progress.py); the launcher reports its own phases
+the same way (notes and counts: loading, options, lease, planning, the graph's transforms, the
+summary's read-back). `live()` wraps everything the CLI does for a run:
 
-    with progress.live("auto", label="newsbeam run") as listener:
-        pipeline.run().wait_until_finish()
+    with progress.live("auto", label="newsbeam") as listener:
+        manifest = run(argv)
 
 It binds a UDP socket on 127.0.0.1, points `NEWSBEAM_PROGRESS` at it for the job's processes
 (restored afterwards), and shows, every `REFRESH` seconds on a terminal (rich) or every
 `LOG_EVERY` seconds as one log line when stderr is not a terminal: the stages working now,
 files and bytes read of the total matched, records/s, articles, duplicates, dead letters, the
-dedup work done, and bars with an ETA where a total is known (read: bytes matched; write: rows
-staged). The CLI uses it for local runs only; on Dataflow the console shows Beam's counters.
-A streaming job uses the same context manager around its run; its totals simply keep growing.
+dedup work done, bars with an ETA where a total is known (read: bytes matched; write: rows
+staged), the local runner's step, and a "now:" line (the launcher's phase, the worker
+processes' start-up, the commit). This module imports no Beam, so the display starts before the
+launcher loads it. `local_runner()` is the FnApiRunner that reports its steps and starts worker
+processes through `pipeline.worker`. The CLI uses all this for local runs only; on Dataflow the
+console shows Beam's counters.
 
 Counts are what workers reported so far, not the accounting: the run manifest has the exact
-numbers once the job finishes.
-"""
+numbers once the job finishes."""
 
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ import collections
 import contextlib
 import json
 import os
+import re
 import socket
 import sys
 import threading
@@ -38,8 +43,11 @@ ACTIVE_FOR = 3.0  # a stage whose counts changed this recently is shown as worki
 RATE_WINDOW = 10.0  # seconds of history behind the rates and the ETA
 MODES = ("auto", "bar", "log", "off")
 
-# Stages in pipeline order (a step that reports another stage name is shown after these).
-STAGES = ("match", "read", "parse", "clean", "dedup", "enrich", "write")
+# Stages in pipeline order (a step that reports another stage name is shown after these): the
+# launcher's start-up (`start`: loading, options, lease; `plan`: listing the inputs), the workers'
+# start-up, the pipeline's stages, its last step (`commit`) and the end-of-run `summary`.
+STAGES = ("start", "plan", "workers", "match", "read", "parse", "clean", "dedup", "enrich", "write", "commit",
+          "summary")
 
 
 class Listener:
@@ -52,7 +60,8 @@ class Listener:
         self.address = "%s:%d" % self.sock.getsockname()
         self.started = time.monotonic()
         self._senders: dict[str, tuple[int, dict]] = {}
-        self._notes: dict[str, str] = {}
+        self._notes: dict[str, dict[str, str]] = {}  # sender -> its notes
+        self._note_changed: dict[tuple[str, str], float] = {}
         self._changed: dict[str, float] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -85,7 +94,11 @@ class Listener:
                 if old.get(key) != value:
                     self._changed[key] = now
             self._senders[sender] = (seq, totals)
-            self._notes.update(notes)
+            old_notes = self._notes.get(sender, {})
+            for name, text in notes.items():
+                if old_notes.get(name) != text:
+                    self._note_changed[(sender, name)] = now
+            self._notes[sender] = notes
 
     def totals(self) -> dict[str, int]:
         """`stage/name` -> sum over every sender of its newest total."""
@@ -96,8 +109,21 @@ class Listener:
         return dict(summed)
 
     def notes(self) -> dict[str, str]:
+        """Note name -> its text from the sender that changed it last (empty texts are cleared notes)."""
         with self._lock:
-            return dict(self._notes)
+            latest: dict[str, tuple[float, str]] = {}
+            for sender, notes in self._notes.items():
+                for name, text in notes.items():
+                    when = self._note_changed.get((sender, name), 0.0)
+                    if text and (name not in latest or when >= latest[name][0]):
+                        latest[name] = (when, text)
+        return {name: text for name, (_, text) in latest.items()}
+
+    def changed_within(self, key: str, seconds: float) -> bool:
+        """Whether the total `key` changed in the last `seconds`."""
+        with self._lock:
+            when = self._changed.get(key)
+        return when is not None and time.monotonic() - when <= seconds
 
     def active_stages(self, within: Optional[float] = None) -> list[str]:
         """Stages whose counts changed in the last `within` seconds, in pipeline order; when none
@@ -141,6 +167,8 @@ class Snapshot:
         self.cleaned = get("clean/articles")
         self.dedup_batches = get("dedup/batches")
         self.decisions = get("dedup/decisions")
+        self.dedup_shards = get("dedup/shards")
+        self.indexed, self.index_files = get("dedup/indexed"), get("dedup/index_files")
         self.read_back = get("write/read_back")
         self.duplicates = get("dedup/copies")
         self.enriched = get("enrich/articles")
@@ -148,7 +176,19 @@ class Snapshot:
         self.duplicates_written = get("write/duplicates")
         self.dead = sum(v for k, v in t.items() if k.endswith("/dead_letters"))
         self.steps, self.steps_total = get("runner/steps"), get("runner/steps_total")
-        self.step = listener.notes().get("step", "")
+        self.workers_total = get("runner/workers")
+        self.workers = {name: get(f"workers/{name}") for name in ("launched", "modules", "ready", "stopped")}
+        notes = listener.notes()
+        self.step = notes.get("step", "")
+        self.doing = notes.get("doing", "")
+        # Work the launcher and the workers do before the job's steps report counts: modules
+        # loaded (the launcher's, or a worker's while it loads the enrichment models) and the
+        # graph's transforms added, shown while they grow.
+        self.loading = [f"{get(key):,} {one if get(key) == 1 else many}" for key, one, many in (
+            ("start/modules", "module loaded", "modules loaded"),
+            ("plan/transforms", "transform in the graph", "transforms in the graph"),
+            ("enrich/modules", "module loaded", "modules loaded"))
+            if get(key) and listener.changed_within(key, ACTIVE_FOR)]
         now = time.monotonic()
         history.append((now, self.records, self.bytes, self.articles_written + self.duplicates_written))
         while len(history) > 2 and now - history[0][0] > RATE_WINDOW:
@@ -191,10 +231,28 @@ class Snapshot:
             return ""
         return f"step {self.steps:,}/{self.steps_total:,} {self.step}".rstrip()
 
+    def workers_text(self) -> str:
+        """The worker processes' start-up, until all of them are ready."""
+        total, w = self.workers_total, self.workers
+        if w["stopped"]:
+            return f"workers {w['stopped']:,}/{total or w['launched']:,} stopped"
+        if not w["launched"] or (total and w["ready"] >= total):
+            return ""
+        return (f"workers {w['launched']:,}/{total or w['launched']:,} started, {w['ready']:,} ready"
+                + (f", {w['modules']:,} modules loaded" if w["modules"] else ""))
+
+    def now_text(self) -> str:
+        """What the launcher, the workers' start-up or the commit is doing now (empty when none)."""
+        doing = ", ".join([self.doing] + self.loading if self.doing else self.loading)
+        return " · ".join(p for p in (doing, self.workers_text()) if p)
+
     def detail_text(self, with_write: bool = True) -> str:
         parts = []
         if self.dedup_batches or self.decisions:
-            parts.append(f"dedup {self.dedup_batches:,} batches, {self.decisions:,} decisions")
+            parts.append(f"dedup {self.dedup_batches:,} batches, {self.dedup_shards:,} shard groups joined, "
+                         f"{self.decisions:,} decisions"
+                         + (f", index {self.indexed:,} keys, {self.index_files:,} files"
+                            if self.indexed or self.index_files else ""))
         if self.read_back and with_write:
             parts.append(f"enriched {self.enriched:,}")
             rows = self.articles_written + self.duplicates_written
@@ -213,11 +271,9 @@ class Snapshot:
             if eta is not None:
                 parts.append(f"read ETA {_clock(eta)}")
         parts.append(self.counts_text())
-        detail = self.detail_text()
-        if detail:
-            parts.append(detail)
-        if self.step_text():
-            parts.append(self.step_text())
+        for text in (self.detail_text(), self.step_text(), self.now_text()):
+            if text:
+                parts.append(text)
         return "progress " + " · ".join(parts)
 
 
@@ -233,6 +289,8 @@ class _LogView:
             self.emit()
 
     def emit(self) -> None:
+        if not any(not key.startswith(("start/", "runner/")) for key in self.listener.totals()):
+            return  # still starting up: a run refused at start (bad option, busy output) prints no line
         print(f"{self.label}: {Snapshot(self.listener, self.history).line()}", file=self.stream, flush=True)
 
     def close(self) -> None:
@@ -285,6 +343,8 @@ class _BarView:
         detail = " · ".join(p for p in (s.detail_text(with_write=False), s.step_text()) if p)
         if detail:
             lines.append(Text(detail, style="dim"))
+        if s.now_text():
+            lines.append(Text.assemble(("now: ", "dim"), s.now_text()))
         return Group(*lines)
 
     def run(self, stop: threading.Event) -> None:
@@ -296,37 +356,104 @@ class _BarView:
         self.live.stop()
 
 
+_CALL = re.compile(r"^[A-Za-z_][\w.]*\(")  # ParDo(…), Map(<lambda …>): a function, not a step name
+BEAM_WORKER = "-m apache_beam.runners.worker.sdk_worker_main"
+
+
 def _step_label(stage) -> str:
-    """A fused stage's name for people: the top two levels of its transforms' labels."""
+    """A fused stage's name for people: its transforms' labels to three levels (up to the first
+    function-like part), progress counters left out, at most three of them."""
     names = []
     for transform in stage.transforms:
-        label = "/".join(transform.unique_name.split("/")[:2])
-        if label and not label.startswith(("ref_", "external_")) and label not in names:
+        parts = []
+        for part in transform.unique_name.split("/")[:3]:
+            if _CALL.match(part):
+                break
+            parts.append(part)
+        label = "/".join(parts)
+        if (label and not label.startswith(("ref_", "external_")) and "Progress" not in label
+                and label not in names):
             names.append(label)
     text = " + ".join(names[:3]) + (" + …" if len(names) > 3 else "")
-    return text[:80]
+    return text[:100]
+
+
+GROUPING_NOTED = 10_000  # shuffled elements from which the runner's grouping is worth a note
+
+
+def _shuffled(bundle_input) -> tuple[int, int]:
+    """(keys, values) of a step's grouped inputs: the local runner groups a shuffle's elements
+    itself when the consuming step starts (seconds for 100,000 index rows), with no worker
+    counting meanwhile."""
+    keys = values = 0
+    for buffer in getattr(bundle_input, "data", {}).values():
+        table = getattr(buffer, "_table", None)  # FnApiRunner's GroupingBuffer: encoded key -> values
+        if isinstance(table, dict):
+            keys += len(table)
+            values += sum(len(v) for v in table.values())
+    return keys, values
+
+
+def _progress_worker(environment):
+    """Beam's local worker-process environment, started through `pipeline.worker` (which reports
+    its start-up); any other environment unchanged."""
+    from apache_beam.transforms.environments import SubprocessSDKEnvironment
+
+    if isinstance(environment, SubprocessSDKEnvironment) and environment.command_string.endswith(BEAM_WORKER):
+        return SubprocessSDKEnvironment.from_command_string(f"{sys.executable} -m pipeline.worker")
+    return environment
 
 
 def local_runner(**kwargs):
-    """Beam's FnApiRunner, reporting which fused step of the job it executes (`runner/steps` of
-    `runner/steps_total`, note `step`). Between the workers' counts the runner also works on
-    its own (shuffles, side inputs), and that is when the step shows that the job moves on."""
+    """Beam's FnApiRunner, reporting what it does: which fused step of the job it executes
+    (`runner/steps` of `runner/steps_total`, note `step`), and, with worker processes
+    (`--direct_running_mode multi_processing`), how many it starts (`runner/workers`; the workers
+    report their own start-up through `pipeline.worker`)."""
     from apache_beam.runners.portability.fn_api_runner import fn_runner
     from transforms.progress import add, note
 
     class StepReportingFnApiRunner(fn_runner.FnApiRunner):
+        # FnApiRunner.run_pipeline sets the worker-process environment from the options; this
+        # property swaps Beam's worker command for newsbeam's (same worker, with progress).
+        @property
+        def _default_environment(self):
+            return self.__dict__.get("_newsbeam_environment")
+
+        @_default_environment.setter
+        def _default_environment(self, environment):
+            self.__dict__["_newsbeam_environment"] = _progress_worker(environment)
+
+        def apply(self, transform, pvalueish, options):
+            add("plan", transforms=1)  # building the graph: each transform as it is added
+            return super().apply(transform, pvalueish, options)
+
         def run_stages(self, stage_context, stages):
+            from apache_beam.transforms.environments import SubprocessSDKEnvironment
+
             self._steps_seen: set = set()
             add("runner", steps_total=len(stages))
+            if isinstance(self._default_environment, SubprocessSDKEnvironment):
+                add("runner", workers=self._num_workers)
             return super().run_stages(stage_context, stages)
 
         def _execute_bundle(self, runner_execution_context, bundle_context_manager, bundle_input):
             stage = bundle_context_manager.stage
             if stage.name not in self._steps_seen:
+                if not self._steps_seen:
+                    note("doing", "")  # the launcher's start-up is over
                 self._steps_seen.add(stage.name)
                 add("runner", steps=1)
                 note("step", _step_label(stage))
-            return super()._execute_bundle(runner_execution_context, bundle_context_manager, bundle_input)
+            keys, values = _shuffled(bundle_input)
+            if values >= GROUPING_NOTED:
+                note("doing", f"the runner groups {values:,} shuffled elements under {keys:,} keys for this step")
+            result = super()._execute_bundle(runner_execution_context, bundle_context_manager, bundle_input)
+            if values >= GROUPING_NOTED:
+                note("doing", "")
+            if len(self._steps_seen) == len(runner_execution_context.stages) and not (
+                    runner_execution_context.queues.ready_inputs or runner_execution_context.queues.watermark_pending_inputs):
+                note("doing", "every step done; stopping the workers")
+            return result
 
     return StepReportingFnApiRunner(**kwargs)
 

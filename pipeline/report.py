@@ -16,14 +16,16 @@ under `_runs/`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import html as html_lib
 import json
 import re
 import sys
+import threading
 import time
 from importlib import resources
-from typing import Optional
+from typing import Callable, Optional
 
 import duckdb
 import fsspec
@@ -35,6 +37,7 @@ CLUSTERS = 25  # largest syndication clusters listed
 REASONS = 30  # dead-letter reasons listed (each with an example)
 RUNS = 200  # newest run manifests shown
 EXAMPLE_CHARS = 300  # of a dead letter's message and raw excerpt
+POLL = 0.25  # seconds between two looks at a running query's progress (`collect(on_step=…)`)
 MAX_BUCKETS = 120  # bars in the articles-over-time chart before days become weeks, months, years
 
 # Columns read per table: a report never loads article bodies.
@@ -46,19 +49,24 @@ _COLUMNS = {
                     "ingested_at"],
 }
 _PARTITIONS = {"articles": ("date", "topic"), "duplicates": ("date",), "dead_letter": ("date",)}
+# What the end-of-run summary needs (`collect(columns=SUMMARY_COLUMNS)`): the figures that need
+# other columns (sites, cities, clusters) are left empty, and the scan reads much less.
+SUMMARY_COLUMNS = {"articles": ["language", "ingested_at"], "duplicates": ["method", "ingested_at"],
+                   "dead_letter": _COLUMNS["dead_letter"]}
 
 
 def _root(output: str) -> tuple[fsspec.AbstractFileSystem, str]:
     return fsspec.core.url_to_fs(output.rstrip("/"))
 
 
-def load_table(con: duckdb.DuckDBPyConnection, output: str, table: str, name: str) -> None:
-    """Create temp table `name` from one table of an output: only the report's columns (those
-    present; partition columns as strings), scanned once by DuckDB's Parquet reader; local
-    outputs are read natively, any other fsspec URL through its fsspec filesystem."""
+def load_table(con: duckdb.DuckDBPyConnection, output: str, table: str, name: str,
+               on_step: Optional[Callable[[str], None]] = None, columns: Optional[list[str]] = None) -> None:
+    """Create temp table `name` from one table of an output: only the report's columns (or
+    `columns`; those present; partition columns as strings), scanned once by DuckDB's Parquet
+    reader; local outputs are read natively, any other fsspec URL through its fsspec filesystem."""
     fs, root = _root(output)
     folder = f"{root}/{table}"
-    columns = _COLUMNS[table] + list(_PARTITIONS[table])
+    columns = (columns or _COLUMNS[table]) + list(_PARTITIONS[table])
     if not fs.exists(folder):  # nothing written yet: no rows, the table's own column types
         from transforms.model import TABLES, arrow_schema
 
@@ -80,10 +88,41 @@ def load_table(con: duckdb.DuckDBPyConnection, output: str, table: str, name: st
     pattern = "^(" + "|".join(columns) + ")$"
     scan = f"""CREATE TEMP TABLE {name} AS SELECT COLUMNS('{pattern}')
                FROM read_parquet(?, hive_partitioning = true, hive_types_autocast = false{{union}})"""
+    with _reporting(con, on_step, f"reading {table}"):
+        try:
+            con.execute(scan.format(union=""), [url])
+        except duckdb.Error:  # files written by versions with other columns: match them by name (slower)
+            con.execute(scan.format(union=", union_by_name = true"), [url])
+
+
+@contextlib.contextmanager
+def _reporting(con: duckdb.DuckDBPyConnection, on_step: Optional[Callable[[str], None]], text: str):
+    """While the block runs a query on `con`, `on_step(text)` once, then `on_step("text N%")`
+    as DuckDB's own estimate of the query's progress grows (polled every `POLL` seconds)."""
+    if on_step is None:
+        yield
+        return
+    on_step(text)
+    done = threading.Event()
+
+    def poll():
+        shown = -1
+        while not done.wait(POLL):
+            try:
+                share = int(con.query_progress())
+            except duckdb.Error:
+                return
+            if share > shown:
+                shown = share
+                on_step(f"{text}, {share}% scanned")
+
+    watcher = threading.Thread(target=poll, name="newsbeam-report-progress", daemon=True)
+    watcher.start()
     try:
-        con.execute(scan.format(union=""), [url])
-    except duckdb.Error:  # files written by versions with other columns: match them by name (slower)
-        con.execute(scan.format(union=", union_by_name = true"), [url])
+        yield
+    finally:
+        done.set()
+        watcher.join()
 
 
 def load_runs(output: str, limit: int = RUNS) -> list[dict]:
@@ -144,21 +183,29 @@ def _clip(value: Optional[str], limit: int = EXAMPLE_CHARS) -> Optional[str]:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def collect(output: str, since: Optional[dt.datetime] = None) -> dict:
+def collect(output: str, since: Optional[dt.datetime] = None,
+            on_step: Optional[Callable[[str], None]] = None, columns: Optional[dict] = None) -> dict:
     """Every figure of the report, as plain JSON-ready values.
 
     `since` keeps only rows ingested at or after that time (the end-of-run summary of one run);
-    the runs list is never filtered.
+    the runs list is never filtered. `on_step(text)` is told what is being read (a table, then
+    how much of it DuckDB has scanned, then the figures), e.g. for a live progress display.
+    `columns` (table -> columns, e.g. `SUMMARY_COLUMNS`) reads fewer columns; figures that need
+    others come out empty.
     """
     started = time.perf_counter()
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET enable_progress_bar = false")
+    # DuckDB tracks a query's progress only with its progress bar on; it never prints it here.
+    con.execute(f"SET enable_progress_bar = {'true' if on_step else 'false'}")
+    con.execute("SET enable_progress_bar_print = false")
     for table in _COLUMNS:
-        load_table(con, output, table, f"{table}_all")
+        load_table(con, output, table, f"{table}_all", on_step, (columns or _COLUMNS).get(table))
         # `since` is a datetime of ours (not data), so its ISO text is a safe literal.
         where = "" if since is None else f"WHERE ingested_at >= TIMESTAMPTZ '{since.isoformat()}'"
         con.execute(f"CREATE TEMP VIEW {table} AS SELECT * FROM {table}_all {where}")
+    if on_step:
+        on_step("counting topics, languages, sites, clusters, dead letters")
     scalar = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
     has = {t: {c[0] for c in con.execute(f"DESCRIBE {t}").fetchall()} for t in _COLUMNS}
 
@@ -234,6 +281,8 @@ def collect(output: str, since: Optional[dt.datetime] = None) -> dict:
         for row in reasons:
             row["message"], row["excerpt"] = _clip(row["message"]), _clip(row["excerpt"])
         figures["dead_letter"] = reasons
+    if on_step:
+        on_step("reading the run manifests")
     figures["runs"] = [_run_row(r) for r in load_runs(output)]
     figures["seconds"] = round(time.perf_counter() - started, 3)
     return figures

@@ -3,6 +3,7 @@ run recorded in a real terminal (tmux)."""
 
 from __future__ import annotations
 
+import collections
 import io
 import json
 import os
@@ -123,3 +124,147 @@ def test_recorded_terminal_session_shows_every_stage(tmp_path):
     assert re.search(r"read +━+ +4/4 files", screens), screens[-3000:]
     assert "finished in" in frames[-1][1] or "finished in" in screens
     assert gaps(frames), "the display never moved"
+
+
+def _datagram(listener, sender: str, seq: int, totals: dict, notes: dict | None = None):
+    listener.receive(json.dumps({"id": sender, "seq": seq, "totals": totals, "notes": notes or {}}).encode())
+
+
+def test_a_note_shows_the_sender_that_changed_it_last_and_a_cleared_one_falls_back():
+    listener = progress.Listener()
+    try:
+        _datagram(listener, "launcher", 1, {}, {"doing": "building the graph"})
+        time.sleep(0.01)
+        _datagram(listener, "worker", 1, {}, {"doing": "commit: 3 of 9 files read"})
+        _datagram(listener, "launcher", 2, {}, {"doing": "building the graph"})  # unchanged: stays older
+        assert listener.notes()["doing"] == "commit: 3 of 9 files read"
+        _datagram(listener, "worker", 2, {}, {"doing": ""})
+        assert listener.notes()["doing"] == "building the graph"
+    finally:
+        listener.close()
+
+
+def test_snapshot_shows_the_workers_start_up_then_their_stop():
+    listener = progress.Listener()
+    try:
+        _datagram(listener, "launcher", 1, {"runner/workers": 2, "runner/steps": 1, "runner/steps_total": 40},
+                  {"step": "Match/Plan + Match/Files"})
+        _datagram(listener, "w1", 1, {"workers/launched": 1, "workers/modules": 700})
+        _datagram(listener, "w2", 1, {"workers/launched": 1, "workers/modules": 650, "workers/ready": 1})
+        line = progress.Snapshot(listener, collections.deque()).line()
+        assert "workers 2/2 started, 1 ready, 1,350 modules loaded" in line, line
+        assert "step 1/40 Match/Plan + Match/Files" in line and "] workers ·" in line, line
+        _datagram(listener, "w1", 2, {"workers/launched": 1, "workers/modules": 900, "workers/ready": 1})
+        assert "workers" not in progress.Snapshot(listener, collections.deque()).now_text()  # all ready: hidden
+        _datagram(listener, "w1", 3, {"workers/launched": 1, "workers/modules": 900, "workers/ready": 1,
+                                      "workers/stopped": 1})
+        assert "workers 1/2 stopped" in progress.Snapshot(listener, collections.deque()).line()
+    finally:
+        listener.close()
+
+
+def test_log_view_prints_nothing_while_the_launcher_is_starting(monkeypatch):
+    """A run refused at start (bad option, busy output) prints its one error line and no progress."""
+    monkeypatch.setattr(progress, "LOG_EVERY", 0.1)
+    stream = io.StringIO()
+    with progress.live("log", stream=stream):
+        sender.add("start", steps=2, modules=900)
+        sender.note("doing", "checking options and inputs")
+        time.sleep(0.5)
+    assert stream.getvalue() == ""
+    with progress.live("log", stream=stream):
+        sender.add("plan", files=3)
+        sender.note("doing", "3 input files to read")
+        time.sleep(0.5)
+    assert "] plan ·" in stream.getvalue() and "3 input files to read" in stream.getvalue()
+
+
+def test_loading_modules_counts_the_imports_of_another_process():
+    listener = progress.Listener()
+    script = ("from transforms import progress\n"
+              "with progress.LoadingModules('workers'):\n"
+              "    import decimal, email.mime.text, xml.dom.minidom, http.client\n"
+              "progress.flush()\n")
+    try:
+        subprocess.run([sys.executable, "-c", script], check=True, cwd=REPO,
+                       env={**os.environ, ENV: listener.address}, timeout=60)
+        assert _wait_for(lambda: listener.totals().get("workers/modules", 0) > 20), listener.totals()
+    finally:
+        listener.close()
+
+
+def test_local_worker_processes_start_through_the_reporting_entry_point():
+    from apache_beam.transforms.environments import EmbeddedPythonEnvironment, SubprocessSDKEnvironment
+
+    beams = SubprocessSDKEnvironment.from_command_string(f"{sys.executable} {progress.BEAM_WORKER}")
+    ours = progress._progress_worker(beams)
+    assert ours.command_string == f"{sys.executable} -m pipeline.worker"
+    embedded = EmbeddedPythonEnvironment.default()
+    assert progress._progress_worker(embedded) is embedded
+    runner = progress.local_runner()
+    assert runner._default_environment == embedded or not isinstance(runner._default_environment,
+                                                                     SubprocessSDKEnvironment)
+    runner._default_environment = beams  # what FnApiRunner.run_pipeline sets for multi_processing
+    assert runner._default_environment.command_string.endswith("-m pipeline.worker")
+
+
+def test_step_labels_name_the_steps_not_their_functions():
+    class _T:
+        def __init__(self, name):
+            self.unique_name = name
+
+    class _Stage:
+        transforms = [_T("Dedup/Decide/GroupById/Read"), _T("Dedup/Decide/FoldSameId/ParDo(_FoldSameId)"),
+                      _T("ProgressDecisions/ParDo(_TickFn)"), _T("Inputs/FlatMap(<lambda at core.py:1>)"),
+                      _T("ref_PCollection_PCollection_9/Read")]
+
+    assert progress._step_label(_Stage()) == "Dedup/Decide/GroupById + Dedup/Decide/FoldSameId + Inputs"
+
+
+def test_progress_mode_is_read_before_the_full_parse():
+    from pipeline import cli
+
+    assert cli._progress_mode(["--input", "x", "--output", "y"]) == "auto"
+    assert cli._progress_mode(["--progress=log"]) == "log"
+    assert cli._progress_mode(["--progress", "bar", "--runner", "DataflowRunner"]) == "off"
+    assert cli._progress_mode(["--progress", "bar", "--runner", "FnApiRunner"]) == "bar"
+    assert cli._progress_mode(["--streaming", "--progress", "bar"]) == "off"
+    assert cli._progress_mode(["--progress", "loud"]) == "off"  # the full parse reports it
+
+
+def test_commit_counts_each_file_it_reads_and_moves(tmp_path):
+    from pipeline import incremental
+
+    listener = progress.Listener()
+    os.environ[ENV] = listener.address
+    try:
+        count = incremental._counted(lambda item: item * 2, "read", 3, "files read")
+        assert [count(i) for i in range(3)] == [0, 2, 4]
+        sender.flush()
+        assert _wait_for(lambda: listener.totals().get("commit/read") == 3), listener.totals()
+        assert _wait_for(lambda: listener.notes().get("doing") == "commit: 3 of 3 files read"), listener.notes()
+    finally:
+        os.environ.pop(ENV, None)
+        listener.close()
+
+
+def test_session_verdict_fails_on_a_gap_over_two_seconds():
+    from bench.progress_session import report, verdict
+
+    moving = [(t * 0.5, f"newsbeam  stage: read\nrecords {t}") for t in range(10)]
+    assert verdict(moving) == (True, 0.5)
+    stalled = moving + [(7.5, "newsbeam  stage: dedup\nrecords 99")]
+    passed, longest = verdict(stalled)
+    assert not passed and longest == pytest.approx(3.0)
+    text = report(stalled, 8.0, ["newsbeam", "run"], ("1.0", "1.0"))
+    assert text.startswith("FAIL: longest stretch without visible progress 3.00 s")
+    assert "for   3.0 s, ended in 'dedup'" in text
+
+
+def test_the_runners_own_grouping_is_measured_from_its_buffers():
+    from types import SimpleNamespace
+
+    grouped = SimpleNamespace(_table={b"2024-05-01": [1, 2, 3], b"2024-05-02": [4]})
+    listed = SimpleNamespace()  # a ListBuffer: nothing for the runner to group
+    assert progress._shuffled(SimpleNamespace(data={"a": grouped, "b": listed})) == (2, 4)
+    assert progress._shuffled(SimpleNamespace(data={})) == (0, 0)

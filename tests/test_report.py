@@ -121,7 +121,31 @@ def test_progress_lines_come_from_worker_processes(finished_run):
     assert re.search(r"files (\d+)/\1 \(100%\)", last), last
     assert re.search(r"records [1-9]\d* ", last), last
     assert re.search(r"done (\d+)/\1 .*written [1-9]\d* rows", last), last
-    assert re.search(r"dedup \d+ batches, \d+ decisions", last), last
+    assert re.search(r"dedup \d+ batches, [1-9]\d* shard groups joined, \d+ decisions, index [1-9]\d* keys, "
+                     r"[1-9]\d* files", last), last
+
+
+def test_progress_shows_the_launchers_phases_to_the_end(finished_run):
+    """The last progress line, drawn after the summary was read back, shows that both worker
+    processes stopped and what the summary read last."""
+    _, _, stderr = finished_run
+    last = [line for line in stderr.splitlines() if line.startswith("newsbeam: progress")][-1]
+    assert "workers 2/2 stopped" in last, last
+    assert "summary: reading the run manifests" in last, last
+
+
+def test_summary_columns_give_the_summarys_figures(finished_run):
+    """The end-of-run summary reads fewer columns; its figures equal the full report's, and it
+    says what it reads as it goes."""
+    out, _, _ = finished_run
+    steps: list[str] = []
+    narrow = report.collect(str(out), on_step=steps.append, columns=report.SUMMARY_COLUMNS)
+    full = report.collect(str(out))
+    for key in ("counts", "topics", "languages", "methods", "dead_letter", "dead_letter_stages", "over_time"):
+        assert narrow[key] == full[key], key
+    assert narrow["clusters"] == [] and narrow["sites"] == []
+    assert steps[0] == "reading articles" and "reading duplicates" in steps and "reading dead_letter" in steps
+    assert steps[-1] == "reading the run manifests"
 
 
 def test_report_command_prints_key_figures_and_writes_html(finished_run, tmp_path):

@@ -83,6 +83,11 @@ class _FoldFn(FoldingFn):
 
 # --- the composite ------------------------------------------------------------------------------
 
+def _counted_index_row(key: DedupKey, table: dict, params) -> dict:
+    progress.add("dedup", indexed=1)
+    return index_row(key, table, params)
+
+
 class DedupDecisions(beam.PTransform):
     """`DedupKey`s of this run -> `(record_key, Decision)`: one entry per copy and per canonical
     article with copies (records without an entry are lone articles).
@@ -115,7 +120,7 @@ class DedupDecisions(beam.PTransform):
         table = everything | "Decide" >> _ExactAndNear(params if self.near else None, self.batch, self.staging)
         if self.options.index:
             (keys
-             | "IndexRows" >> beam.Map(index_row, beam.pvalue.AsDict(table), params)
+             | "IndexRows" >> beam.Map(_counted_index_row, beam.pvalue.AsDict(table), params)
              | "UpdateIndex" >> WriteDedupIndex(self.options.index_output or self.options.index,
                                                  self.options.retention_days))
         return table

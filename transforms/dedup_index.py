@@ -26,6 +26,7 @@ import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from transforms import progress
 from transforms.fold import PRIOR_PREFIX, DedupKey
 from transforms.minhash import MinHashParams
 
@@ -133,6 +134,7 @@ def write_index_partition(index: str, date: str, rows: list[dict]) -> str:
     finally:
         if fs.exists(temp):
             fs.rm(temp)
+    progress.add("dedup", index_files=1)
     return final
 
 

@@ -90,6 +90,8 @@ def _by_shard(numbers: np.ndarray):
 
 
 def _unpack(values) -> dict[str, list]:
+    """One shard's packed inputs of a join -> tag -> its items (counted as a `dedup/shards` joined)."""
+    progress.add("dedup", shards=1)
     parts: dict[str, list] = {}
     for tag, blob in values:
         if isinstance(blob, str):  # staged: the blob is in a file
@@ -493,9 +495,20 @@ class _ExactAndNear(beam.PTransform):
         return decisions
 
 
+REMOVE_BATCH = 500  # files removed per call (and per progress note) when a staging folder is cleared
+
+
 def remove_folder(url: str) -> None:
+    """Remove a staging folder and its files, REMOVE_BATCH files at a time with a progress note
+    (a 100k-article run clears thousands)."""
     fs, root = fsspec.core.url_to_fs(url)
     try:
+        files = fs.find(root)
+        for start in range(0, len(files), REMOVE_BATCH):
+            fs.rm(files[start:start + REMOVE_BATCH])
+            progress.note("doing", f"removed {min(start + REMOVE_BATCH, len(files)):,} of {len(files):,} "
+                                   "staging files")
         fs.rm(root, recursive=True)
     except FileNotFoundError:  # already gone (the batch graph also clears its whole staging folder)
         pass
+    progress.note("doing", "")

@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from typing import Optional
+from typing import Callable, Optional
 
 from transforms.gazetteer import get_gazetteer
 from transforms.model import Article
@@ -126,8 +126,10 @@ def enrich_article(article: Article) -> Article:
     })
 
 
-def load_models() -> None:
-    """Load every model now (once per worker), not on the first article."""
-    _identifier()
-    get_model()
-    get_gazetteer()
+def load_models(on_loaded: Optional[Callable[[str], None]] = None) -> None:
+    """Load every model now (once per worker), not on the first article; `on_loaded(name)` after
+    each (a live progress display shows them: each takes a second or more)."""
+    for name, load in (("language identifier", _identifier), ("topic model", get_model), ("gazetteer", get_gazetteer)):
+        load()
+        if on_loaded is not None:
+            on_loaded(name)

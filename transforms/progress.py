@@ -1,7 +1,8 @@
 """Live progress counts of a local run, sent from every worker process to the launcher.
 
-Steps count what they did with `add(stage, name=n, ...)`, or by piping a PCollection into
-`Tick(stage, name)`. When the environment variable `NEWSBEAM_PROGRESS` holds `host:port` (the CLI
+Steps count what they did with `add(stage, name=n, ...)` (the batch graph also pipes
+PCollections into `pipeline.graph.Tick`), and the launcher's own phases (planning, the runner's
+steps, the commit, the summary) set notes with `note(name, text)`. When the environment variable `NEWSBEAM_PROGRESS` holds `host:port` (the CLI
 sets it for local runs only, so Dataflow workers never see it), each process keeps running
 totals and a background thread sends them there as one small UDP datagram at most every
 `SEND_EVERY` seconds. Without the variable `add` returns at once.
@@ -22,12 +23,11 @@ import atexit
 import json
 import os
 import socket
+import sys
 import threading
 import time
 import uuid
-from typing import Callable, Optional
-
-import apache_beam as beam
+from typing import Optional
 
 ENV = "NEWSBEAM_PROGRESS"
 SEND_EVERY = 0.25  # seconds between two datagrams of one process
@@ -122,24 +122,35 @@ def flush() -> None:
         sender.send()
 
 
-class _TickFn(beam.DoFn):
-    def __init__(self, stage: str, name: str, weight: Optional[Callable]):
-        self.stage, self.name, self.weight = stage, name, weight
+class LoadingModules:
+    """While the block runs (a process importing its libraries, which takes seconds before any
+    work starts), counts the modules it loads into `stage`/`modules` every `SEND_EVERY` seconds.
+    Without a listener it does nothing."""
 
-    def process(self, element):
-        add(self.stage, **{self.name: 1 if self.weight is None else int(self.weight(element))})
-        return ()
+    def __init__(self, stage: str):
+        self.stage = stage
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
 
+    def _count(self) -> None:
+        counted, stopped = self._before, False
+        while True:
+            loaded = len(sys.modules)
+            if loaded != counted:
+                add(self.stage, modules=loaded - counted)
+                counted = loaded
+            if stopped:  # counted once more after the block ended
+                return
+            stopped = self._stop.wait(SEND_EVERY)
 
-class Tick(beam.PTransform):
-    """Counts the elements of a PCollection into progress `stage`/`name` (weighted by
-    `weight(element)` when given); outputs nothing. Fuses into the producing step, so it costs
-    one call per element and never a shuffle. Apply it to a step's own output, not to a Flatten
-    of several: the local runner may run a Flatten's consumers only once all inputs are done."""
+    def __enter__(self) -> "LoadingModules":
+        self._before = len(sys.modules)
+        if _current() is not None:
+            self._thread = threading.Thread(target=self._count, name="newsbeam-progress-loading", daemon=True)
+            self._thread.start()
+        return self
 
-    def __init__(self, stage: str, name: str, weight: Optional[Callable] = None):
-        super().__init__()
-        self.stage, self.name, self.weight = stage, name, weight
-
-    def expand(self, pcoll):
-        return pcoll | beam.ParDo(_TickFn(self.stage, self.name, self.weight))
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()

@@ -212,7 +212,14 @@ class _EnrichBatchFn(beam.DoFn):
     def setup(self):
         from transforms.enrich import load_models
 
-        load_models()
+        def loaded(name: str) -> None:
+            progress.add("enrich", models_loaded=1)
+            progress.note("doing", f"a worker loaded the {name}")
+
+        progress.note("doing", "a worker is loading the enrichment models")
+        with progress.LoadingModules("enrich"):
+            load_models(loaded)
+        progress.note("doing", "")
         self.failed = Metrics.counter("newsbeam", "dead_letters")
 
     def process(self, batch: ShardBatch):
