@@ -46,6 +46,7 @@ from transforms.formats.ids import domain_label, guid_key, host_of, http_url, re
 from transforms.formats.markup import (attr, child, children, html_fragment_paragraphs, local,
                                        paragraphs_of, parse_xml, text_of)
 from transforms.text import count_words, parse_datetime
+from transforms.urls import canonical_url
 
 FEED_ROOTS = ("rss", "rdf", "feed")
 MEDIA_RSS = "{http://search.yahoo.com/mrss"
@@ -437,6 +438,15 @@ def text_kind(title: Optional[str], paras: list[str], field: Optional[str]) -> s
     return "full"
 
 
+_MARKUP = re.compile(r"</?[a-zA-Z][^<>]{0,200}>")
+
+
+def _plain_title(title: str) -> str:
+    """A title without the markup an HTML-typed title carries ("&lt;b&gt;Slack&lt;/b&gt; Stock …",
+    Google Alerts' highlight)."""
+    return " ".join(_MARKUP.sub("", title).split()) if _MARKUP.search(title) else title
+
+
 def parse_feed_item(data: bytes) -> dict[str, Any]:
     """A single-item feed (as `split_feed` emits it) -> article fields of its item."""
     root = parse_xml(data)
@@ -446,14 +456,14 @@ def parse_feed_item(data: bytes) -> dict[str, Any]:
     item, is_atom = items[0], local(root) == "feed"
     channel = root if is_atom else (child(root, "channel") if child(root, "channel") is not None else root)
     feed_link = channel_link(root, channel)
-    title = text_of(child(item, "title")) or None
+    title = _plain_title(text_of(child(item, "title"))) or None
     body, field = _content(item)
     kind = text_kind(title, body, field)
     if not body:
         if not title:
             raise ParseError("feed item has no title, content, description or summary")
         body = [title]
-    url = own_url(item, is_atom, feed_link)
+    url = canonical_url(own_url(item, is_atom, feed_link))
     site = publisher(item, channel, url, feed_link)
     scope = host_of(feed_link) or host_of(url) or text_of(child(channel, "title")) or None
     guid = item_guid(item, is_atom)
