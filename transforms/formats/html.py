@@ -43,8 +43,12 @@ Metadata comes from what the page states, most explicit source first:
   site branding ("… | CNN Politics", "heise online - …", "(Published 2009)") is cut from the ends
   of a title when the segment names the site (`og:site_name`, the JSON-LD publisher, the domain).
 - site: `og:site_name`, the JSON-LD publisher, `application-name`, else the host name.
-- authors: the JSON-LD article's authors, author meta tags, `rel=author` / `itemprop=author`
-  elements, trafilatura's guess last; all through `transforms.bylines.clean_authors`.
+- authors: the JSON-LD article's authors and author meta tags; else trafilatura's guess, unless
+  the page prints that name only in comment threads or in other stories' cards (a link around a
+  teaser, an `<article>`/`<li>` with its own linked headline); else the byline the page shows
+  (`rel=author` / `itemprop=author` elements, "By" + a link to a profile page). All through
+  `transforms.bylines.clean_authors`; names of the site are dropped, except a sole author named
+  like the host (a personal domain).
 - language hint: `<html lang>` / `Content-Language` / `og:locale`.
 
 Pages that are not articles (homepages, listings, service pages, paywall/consent stubs) raise
