@@ -9,7 +9,8 @@ Per field, on each feed item / wire file the gold names (records parsed and clea
 pipeline does: `parse_record` -> `clean_article`):
 - title: equal after HTML entities and tags are undone and whitespace collapsed (rss-parser keeps
   `&#x0024;` and `<sup>` as the feed has them);
-- url: equal; or the gold is relative and equals ours once resolved against the feed's link; or
+- url: equal; or equal once tracking parameters and redirect wrappers are removed
+  (`transforms.urls.canonical_url`: "agree, tracking/redirect removed"); or the gold is relative and equals ours once resolved against the feed's link; or
   the gold is a feed-proxy link and ours the publisher's URL the item gives in
   `feedburner:origLink` ("proxy resolved"); or the gold is a home page / a link several items
   share, which newsbeam does not take for the item's own URL ("not own");
@@ -59,6 +60,12 @@ CONTAINMENT_SAME_STORY = 0.8
 AUTHORS_JUNK_BAR = 0.02
 _WORD = re.compile(r"\w+", re.UNICODE)
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def _canonical(url: str):
+    from transforms.urls import canonical_url
+
+    return canonical_url(url)
 
 
 def _records(path: Path):
@@ -181,6 +188,8 @@ def _compare_item(tally: Tally, record, article, error, gold: dict, feed_link: O
         want = gold["url"].strip()
         if article.url == want:
             tally.add("url", "agree")
+        elif article.url and article.url == _canonical(want):
+            tally.add("url", "agree, tracking/redirect removed")
         elif feed_link and not re.match(r"https?://", want) and article.url == urljoin(feed_link, want):
             tally.add("url", "agree")
         elif article.url and article.url == _orig_link(record):

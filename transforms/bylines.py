@@ -39,8 +39,18 @@ _IN_PLACE = re.compile(r"\s+(?:in|at|from)\s+[A-Z][\w.' -]*$")
 HEAD_PARAGRAPHS = 3
 
 
+def is_place(name: str) -> bool:
+    """Is `name` a city, country, US state or Canadian province (the gazetteer's names)? Bylines
+    put the place after the name ("By Caio Quero, Santa Maria"; "Jane Doe, New York")."""
+    from transforms.gazetteer import get_gazetteer
+
+    gazetteer = get_gazetteer()
+    return bool(gazetteer.candidates(name) or gazetteer.country(name) or gazetteer.region(name))
+
+
 def person_names(text: str) -> list[str]:
-    """The person names in "Jane Doe and John Roe, Reuters"-like text; [] when it is not names."""
+    """The person names in "Jane Doe and John Roe, Reuters"-like text; [] when it is not names.
+    A place after the first name ("Jane Doe, New York") is not a name and is left out."""
     names: list[str] = []
     for part in _NAME_SPLIT.split(text):
         part = _IN_PLACE.sub("", part.strip().strip(".;:)("))
@@ -48,6 +58,8 @@ def person_names(text: str) -> list[str]:
             continue
         if part.isupper():
             part = part.title()
+        if names and is_place(part):
+            continue
         if _PERSON.match(part):
             if part not in names:
                 names.append(part)
@@ -145,7 +157,10 @@ journal daily tribune gazette herald inc ltd llc gmbh corp corporation group com
 radio tv television channel studio studios publishing publications foundation institute university
 association council department ministry office submissions sponsored partner partners
 jour actualisé actualizado aggiornato modifié modificado com net org
+agencia agência agenzia agentur agence creative copied
 """.split())
+# Share-button text glued to a byline ("Michael Stratford Link Copied").
+_UI_TAIL = re.compile(r"\s+(?:link copied|copy link|copied|share(?: this)?|follow(?: on \w+)?|email)$", re.IGNORECASE)
 _AGENCY = re.compile(rf"^(?:{_AGENCY_WORDS}|Agence France Presse|AFP-JIJI|Kyodo News|Press Association|"
                      r"Reuters Staff|AP Staff|The Associated Press|Associated Press Writer|Getty Images?|"
                      r"EFE|Europa Press|ANP|APA|SDA|Lusa|TASS|RIA Novosti|Yonhap|PTI|IANS|ANI|TNN|KNA|epd|Belga|CTK|MTI)$",
@@ -175,6 +190,7 @@ def _author_part(part: str) -> Optional[str]:
     for _ in range(2):
         part = _AUTHOR_PREFIX.sub("", part).strip()
     part = _AUTHOR_SUFFIX.sub("", part).strip(" .,;:-–—")
+    part = _UI_TAIL.sub("", part)
     words = part.split()
     while len(words) > 1 and _MONTH.match(words[-1]):  # "PATRICK REEVELL December" (a date cut short)
         words.pop()
@@ -206,8 +222,8 @@ def clean_authors(values: Iterable[Optional[str]], site: Optional[str] = None) -
     ("Staff", "Teen Vogue Magazine", "Username"), dates and script junk; splits values that name
     several people ("A, B and C", "A / B", "A; B"); upper-case names are title-cased. A piece of
     a split value must have two words at least (so "Austin, Tex." gives nothing), while a value
-    that is one word by itself ("Paul", "doumae") is kept unless it is junk. Names equal to the
-    site (`site`) are dropped.
+    that is one word by itself ("Paul", "doumae") is kept unless it is junk; a later piece that
+    is a place ("…, Santa Maria") is dropped. Names equal to the site (`site`) are dropped.
     """
     site_key = _squash(site or "")
     names: list[str] = []
@@ -223,9 +239,9 @@ def clean_authors(values: Iterable[Optional[str]], site: Optional[str] = None) -
         if not text:
             continue
         pieces = [p for p in _PARTS.split(_AUTHOR_PREFIX.sub("", text.strip())) if p and p.strip()]
-        for piece in pieces:
+        for index, piece in enumerate(pieces):
             name = _author_part(piece)
-            if name is None:
+            if name is None or (index > 0 and is_place(name)):  # "Caio Quero, Santa Maria"
                 continue
             if len(pieces) > 1 and len(name.split()) < 2 and _is_latin_script(name):
                 continue

@@ -48,6 +48,7 @@ from transforms.formats.ids import domain_label, guid_key, host_of, http_url, re
 from transforms.formats.markup import (attr, child, children, html_fragment_paragraphs, local,
                                        paragraphs_of, parse_xml, text_of)
 from transforms.text import count_words, parse_datetime
+from transforms.urls import canonical_url
 
 FEED_ROOTS = ("rss", "rdf", "feed")
 MEDIA_RSS = "{http://search.yahoo.com/mrss"
@@ -478,7 +479,7 @@ def parse_feed_item(data: bytes) -> dict[str, Any]:
         if not title:
             raise ParseError("feed item has no title, content, description or summary")
         body = [title]
-    url = own_url(item, is_atom, feed_link)
+    url = canonical_url(own_url(item, is_atom, feed_link))
     site = publisher(item, channel, url, feed_link)
     scope = host_of(feed_link) or host_of(url) or text_of(child(channel, "title")) or None
     guid = item_guid(item, is_atom)

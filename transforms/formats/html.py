@@ -27,19 +27,28 @@ Metadata comes from what the page states, most explicit source first:
   tracking parameters go). A canonical that points at the site's front page while the page has a
   deeper address of its own is not the page's identity and is ignored.
 - published_at: `article:published_time` and friends (with their time of day), the JSON-LD
-  article's `datePublished`, `<time itemprop=datePublished>`; a complete date in the page's own
-  URL (`/2013/08/03/`, `/2013/8/3/`, `-20171022-`) wins over a metadata time more than a day away
-  from it; then htmldate (`original_date=True`: metadata, `<time>`, dates printed on the page). A
-  1 January that the page does not print as a date (htmldate's reading of a copyright year) is a
-  guess and is dropped. Null when the page states none; a WARC capture time is not a date stated.
-  `hints["date_stated"]` keeps the day as the page states it (before conversion to UTC).
+  article's `datePublished`, `<time itemprop=datePublished>` (ignored when such elements state
+  different days: a list of stories); a complete date in the page's own URL (`/2013/08/03/`,
+  `/2013/8/3/`, `-20171022-`) wins over a metadata time more than a day away from it; then a day the
+  page prints for the article: a short line with a publication cue ("Posted on March 3, 2019",
+  "Veröffentlicht am 3. Dezember 2011") or the first date line under the `<h1>` headline ("13 Oct
+  2020 18:29"), in htmldate's languages; then htmldate on the whole page (`original_date=True`:
+  metadata, `<time>`, dates printed on the page). A 1 January that the page does not print as a
+  date (htmldate's reading of a copyright year) is a guess and is dropped. Null when the page
+  states none; a WARC capture time is not a date stated. `hints["date_stated"]` keeps the day as
+  the page states it (before conversion to UTC; from the value carrying the publisher's time zone
+  when the metadata also gives a UTC copy).
 - title: the headline the page shows (`<h1>`) when it agrees with the headline the page declares
   (JSON-LD `headline`, `og:title`, `twitter:title`, `<title>`), else the first declared one;
   site branding ("… | CNN Politics", "heise online - …", "(Published 2009)") is cut from the ends
   of a title when the segment names the site (`og:site_name`, the JSON-LD publisher, the domain).
 - site: `og:site_name`, the JSON-LD publisher, `application-name`, else the host name.
-- authors: the JSON-LD article's authors, author meta tags, `rel=author` / `itemprop=author`
-  elements, trafilatura's guess last; all through `transforms.bylines.clean_authors`.
+- authors: the JSON-LD article's authors and author meta tags; else trafilatura's guess, unless
+  the page prints that name only in comment threads or in other stories' cards (a link around a
+  teaser, an `<article>`/`<li>` with its own linked headline); else the byline the page shows
+  (`rel=author` / `itemprop=author` elements, "By" + a link to a profile page). All through
+  `transforms.bylines.clean_authors`; names of the site are dropped, except a sole author named
+  like the host (a personal domain).
 - language hint: `<html lang>` / `Content-Language` / `og:locale`.
 
 Pages that are not articles (homepages, listings, service pages, paywall/consent stubs) raise
@@ -56,6 +65,7 @@ import unicodedata
 from typing import Any, Optional
 from urllib.parse import urljoin, urlsplit
 
+import htmldate
 import trafilatura
 from lxml import etree
 from lxml import html as lxml_html
@@ -63,7 +73,7 @@ from lxml import html as lxml_html
 from transforms.bylines import clean_authors
 from transforms.formats import ParseError
 from transforms.formats.markup import decode_markup
-from transforms.pagekind import PageSignals, check_article
+from transforms.pagekind import NOT_FOUND, PageSignals, check_article
 from transforms.text import paragraphs, parse_datetime
 from transforms.urls import canonical_url, is_site_root
 
@@ -269,31 +279,168 @@ def _url_day(url: Optional[str]) -> Optional[dt.date]:
     return None
 
 
+# A short line of page text that says when the article was published ("Veröffentlicht am 3.
+# Dezember 2011", "Posted on March 3, 2019"); an update/modified line is not a publication date.
+_PUBLISH_CUE = re.compile(
+    r"\b(?:published|posted|pubdate|veröffentlicht|publié|publiée|publicado|publicada|pubblicato|"
+    r"gepubliceerd|geplaatst|opublikowano|publikováno|julkaistu|publicerad|publiceret|publisert|yayınlanma|"
+    r"опубликовано|публикация)\b|公開日|投稿日|発行日|发布|發佈|發布|게시|등록일|입력", re.IGNORECASE)
+_UPDATE_CUE = re.compile(
+    r"\b(?:updated?|modified|last|edited|aktualisiert|geändert|mis à jour|mise à jour|actualizado|actualizada|"
+    r"atualizado|aggiornato|bijgewerkt|zaktualizowano|обновлено)\b|更新|수정", re.IGNORECASE)
+_NOT_PUBLICATION = re.compile(r"©|&copy;|\bcopyright\b|\(c\)\s*\d{4}|\bjoined\b|\bmember since\b", re.IGNORECASE)
+# A relative time ("1 minute ago", "vor 2 Stunden", "il y a 3 jours"): the header's date, unreadable as a day.
+_RELATIVE_TIME = re.compile(r"\b(?:ago|yesterday|today|gestern|heute|hier|aujourd'hui|ayer|hoy|ieri|oggi)\b|"
+                            r"\bvor\s+\d+|\bil y a\b|\bhace\s+\d+|\bfa\b\s*$|前$", re.IGNORECASE)
+_NUMERIC_DAY = re.compile(
+    r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})(?!\d)"
+    r"|(?<![\d.])(?P<d2>\d{1,2})\.\s?(?P<m2>\d{1,2})\.\s?(?P<y2>(?:19|20)\d{2})(?!\d)"
+    r"|(?<![\d/])(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y3>(?:19|20)\d{2})(?!\d)")
+DATE_LINE_MAX_CHARS = 160  # a byline or dateline, not a sentence of the story
+HEADER_LINES = 12          # text pieces after the headline that may carry its date
+
+
+def _text_day(text: str) -> Optional[dt.date]:
+    """The one complete day a short line of page text states, in any of htmldate's languages
+    ("13 Oct 2020 18:29", "Samstag, 3. Dezember 2011", "2020年7月12日", "24.09.2019"); None for a
+    month or year alone, for an ambiguous "03/04/2019", or for a line that states two days."""
+    from htmldate.extractors import regex_parse
+
+    days: set[dt.date] = set()
+    for match in _NUMERIC_DAY.finditer(text):
+        if match["y"]:
+            parts = (int(match["y"]), int(match["m"]), int(match["d"]))
+        elif match["y2"]:
+            parts = (int(match["y2"]), int(match["m2"]), int(match["d2"]))
+        else:
+            a, b = int(match["a"]), int(match["b"])
+            if a <= 12 and b <= 12 and a != b:
+                return None  # day/month order unknown
+            parts = (int(match["y3"]), min(a, b), max(a, b))
+        try:
+            days.add(dt.date(*parts))
+        except ValueError:
+            continue
+    for chunk in re.split(r"(?<=(?:19|20)\d{2})(?!\d)", text):  # one worded date per year printed
+        worded = regex_parse(chunk)
+        if worded is not None:
+            days.add(worded.date())
+    days = {d for d in days if URL_DATES_FROM <= d <= dt.date.today()}
+    return days.pop() if len(days) == 1 else None
+
+
+def _text_pieces(tree) -> list[tuple[Any, str]]:
+    """(element, its short text) for the page's text, in document order, outside scripts and
+    navigation: each text node stands for the smallest element around it that is still short."""
+    pieces: list[tuple[Any, str]] = []
+    seen: set[int] = set()
+    for node in tree.xpath("//body//text()[normalize-space()]"
+                           "[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::nav"
+                           " or ancestor::select or ancestor::aside)]"):
+        element = node.getparent()
+        if element is None:
+            continue
+        if node.is_tail:
+            element = element.getparent()
+        if element is None:
+            continue
+        text = " ".join(element.text_content().split())
+        if len(text) > DATE_LINE_MAX_CHARS:  # a long block: the text node is the line
+            text = " ".join(str(node).split())
+        elif id(element) in seen:
+            continue
+        seen.add(id(element))
+        pieces.append((element, text))
+    return pieces
+
+
+def _stated_in_text(pieces: list[tuple[Any, str]], title: Optional[str]) -> tuple[Optional[dt.date], Optional[str]]:
+    """(day, source) a page prints for its article: a short line with a publication cue
+    ("Posted on …", "… veröffentlicht"), else the first line under the headline that is a date
+    ("13 Oct 2020 18:29" under the `<h1>`). Dates in sentences, update lines and the rest of the
+    page (today's date in a masthead, other stories' dates) are not read."""
+    for _, text in pieces:
+        if len(text) <= DATE_LINE_MAX_CHARS and _PUBLISH_CUE.search(text) and not _UPDATE_CUE.search(text) \
+                and not _NOT_PUBLICATION.search(text):
+            day = _text_day(text)
+            if day is not None:
+                return day, "text published"
+    key = _squash(title)
+    if not key:
+        return None, None
+    for index, (element, text) in enumerate(pieces):
+        squashed = _squash(text)
+        if element.tag != "h1" or not squashed or not (squashed in key or key in squashed):
+            continue
+        for element, line in pieces[index + 1:index + 1 + HEADER_LINES]:
+            if len(line) > DATE_LINE_MAX_CHARS:
+                break  # the story has begun
+            if _UPDATE_CUE.search(line) or _NOT_PUBLICATION.search(line):
+                continue
+            day = _text_day(line)
+            if day is not None:
+                return day, "text under headline"
+            if element.tag == "time" or _RELATIVE_TIME.search(line):
+                break  # the header's date, in a form that names no day
+        break
+    return None, None
+
+
+def _htmldate(html_text: str, page_url: Optional[str]) -> Optional[str]:
+    """htmldate on the whole page. (trafilatura's own call sees a tree it has already cleaned, without
+    the comments where blogs keep their RDF `dc:date`, and finds dates printed in the story instead.)"""
+    try:
+        return htmldate.find_date(html_text, url=page_url, **DATE_SETTINGS)
+    except (ValueError, TypeError, etree.LxmlError):
+        return None
+
+
+def _error_notice(tree, pieces: list[tuple[Any, str]]) -> str:
+    """A line the page shows to say it is an error page (its `<title>`, or a short line of text)."""
+    node = tree.find(".//title")
+    lines = [" ".join(node.text_content().split())] if node is not None else []
+    for text in lines + [text for _, text in pieces if len(text) <= DATE_LINE_MAX_CHARS]:
+        if NOT_FOUND.search(text):
+            return text
+    return ""
+
+
 def _published(tree, meta: dict[str, str], article_ld: Optional[dict], html_text: str,
-               htmldate_value: Optional[str], page_url: Optional[str]) -> tuple[Any, Optional[str], Optional[str]]:
+               htmldate_value: Optional[str], page_url: Optional[str], title: Optional[str] = None,
+               pieces: Optional[list[tuple[Any, str]]] = None) -> tuple[Any, Optional[str], Optional[str]]:
     """(publication time, day as stated, where it came from) or (None, None, None).
 
     A complete date in the page's own URL is what the publisher stated when it published: it
-    wins over a metadata time more than a day away from it (an update time), and over htmldate."""
+    wins over a metadata time more than a day away from it (an update time), and over what the page
+    prints and htmldate. `<time pubdate>` elements that state different days belong to a list of
+    stories, not to the article. Where the metadata states one instant twice, the day is taken from
+    the value that carries the publisher's own time zone (not its UTC copy)."""
     url_day = _url_day(page_url)
     candidates: list[tuple[str, Any]] = [(f"meta {key}", meta.get(key)) for key in PUBLISHED_META]
     if article_ld is not None:
         candidates.append(("json-ld datePublished", article_ld.get("datePublished")))
-    for node in tree.iter("time"):
-        if (node.get("itemprop") or "").lower() == "datepublished" or node.get("pubdate") is not None:
-            candidates.append(("<time datePublished>", node.get("datetime")))
-    for source, value in candidates:
-        parsed = parse_datetime(value if isinstance(value, (str, int, float)) else None)
-        if parsed is None:
-            continue
-        if url_day is None:
-            return parsed, _stated_day(value), source
-        if abs((parsed.date() - url_day).days) <= 1:
-            return parsed, url_day.isoformat(), source
-        break
+    times = [node.get("datetime") for node in tree.iter("time")
+             if (node.get("itemprop") or "").lower() == "datepublished" or node.get("pubdate") is not None]
+    if len({_stated_day(value) for value in times}) == 1:
+        candidates.append(("<time datePublished>", times[0]))
+    parsed_all = [(source, value, parse_datetime(value if isinstance(value, (str, int, float)) else None))
+                  for source, value in candidates]
+    parsed_all = [(source, value, parsed) for source, value, parsed in parsed_all if parsed is not None]
+    for source, value, parsed in parsed_all[:1]:
+        if url_day is not None and abs((parsed.date() - url_day).days) > 1:
+            break
+        stated = url_day.isoformat() if url_day is not None else _stated_day(value)
+        if url_day is None and re.search(r"(?:Z|[+-]00:?00)\s*$", str(value)):
+            local = next((v for _, v, p in parsed_all if p == parsed and isinstance(v, str)
+                          and re.search(r"[+-](?!00:?00)\d{2}:?\d{2}\s*$", v)), None)
+            stated = _stated_day(local) if local else stated
+        return parsed, stated, source
     if url_day is not None:
         return dt.datetime(url_day.year, url_day.month, url_day.day, tzinfo=dt.timezone.utc), \
             url_day.isoformat(), "url"
+    day, source = _stated_in_text(_text_pieces(tree) if pieces is None else pieces, title)
+    if day is not None:
+        return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc), day.isoformat(), source
     parsed = parse_datetime(htmldate_value)
     if parsed is not None:
         if (parsed.month, parsed.day) == (1, 1) and not _states_jan1(html_text, parsed.year):
@@ -312,10 +459,14 @@ BRAND_MAX_WORDS = 4
 
 def _brand_keys(site: Optional[str], host: Optional[str], extra: list[str]) -> set[str]:
     keys = {_squash(name) for name in [site, *extra] if name}
-    if host:
-        labels = [l for l in host.lower().split(".") if l not in ("www", "m", "com", "co", "org", "net", "edition")]
-        keys.update(_squash(l) for l in labels[:-1] or labels)
-        keys.add(_squash(host))
+    hosts = [host] if host else []
+    if site and re.fullmatch(r"[\w-]+(?:\.[\w-]+)+", site):  # a site named by its host ("content.usatoday.com")
+        hosts.append(site)
+    for name in hosts:
+        labels = name.lower().split(".")
+        labels = [l for l in labels[:-1] or labels if l not in ("www", "m", "com", "co", "org", "net", "edition")]
+        keys.update(_squash(l) for l in labels)
+        keys.add(_squash(name))
     return {k for k in keys if len(k) >= 3}
 
 
@@ -489,7 +640,55 @@ def _author_values(tree, meta: dict[str, str], article_ld: Optional[dict]) -> tu
         text = " ".join((" ".join(name) if name else node.text_content()).split())
         if text and len(text.split()) <= 8:
             shown.append(text)
+    if not shown:  # "<span>By </span><a href="/profile/teresa-newsome">Teresa Newsome</a>"
+        for link in tree.xpath("//body//a[@href]")[:2000]:
+            text = " ".join(link.text_content().split())
+            if not (AUTHOR_PAGE.search(link.get("href", "")) and 1 <= len(text.split()) <= 5):
+                continue
+            before = link.getprevious()
+            lead = (before.text_content() if before is not None else link.getparent().text or "") or ""
+            lead = (before.tail or "") if before is not None and before.tail and before.tail.strip() else lead
+            if BYLINE_LEAD.search(lead) and not _elsewhere(link, text):
+                shown.append(text)
+                break
     return declared, shown
+
+
+# Links to a writer's page, and the word that opens a byline before one.
+AUTHOR_PAGE = re.compile(r"/(?:authors?|profiles?|people|staff|writers?|contributors?|autor(?:en)?|auteurs?|"
+                         r"redakteur|journalists?|columnists?)/[^/?#]+", re.IGNORECASE)
+BYLINE_LEAD = re.compile(r"(?:^|\s)(?:by|von|par|por|di|door|av|af)\s*:?\s*$", re.IGNORECASE)
+
+# Where a name stands for someone other than the article's author: comment threads and the cards
+# of other stories (a link or a teaser block with its own linked headline).
+_COMMENTS = re.compile(r"comment|disqus|reply|respon[sd]", re.IGNORECASE)
+TEASER_DEPTH = 6
+
+
+def _elsewhere(node, name: str) -> bool:
+    """Is this occurrence of `name` in a comment or in another story's card?"""
+    for depth, ancestor in enumerate(node.iterancestors()):
+        if depth >= TEASER_DEPTH or ancestor.tag in ("body", "main"):
+            break
+        if ancestor.tag == "a" and len(ancestor.text_content().strip()) > len(name) + 20:
+            return True  # a link around a whole card: headline, byline, teaser
+        if ancestor.tag in ("article", "li") and ancestor.xpath(".//*[self::h1 or self::h2 or self::h3 or self::h4]//a[@href]"):
+            return True
+    for ancestor in node.iterancestors():
+        if _COMMENTS.search(f"{ancestor.get('id', '')} {ancestor.get('class', '')}") and ancestor.tag != "body":
+            return True
+    return False
+
+
+def _only_elsewhere(tree, name: str) -> bool:
+    """The page prints `name` only in comments or other stories' cards (trafilatura's author guess
+    takes the first byline-like element, which can be a related story's or a commenter's)."""
+    words = name.split()
+    if not words:
+        return False
+    nodes = [n for n in tree.xpath("//body//*[not(self::script or self::style)]")
+             if n.text and words[0].casefold() in n.text.casefold() and words[-1].casefold() in n.text_content().casefold()]
+    return bool(nodes) and all(_elsewhere(n, name) for n in nodes)
 
 
 def _main_text(html_text: str, page_url: Optional[str]) -> tuple[Any, list[str]]:
@@ -541,8 +740,9 @@ def parse_html(data: bytes, url: Optional[str] = None, charset: Optional[str] = 
     brands = _brand_keys(site, host, [_text(article_ld.get("publisher")) if article_ld else None,
                                       (meta.get("twitter:site") or "").lstrip("@"), *_home_link_names(tree)])
     title = _title(tree, meta, article_ld, getattr(doc, "title", None), brands)
-    published, stated_day, date_source = _published(tree, meta, article_ld, html_text, getattr(doc, "date", None),
-                                                       page_url)
+    pieces = _text_pieces(tree)
+    published, stated_day, date_source = _published(tree, meta, article_ld, html_text,
+                                                       _htmldate(html_text, page_url), page_url, title, pieces)
 
     schema_types = set().union(*(_type_names(o.get("@type")) for o in objects)) if objects else set()
     schema_types |= {t for n in tree.xpath("//*[@itemtype]") for t in _type_names(n.get("itemtype"))}
@@ -550,13 +750,21 @@ def parse_html(data: bytes, url: Optional[str] = None, charset: Optional[str] = 
         url=page_url or _relative_self(tree), og_type=(meta.get("og:type") or "").lower(), schema_types=schema_types,
         published_meta=any(k in meta for k in PUBLISHED_META[:3]) or bool(article_ld and article_ld.get("datePublished")),
         has_date=published is not None, title=title or "", title_is_site=_title_is_site(tree, meta, brands),
-        paragraphs=body_paras))
+        paragraphs=body_paras, notice=_error_notice(tree, pieces)))
 
     authors: list[str] = []
     declared, shown = _author_values(tree, meta, article_ld)
-    for values in (declared, [getattr(doc, "author", None) or ""], shown):
-        authors = clean_authors([part for value in values for part in re.split(r"\s*;\s*", value)], site=site)
-        authors = [name for name in authors if _squash(name) not in brands]
+    host_keys = _brand_keys(None, host, [])
+    site_keys = _brand_keys(None, None, [site, _text(article_ld.get("publisher")) if article_ld else None])
+    guessed = getattr(doc, "author", None) or ""
+    for values in (declared, [guessed], shown):
+        authors = clean_authors(values, site=site)
+        # Names of the site are not people; but a sole author named like the host only is the
+        # owner of a personal domain ("Simon Sarris" on map.simonsarris.com).
+        sole_owner = len(authors) == 1 and _squash(authors[0]) in host_keys - site_keys
+        authors = [name for name in authors if sole_owner or _squash(name) not in brands]
+        if values is not declared and values is not shown:
+            authors = [name for name in authors if not _only_elsewhere(tree, name)]
         if authors:
             break
     hints = {"language": (_language(tree, meta) or "")[:16]}

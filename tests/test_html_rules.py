@@ -1,0 +1,202 @@
+"""HTML row-quality rules on small pages shaped like real ones: stated dates (cue lines, the line
+under the headline, `<time pubdate>` lists, the publisher's time zone), page kinds (error pages,
+dated archives, legal documents, image pages) and authors (places, other stories' cards, comment
+threads, byline links, a site named by its host)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from transforms.bylines import clean_authors, person_names
+from transforms.formats.html import _text_day, parse_html
+from transforms.pagekind import NotAnArticle
+
+STORY = [
+    "The city council voted on Tuesday to expand the bus network to the northern districts, "
+    "ending a dispute that had lasted for almost two years between residents and the transport authority.",
+    "Officials said the first new routes would open in the spring, with more frequent services on the "
+    "main corridors and a night line that connects the hospital with the central station.",
+    "Opponents had argued that the plan would cost too much, but the final budget was lower than the "
+    "estimate presented last autumn, according to figures released by the finance department.",
+    "Residents of the northern districts welcomed the decision and said they had waited a long time for "
+    "a reliable connection to the centre, where most of them work or study.",
+]
+
+
+def html_page(header: str = "", after: str = "", head: str = "", title: str = "Council expands bus network",
+              paragraphs: list[str] = STORY) -> bytes:
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return (f"<html><head><title>{title}</title>{head}</head><body>"
+            f"<div class='masthead'>Tuesday, December 8, 2020</div>"
+            f"<article><h1>{title}</h1>{header}<div class='story'>{body}</div>{after}</article>"
+            f"</body></html>").encode()
+
+
+# --- dates -------------------------------------------------------------------------------------
+
+def test_the_date_line_under_the_headline_is_read_and_the_masthead_date_is_not():
+    fields = parse_html(html_page(header="<ul class='meta'><li><a href='/time/2020-10-13'>13 Oct 2020 18:29</a></li></ul>"))
+    assert fields["hints"]["date_stated"] == "2020-10-13"
+    assert fields["hints"]["date_source"] == "text under headline"
+
+
+def test_a_publication_cue_line_is_read_in_german():
+    after = ("<p class='postmetadata'><small>Dieser Beitrag wurde am Samstag, 3. Dezember 2011 um 10:12 Uhr "
+             "veröffentlicht und unter <a href='/news/category/x/'>Cyberterrorismus</a> gespeichert.</small></p>")
+    fields = parse_html(html_page(after=after))
+    assert fields["published_at"].date() == dt.date(2011, 12, 3)
+    assert fields["hints"]["date_source"] == "text published"
+
+
+def test_copyright_updates_member_since_and_relative_times_are_not_publication_dates():
+    header = ("<div class='byline'>Joined May 11, 2017</div><p>Updated: March 3, 2019</p>"
+              "<time class='u-dt'>1 minute ago</time><div>Posted by admin on 4 March 2019</div>")
+    after = "<footer><p>Template published © 09.03.2016</p></footer>"
+    fields = parse_html(html_page(header=header, after=after))
+    # The cue line "Posted … 4 March 2019" is the one stated publication day; the rest are not.
+    assert fields["hints"]["date_stated"] == "2019-03-04"
+    rest = parse_html(html_page(header=header.replace("<div>Posted by admin on 4 March 2019</div>", ""), after=after))
+    assert rest["hints"].get("date_source") not in ("text published", "text under headline")
+
+
+def test_time_pubdate_elements_of_a_story_list_are_not_the_articles_date():
+    sidebar = "".join(f"<li><time pubdate datetime='2019-09-{d}T10:00:00Z'>{d} septembre</time> other story</li>"
+                      for d in (22, 20, 19))
+    header = "<p class='date'><time datetime='2019-06-28T13:49:45Z'>28 juin 2019</time></p>"
+    fields = parse_html(html_page(header=header, after=f"<aside><ul>{sidebar}</ul></aside>".replace("aside", "div")))
+    assert fields["hints"]["date_stated"] == "2019-06-28"
+
+
+def test_the_day_is_stated_in_the_publishers_time_zone_when_metadata_also_has_a_utc_copy():
+    head = ('<meta property="article:published_time" content="2020-12-24T23:59:50+00:00">'
+            '<script type="application/ld+json">{"@context": "https://schema.org", "@type": "NewsArticle", '
+            '"headline": "Council expands bus network", "datePublished": "2020-12-25T01:59:50+02:00"}</script>')
+    fields = parse_html(html_page(head=head))
+    assert fields["published_at"] == dt.datetime(2020, 12, 24, 23, 59, 50, tzinfo=dt.timezone.utc)
+    assert fields["hints"]["date_stated"] == "2020-12-25"
+
+
+@pytest.mark.parametrize("text, day", [
+    ("13 Oct 2020 18:29", dt.date(2020, 10, 13)),
+    ("Samstag, 3. Dezember 2011", dt.date(2011, 12, 3)),
+    ("Publié le 28 juin 2019 à 10h", dt.date(2019, 6, 28)),
+    ("2020年7月12日 22:00", dt.date(2020, 7, 12)),
+    ("24.09.2019", dt.date(2019, 9, 24)),
+    ("9/24/2019", dt.date(2019, 9, 24)),
+    ("03/04/2019", None),  # day and month could be either way round
+    ("December 2011", None),  # no day
+    ("© 2011", None),
+    ("From 3 March 2019 to 5 March 2019", None),  # two days
+])
+def test_text_day(text, day):
+    assert _text_day(text) == day
+
+
+# --- page kind ---------------------------------------------------------------------------------
+
+def test_an_error_page_is_filtered_by_its_notice():
+    page = ("<html><head><title>bjori doesn't blog</title></head><body><h1>bjori doesn't blog</h1>"
+            "<div class='status-msg-body'>Sorry, the page you were looking for in this blog does not exist.</div>"
+            "<div class='sidebar'><p>I generally try to fix things that are broken. Or at least make them slightly "
+            "less broken. Sometimes I unfix things that are unbroken.</p></div></body></html>")
+    with pytest.raises(NotAnArticle, match="error page"):
+        parse_html(page.encode(), url="https://bjori.blogspot.com/2010/05/missing.html")
+
+
+def test_a_dated_archive_is_a_listing_even_when_blog_markup_calls_each_post_an_article():
+    posts = "".join(f"<div itemscope itemtype='http://schema.org/BlogPosting'><h3>Post {i}</h3><p>{p}</p></div>"
+                    for i, p in enumerate(STORY[:2]))
+    page = f"<html><head><title>Old Blog</title></head><body><h1>Old Blog</h1>{posts}</body></html>"
+    with pytest.raises(NotAnArticle, match="dated archive"):
+        parse_html(page.encode(), url="http://unexpecteduser.blogspot.com/2011/")
+
+
+LICENCE = [
+    "GNU GENERAL PUBLIC LICENSE",
+    "Version 3, 29 June 2007",
+    "The licenses for most software and other practical works are designed to take away your freedom to "
+    "share and change the works. By contrast, the GNU General Public License is intended to guarantee your "
+    "freedom to share and change all versions of a program.",
+    "TERMS AND CONDITIONS. Each licensee is addressed as you. To modify a work means to copy from or adapt "
+    "all or part of the work in a fashion requiring copyright permission, other than the making of an exact copy.",
+    "Disclaimer of Warranty. There is no warranty for the program, to the extent permitted by applicable law. "
+    "Limitation of Liability. In no event shall any copyright holder be liable to you for damages, "
+    "notwithstanding any provisions of this License, and the licensor shall not be bound by such terms.",
+]
+
+
+def test_a_licence_text_is_not_an_article():
+    with pytest.raises(NotAnArticle, match="legal document"):
+        parse_html(html_page(title="gnu.org", paragraphs=LICENCE[:2] + [f"{n}. {clause}" for n in range(1, 5)
+                                                                      for clause in LICENCE[2:]]))
+
+
+def test_a_news_story_about_a_licence_is_kept():
+    story = ["The software foundation published a new version of its licence on Friday, the first revision "
+             "in almost twenty years, after a long consultation with developers and companies.",
+             *STORY]
+    fields = parse_html(html_page(title="Foundation publishes new licence", paragraphs=story))
+    assert fields["title"] == "Foundation publishes new licence"
+
+
+def test_an_image_page_is_filtered():
+    page = ("<html><head><title>Google Image Result for https://i.ebayimg.com/images/g/fjoAAOSw/s-l300.jpg</title>"
+            "</head><body><div><p>Images</p><p>Website for this image</p><p>Retirement Gift Ideas Funny Coffee Mug</p>"
+            "<p>ebay.com</p><p>Full-size image</p><p>300 × 265 (Same size)</p><p>Type: JPG</p>"
+            "<p>Images may be subject to copyright.</p></div></body></html>")
+    with pytest.raises(NotAnArticle, match="image"):
+        parse_html(page.encode())
+
+
+# --- authors -----------------------------------------------------------------------------------
+
+def test_a_place_after_the_name_is_not_an_author():
+    assert clean_authors(["Caio Quero; Santa Maria"]) == ["Caio Quero"]
+    assert clean_authors(["Jane Doe, New York"]) == ["Jane Doe"]
+    assert person_names("CAIO QUERO, SANTA MARIA") == ["Caio Quero"]
+    assert clean_authors(["Jane Doe and Sydney Ember"]) == ["Jane Doe", "Sydney Ember"]
+
+
+def test_a_byline_link_to_a_profile_page_gives_the_author():
+    header = ("<div class='byline'><span>By </span><a href='/profile/teresa-newsome-1910837'>Teresa Newsome</a>"
+              "</div>")
+    assert parse_html(html_page(header=header))["authors"] == ["Teresa Newsome"]
+
+
+def test_authors_of_other_stories_cards_and_of_comments_are_not_the_articles():
+    cards = ("<section class='related'><article class='card'><h2><a href='/2012/02/other-story/'>Other story</a></h2>"
+             "<a class='byline' href='/author/mikemooney'>Michael J. Mooney</a></article></section>")
+    comments = ("<div id='disqus_thread'><ul><li><cite><span class='author'>bparis</span></cite>"
+                "<p>Great read.</p></li></ul></div>")
+    fields = parse_html(html_page(after=cards + comments))
+    assert "Michael J. Mooney" not in fields["authors"] and "Bparis" not in fields["authors"]
+
+
+def test_a_site_named_by_its_host_is_not_an_author():
+    head = ('<meta property="og:site_name" content="content.usatoday.com">'
+            '<meta name="author" content="Sean Leahy, USA TODAY">')
+    assert parse_html(html_page(head=head))["authors"] == ["Sean Leahy"]
+
+
+def test_share_buttons_agencies_and_photo_agencies_are_not_authors():
+    assert clean_authors(["Michael Stratford Link Copied"]) == ["Michael Stratford"]
+    assert clean_authors(["Agencia Efe"]) == []
+    assert clean_authors(["Tyrone Turner; National Geographic Creative"]) == ["Tyrone Turner"]
+
+
+def test_feed_item_title_markup_and_google_alerts_redirects_are_cleaned():
+    from transforms.formats.feeds import parse_feed_item
+
+    feed = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Google Alert - Slack</title>
+<link href="https://www.google.com/alerts/feeds/0123/456" rel="self"/>
+<entry><id>tag:google.com,2013:googlealerts/feed:1</id>
+<title type="html">&lt;b&gt;Slack&lt;/b&gt; Stock Has a Compelling Story</title>
+<link href="https://www.google.com/url?rct=j&amp;sa=t&amp;url=https://investorplace.com/2019/07/slack-stock/&amp;ct=ga&amp;usg=AFQj"/>
+<published>2019-07-10T00:45:00Z</published>
+<content type="html">Shares of &lt;b&gt;Slack&lt;/b&gt; have a story to tell ...</content></entry></feed>"""
+    fields = parse_feed_item(feed)
+    assert fields["title"] == "Slack Stock Has a Compelling Story"
+    assert fields["url"] == "https://investorplace.com/2019/07/slack-stock/"
