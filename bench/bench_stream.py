@@ -3,19 +3,26 @@ emulator, fed with 1,000-article corpus files (`bench/corpus.py`, JSONL.gz, rest
 published now, like a live feed).
 
     python -m bench.bench_stream [--articles 20000] [--latency-files 4] [--throughput-files 20]
+    python -m bench.bench_stream --skip-latency      # throughput, batch beside it, state size
     python -m bench.run --only newsbeam-stream …      # the same, as a job of `make bench`
 
-Three measurements:
+Four measurements:
 - latency: files dropped one at a time, each once the one before is readable; seconds from a
   file's notification to its window's manifest (its rows committed and readable), at the default
   `--window` (60 s), with heartbeats (`--heartbeat 5`) and without (`--heartbeat 0`). Bar: p50 <=
   window + 5 s.
-- throughput: `--throughput-files` files notified 1.1 s apart with `--window 1`, so each file is its
-  own window; a window's manifest is written once all its records are through, so the manifests'
-  times give the articles/s of the whole graph (near dedup on, enrichment on) as state grows, per
-  wall second and per CPU-second of the job process (the local runner is one process bound by
-  the GIL: on a shared, loaded machine its CPU share, not the code, sets the wall rate). Bars:
-  >= 200 articles/s; the first and last 5,000 articles' rates within 20%.
+- throughput: `--throughput-files` (20) files of 1,000 articles, each notified as soon as fewer
+  than `LOOKAHEAD_FILES` (2) files' worth of records are left unfinished, so the job always has
+  work queued and never a pile; `--window 5`, near dedup and enrichment on. The job's own steps
+  report every record as it leaves its last per-record step (an article out of enrichment, a copy
+  out of dedup, a dead letter) over the local progress side channel (`transforms/progress.py`,
+  totals every ~0.25 s); the bench notes the wall time and the job's CPU-seconds at every
+  1,000th record. Rates: the whole run's, the first and the last 5,000 records' (a slowdown as
+  the dedup state grows shows as last < first), per wall second and per CPU-second of the job
+  process (the local runner is one process bound by the GIL: on a shared, loaded machine its CPU
+  share, not the code, sets the wall rate). Bars: >= 200 articles/s; last vs first within 20%.
+- batch beside it: the same files (as fed, plus the warm-up file) through `newsbeam run` with
+  the local defaults, wall and CPU seconds of the whole command, start-up included.
 - state size: the dedup state (`StreamDedupState.state_bytes`, the bytes its Bag holds) after the
   corpus' articles, per 100k articles.
 The machine is shared: the load average is recorded beside the figures.
@@ -62,7 +69,8 @@ def _as_live_feed(source: Path, target: Path) -> None:
 class StreamJob:
     """A `newsbeam run --streaming` process on the emulator, and the files it is fed."""
 
-    def __init__(self, work: Path, subscription: str, topic: str, extra: list[str], name: str):
+    def __init__(self, work: Path, subscription: str, topic: str, extra: list[str], name: str,
+                 env: Optional[dict] = None):
         self.work, self.topic, self.name = work, topic, name
         self.drop, self.out = work / "drop", work / "out"
         shutil.rmtree(work, ignore_errors=True)
@@ -72,7 +80,7 @@ class StreamJob:
                "--output", str(self.out), "--run-id", name, *extra]
         self.sink = self.log.open("wb")
         self.proc = subprocess.Popen(cmd, stdout=self.sink, stderr=subprocess.STDOUT, cwd=ROOT,
-                                     env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                     env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
 
     def notify(self, source: Path) -> float:
         """Copy `source` into the drop folder (restamped) and publish its notification; returns the
@@ -171,49 +179,135 @@ def latency_run(sources: list[Path], warm: Path, subscription: str, topic: str, 
             "balanced": total.get("balanced"), "drained": total.get("drained")}
 
 
+THROUGHPUT_WINDOW_S = 5.0  # short windows: the writer's work is spread evenly over the run
+LOOKAHEAD_FILES = 2  # files notified beyond those finished: the job always has work queued, never a pile
+DONE_KEYS = ("enrich/articles", "dedup/copies")  # + every stage's dead_letters: a record's last per-record step
+WRITTEN_KEYS = ("write/articles", "write/duplicates", "write/dead_letter")
+
+
+def records_done(totals: dict) -> int:
+    """Records through their last per-record step, from the job's progress totals: articles out of
+    enrichment, copies out of dedup, dead letters of any stage (each then waits for its window)."""
+    return sum(totals.get(k, 0) for k in DONE_KEYS) + sum(
+        n for k, n in totals.items() if k.endswith("/dead_letters"))
+
+
+def records_written(totals: dict) -> int:
+    return sum(totals.get(k, 0) for k in WRITTEN_KEYS)
+
+
+def completion_times(trace: list[tuple[float, float, int]], step: int = PER_FILE) -> list[tuple[int, float, float]]:
+    """(wall, CPU-seconds, records done) samples -> (k * step, wall, CPU) at the first sample where
+    `k * step` records were done, for every whole step reached."""
+    marks, k = [], 1
+    for wall, cpu, done in trace:
+        while done >= k * step:
+            marks.append((k * step, wall, cpu))
+            k += 1
+    return marks
+
+
+def segment_rates(marks: list[tuple[int, float, float]], start: tuple[float, float], first: int,
+                  last: int) -> dict:
+    """Records/s (wall and per CPU-second of the job) over the first `first` and the last `last`
+    records of `marks` (from `completion_times`; `start` = (wall, CPU) when the first file was
+    notified), and last / first."""
+    total = marks[-1][0]
+    at = {n: (wall, cpu) for n, wall, cpu in marks}
+    at[0] = start
+
+    def rate(lo: int, hi: int) -> tuple[float, float]:
+        (w0, c0), (w1, c1) = at[lo], at[hi]
+        return (hi - lo) / max(w1 - w0, 1e-9), (hi - lo) / max(c1 - c0, 1e-9)
+
+    head, tail, whole = rate(0, first), rate(total - last, total), rate(0, total)
+    return {"records": total, "per_s": round(whole[0], 1), "per_cpu_s": round(whole[1], 1),
+            f"first_{first}_per_s": round(head[0], 1), f"last_{last}_per_s": round(tail[0], 1),
+            f"first_{first}_per_cpu_s": round(head[1], 1), f"last_{last}_per_cpu_s": round(tail[1], 1),
+            "last_vs_first": round(tail[0] / head[0], 3), "last_vs_first_cpu": round(tail[1] / head[1], 3)}
+
+
 def throughput_run(sources: list[Path], warm: Path, subscription: str, topic: str, work: Path,
-                   extra: Optional[list[str]] = None) -> dict:
-    """Files notified 1.1 s apart, one window each; rate from the times their manifests appear."""
+                   window_s: float = THROUGHPUT_WINDOW_S) -> dict:
+    """Files fed so that `LOOKAHEAD_FILES` are always queued beyond what is finished; the job's own
+    progress counts (its steps report them over the local progress side channel,
+    `transforms/progress.py`) give, every ~0.25 s, how many records are through their last
+    per-record step and how many rows are written. From those: the time of every 1,000th record,
+    the rate of the first and the last `compare` records, and the whole run's."""
+    from pipeline.progress import Listener
+
+    listener = Listener()
     name = "throughput"
-    job = StreamJob(work / name, subscription, topic, ["--window", "1", "--heartbeat", "1", *(extra or [])], name)
+    job = StreamJob(work / name, subscription, topic,
+                    ["--window", f"{window_s:g}", "--heartbeat", "1", "--progress", "off"], name,
+                    env={"NEWSBEAM_PROGRESS": listener.address})
+    total = PER_FILE * len(sources)
+    trace: list[tuple[float, float, int]] = []  # (wall, CPU-seconds of the job, records done)
+    written: list[tuple[float, int]] = []
+    notified = 0
     try:
         _warm_up(job, warm)
-        started, cpu_start = time.time(), job.cpu_s()
-        done_at: list[tuple[float, float]] = []  # (wall, CPU seconds) when each file was through
-        for source in sources:
-            job.notify(source)
-            time.sleep(1.1)
-            done_at += _files_through(job, len(done_at))
+        time.sleep(1.0)  # the warm-up record's counts land
+        base_done, base_written = records_done(listener.totals()), records_written(listener.totals())
         deadline = time.time() + 60 * len(sources) + 300
-        while len(done_at) < len(sources):
+        started = (time.time(), job.cpu_s())
+        while True:
             job.check()
-            if time.time() > deadline:
-                raise RuntimeError("timed out waiting for every file")
-            done_at += _files_through(job, len(done_at))
-            time.sleep(0.1)
+            totals = listener.totals()
+            done, rows = records_done(totals) - base_done, records_written(totals) - base_written
+            now = time.time()
+            if not trace or done != trace[-1][2]:
+                trace.append((now, job.cpu_s(), done))
+            if not written or rows != written[-1][1]:
+                written.append((now, rows))
+            if notified < len(sources) and notified * PER_FILE - done < LOOKAHEAD_FILES * PER_FILE:
+                job.notify(sources[notified])
+                notified += 1
+            if rows >= total:
+                break
+            if now > deadline:
+                raise RuntimeError(f"timed out: {done} of {total} records done, {rows} written")
+            time.sleep(0.05)
     finally:
-        total = job.stop()
-    n, quarter = len(done_at), max(1, len(done_at) // 4)
-
-    def rates(first: int, last: int) -> tuple[float, float]:
-        wall0, cpu0 = (started, cpu_start) if first == 0 else done_at[first - 1]
-        wall1, cpu1 = done_at[last - 1]
-        return PER_FILE * (last - first) / (wall1 - wall0), PER_FILE * (last - first) / max(cpu1 - cpu0, 1e-9)
-
-    whole, first, last = rates(0, n), rates(0, quarter), rates(n - quarter, n)
-    return {"files": n, "articles": PER_FILE * n, "wall_s": round(done_at[-1][0] - started, 1),
-            "cpu_s": round(done_at[-1][1] - cpu_start, 1),
-            "articles_per_s": round(whole[0], 1), "articles_per_cpu_s": round(whole[1], 1),
-            "first_quarter_per_s": round(first[0], 1), "last_quarter_per_s": round(last[0], 1),
-            "first_quarter_per_cpu_s": round(first[1], 1), "last_quarter_per_cpu_s": round(last[1], 1),
-            "last_vs_first": round(last[0] / first[0], 3), "last_vs_first_cpu": round(last[1] / first[1], 3),
-            "balanced": total.get("balanced"), "counts": total.get("counts")}
+        summary = job.stop()
+        listener.close()
+    marks = completion_times(trace)
+    compare = min(5 * PER_FILE, total // 4)  # the bar: the first and last 5,000 of 20,000
+    rates = segment_rates(marks, started, compare, compare)
+    all_written = next(t for t, n in written if n >= total)
+    return {"files": len(sources), "articles": total, "window_s": window_s, "lookahead_files": LOOKAHEAD_FILES,
+            "wall_s": round(marks[-1][1] - started[0], 1), "cpu_s": round(marks[-1][2] - started[1], 1),
+            "articles_per_s": rates["per_s"], "articles_per_cpu_s": rates["per_cpu_s"],
+            **{k: v for k, v in rates.items() if k.startswith(("first_", "last_"))},
+            "all_written_s": round(all_written - started[0], 1),
+            "done_at_s": [round(wall - started[0], 2) for _, wall, _ in marks],  # every 1,000th record
+            "cpu_at_s": [round(cpu - started[1], 2) for _, _, cpu in marks],
+            "balanced": summary.get("balanced"), "counts": summary.get("counts")}
 
 
-def _files_through(job: StreamJob, known: int) -> list[tuple[float, float]]:
-    """(wall, CPU) stamps for the files found through since `known` were (warm-up file excluded)."""
-    through = job.files_done() - 1
-    return [(time.time(), job.cpu_s())] * max(0, through - known)
+def batch_run(folder: Path, work: Path) -> dict:
+    """The batch graph (`newsbeam run`, local defaults) over the same files: wall and CPU seconds
+    of the whole command, start-up included."""
+    import resource
+
+    out = work / "batch-out"
+    shutil.rmtree(out, ignore_errors=True)
+    log = work / "batch.log"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.time()
+    with log.open("wb") as sink:
+        rc = subprocess.run([sys.executable, "-m", "pipeline", "run", "--input", str(folder), "--output", str(out),
+                             "--run-id", "batch", "--progress", "off"], stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT).returncode
+    wall = time.time() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if rc != 0:
+        raise RuntimeError(f"batch run exited with {rc}: " + log.read_text(errors="replace")[-800:])
+    manifest = json.loads((out / "_runs" / "batch.json").read_text())
+    records = manifest["counts"]["records_in"]
+    return {"records": records, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
+            "articles_per_s": round(records / wall, 1), "articles_per_cpu_s": round(records / cpu, 1),
+            "balanced": manifest.get("balanced"), "counts": manifest["counts"]}
 
 
 def state_size(sources: list[Path]) -> dict:
@@ -272,9 +366,15 @@ def run(corpus: Path, latency_files: int = 4, throughput_files: int = 20, work: 
                 print(f"bench: stream {key}: {report[key]}", file=sys.stderr, flush=True)
         if not skip_throughput:
             topic, sub = topic_and_subscription("throughput")
-            report["throughput"] = throughput_run(sources[:throughput_files], warm, sub, topic, work)
+            load = _load()
+            report["throughput"] = {**throughput_run(sources[:throughput_files], warm, sub, topic, work),
+                                    "load_before": load, "load_after": _load()}
             print(f"bench: stream throughput: {report['throughput']}", file=sys.stderr, flush=True)
     if not skip_throughput:
+        load = _load()  # the same files (restamped, plus the warm-up file) through the batch graph
+        report["batch"] = {**batch_run(work / "throughput" / "drop", work), "load_before": load,
+                           "load_after": _load()}
+        print(f"bench: batch on the same files: {report['batch']}", file=sys.stderr, flush=True)
         report["state"] = state_size(sources[:throughput_files])
     report["load_after"] = _load()
     report["bars"] = bars(report)

@@ -58,6 +58,7 @@ from apache_beam.utils.windowed_value import PaneInfoTiming
 
 from pipeline.graph import guarded, read_articles
 from pipeline.manifest import manifest_document, write_manifest
+from transforms import progress
 from transforms.dedup_stream import DEDUP_KEY, StreamDedupFn
 from transforms.fold import DedupKey, DedupOptions, apply_decision, dedup_key
 from transforms.minhash import MinHasher
@@ -170,7 +171,9 @@ class _EnrichFn(beam.DoFn):
     def process(self, article: Article):
         from transforms.enrich import enrich_article
 
-        yield enrich_article(article)
+        enriched = enrich_article(article)
+        progress.add("enrich", articles=1)
+        yield enriched
 
 
 def _lone(article: Article) -> Article:

@@ -94,3 +94,21 @@ def test_stream_bars_judge_latency_throughput_and_slowdown():
     assert not found["latency_no_heartbeats p50 <= window + 5 s"]["met"]
     assert found["stream articles/s >= 200 (near dedup on)"]["met"]
     assert not found["stream last vs first 5k articles/s within 20%"]["met"]
+
+
+def test_stream_rates_come_from_per_thousand_completion_times():
+    from bench.bench_stream import completion_times, records_done, segment_rates
+
+    # records done sampled as a job reports them: 1,000 records every 2 s for the first 2,000,
+    # then every 4 s (the job slowed down by half); CPU-seconds track wall time
+    trace = [(100.0 + t, 50.0 + t, done) for t, done in
+             [(1.0, 400), (2.0, 1000), (3.5, 1900), (4.0, 2100), (6.0, 2600), (8.0, 3000), (12.0, 4000)]]
+    marks = completion_times(trace)
+    assert [(n, wall) for n, wall, _ in marks] == [(1000, 102.0), (2000, 104.0), (3000, 108.0), (4000, 112.0)]
+    rates = segment_rates(marks, (100.0, 50.0), 2000, 2000)
+    assert rates["first_2000_per_s"] == pytest.approx(500.0)
+    assert rates["last_2000_per_s"] == pytest.approx(250.0)
+    assert rates["last_vs_first"] == pytest.approx(0.5)
+    assert rates["per_s"] == pytest.approx(4000 / 12, abs=0.05)
+    assert records_done({"enrich/articles": 7, "dedup/copies": 2, "dedup/decisions": 9, "parse/dead_letters": 1,
+                         "write/articles": 7}) == 10

@@ -45,6 +45,7 @@ from apache_beam.coders import PickleCoder, VarIntCoder
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateSpec
 
+from transforms import progress
 from transforms.fold import Decision, DedupKey, DedupOptions, relation
 from transforms.minhash import MinHasher, MinHashParams, is_empty_signature, pair_measures
 
@@ -255,7 +256,9 @@ class StreamDedupFn(beam.DoFn):
         self.cache = (number, state)
         self.state_entries.set(len(state.by_id))
         if decided.decision is None:
+            progress.add("dedup", decisions=1)
             yield "article", payload
         else:
             self.duplicates.inc()
+            progress.add("dedup", decisions=1, copies=1)
             yield "duplicate", (payload, decided.decision)
