@@ -66,6 +66,42 @@ def _as_live_feed(source: Path, target: Path) -> None:
             dst.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
+def steady_feed(corpus: Path, files: int, target: Path) -> list[Path]:
+    """The corpus' first `files` x 1,000 records as a feed whose share of copies is the same from
+    the first file to the last: each copy moves to just after its original (`truth.jsonl.gz`;
+    originals keep their places), as syndicated copies follow their original within the day in
+    a live feed.
+    In the corpus' own shuffled order the later of two members is the copy, so copies grow from
+    1% of the first file to 37% of the twentieth, and copies cost a fraction of an article (no
+    enrichment): the last 5,000 would run faster whatever the state did."""
+    n = files * PER_FILE
+    with gzip.open(corpus.parent / "truth.jsonl.gz", "rt", encoding="utf-8") as handle:
+        truth = [json.loads(line) for line, _ in zip(handle, range(n))]
+    groups = [t["group"] for t in truth]
+    lines = []
+    for source in sorted(corpus.glob("*.jsonl.gz")):
+        with gzip.open(source, "rt", encoding="utf-8") as handle:
+            lines += [line for line in handle if line.strip()]
+        if len(lines) >= n:
+            break
+    anchor: dict[int, int] = {}  # a group's place: its original's (uniform in the corpus), else its first member's
+    for i, t in enumerate(truth):
+        if t["kind"] == "original":
+            anchor[t["group"]] = i
+    for i, group in enumerate(groups):
+        anchor.setdefault(group, i)
+    order = sorted(range(n), key=lambda i: (anchor[groups[i]], truth[i]["kind"] != "original", i))
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    out = []
+    for f in range(files):
+        path = target / f"feed-{f:05d}.jsonl.gz"
+        with gzip.open(path, "wt", encoding="utf-8") as handle:
+            handle.writelines(lines[i] for i in order[f * PER_FILE:(f + 1) * PER_FILE])
+        out.append(path)
+    return out
+
+
 class StreamJob:
     """A `newsbeam run --streaming` process on the emulator, and the files it is fed."""
 
@@ -227,6 +263,25 @@ def segment_rates(marks: list[tuple[int, float, float]], start: tuple[float, flo
             "last_vs_first": round(tail[0] / head[0], 3), "last_vs_first_cpu": round(tail[1] / head[1], 3)}
 
 
+def dedup_step(samples: list[tuple[int, int, int]], compare: int) -> dict:
+    """(decisions, copies, CPU microseconds in the dedup step) samples -> the step's CPU
+    milliseconds per 1,000 decisions over the first and the last `compare` decisions (the state
+    is largest at the end), and the share of copies in each."""
+    total = samples[-1][0]
+
+    def at(n: int) -> tuple[int, int, int]:
+        return next((s for s in samples if s[0] >= n), samples[-1]) if n else (0, 0, 0)
+
+    def block(lo: int, hi: int) -> tuple[float, float]:
+        (d0, c0, us0), (d1, c1, us1) = at(lo), at(hi)
+        return (us1 - us0) / 1000 / max(d1 - d0, 1) * 1000, (c1 - c0) / max(d1 - d0, 1)
+
+    head, tail = block(0, compare), block(total - compare, total)
+    return {"decisions": total, f"first_{compare}_ms_per_1000": round(head[0], 1),
+            f"last_{compare}_ms_per_1000": round(tail[0], 1), "last_vs_first": round(tail[0] / max(head[0], 1e-9), 3),
+            f"first_{compare}_copies": round(head[1], 3), f"last_{compare}_copies": round(tail[1], 3)}
+
+
 def throughput_run(sources: list[Path], warm: Path, subscription: str, topic: str, work: Path,
                    window_s: float = THROUGHPUT_WINDOW_S) -> dict:
     """Files fed so that `LOOKAHEAD_FILES` are always queued beyond what is finished; the job's own
@@ -243,12 +298,14 @@ def throughput_run(sources: list[Path], warm: Path, subscription: str, topic: st
                     env={"NEWSBEAM_PROGRESS": listener.address})
     total = PER_FILE * len(sources)
     trace: list[tuple[float, float, int]] = []  # (wall, CPU-seconds of the job, records done)
+    dedup: list[tuple[int, int, int]] = []  # (decisions, copies, microseconds in the dedup step)
     written: list[tuple[float, int]] = []
     notified = 0
     try:
         _warm_up(job, warm)
         time.sleep(1.0)  # the warm-up record's counts land
-        base_done, base_written = records_done(listener.totals()), records_written(listener.totals())
+        base = listener.totals()
+        base_done, base_written = records_done(base), records_written(base)
         deadline = time.time() + 60 * len(sources) + 300
         started = (time.time(), job.cpu_s())
         while True:
@@ -258,6 +315,8 @@ def throughput_run(sources: list[Path], warm: Path, subscription: str, topic: st
             now = time.time()
             if not trace or done != trace[-1][2]:
                 trace.append((now, job.cpu_s(), done))
+                dedup.append(tuple(totals.get(f"dedup/{k}", 0) - base.get(f"dedup/{k}", 0)
+                                   for k in ("decisions", "copies", "state_us")))
             if not written or rows != written[-1][1]:
                 written.append((now, rows))
             if notified < len(sources) and notified * PER_FILE - done < LOOKAHEAD_FILES * PER_FILE:
@@ -280,6 +339,7 @@ def throughput_run(sources: list[Path], warm: Path, subscription: str, topic: st
             "articles_per_s": rates["per_s"], "articles_per_cpu_s": rates["per_cpu_s"],
             **{k: v for k, v in rates.items() if k.startswith(("first_", "last_"))},
             "all_written_s": round(all_written - started[0], 1),
+            "dedup_step": dedup_step(dedup, compare),
             "done_at_s": [round(wall - started[0], 2) for _, wall, _ in marks],  # every 1,000th record
             "cpu_at_s": [round(cpu - started[1], 2) for _, _, cpu in marks],
             "balanced": summary.get("balanced"), "counts": summary.get("counts")}
@@ -367,7 +427,8 @@ def run(corpus: Path, latency_files: int = 4, throughput_files: int = 20, work: 
         if not skip_throughput:
             topic, sub = topic_and_subscription("throughput")
             load = _load()
-            report["throughput"] = {**throughput_run(sources[:throughput_files], warm, sub, topic, work),
+            feed = steady_feed(corpus, throughput_files, work / "feed")
+            report["throughput"] = {**throughput_run(feed, warm, sub, topic, work),
                                     "load_before": load, "load_after": _load()}
             print(f"bench: stream throughput: {report['throughput']}", file=sys.stderr, flush=True)
     if not skip_throughput:
@@ -395,6 +456,10 @@ def bars(report: dict) -> list[dict]:
                     "met": tp["articles_per_s"] >= 200})
         out.append({"bar": "stream last vs first 5k articles/s within 20%", "ratio": tp["last_vs_first"],
                     "need": 0.8, "met": 0.8 <= tp["last_vs_first"] <= 1.25})
+        step = tp.get("dedup_step")
+        if step:  # the stateful step alone: its CPU per decision as the state grows
+            out.append({"bar": "stream dedup step CPU, last vs first 5k within 20%", "ratio": step["last_vs_first"],
+                        "need": 1.2, "met": step["last_vs_first"] <= 1.2, "lower_is_better": True})
         if "articles_per_cpu_s" in tp:  # the same per CPU-second of the job: what a shared machine cannot skew
             out.append({"bar": "stream articles per CPU-second >= 200", "ratio": tp["articles_per_cpu_s"],
                         "need": 200, "met": tp["articles_per_cpu_s"] >= 200})

@@ -31,6 +31,11 @@ up to 30 s), so with no traffic windows would close late. The local launcher pub
 heartbeat message (attribute `newsbeam_heartbeat`) every `--heartbeat` seconds; the graph counts
 and drops them. On Dataflow the service advances the watermark itself; heartbeats are off.
 
+Progress (local): dedup and enrichment count each record over the local progress side channel
+(`transforms/progress.py`: `dedup/decisions`, `dedup/copies`, `dedup/state_us`, the CPU time spent in
+the dedup step, and `enrich/articles`), as the writer counts rows; nothing is sent unless
+`NEWSBEAM_PROGRESS` is set. `bench/bench_stream.py` times the graph by these counts.
+
 Stop (local): SIGINT/SIGTERM or `--max-runtime` drains: the launcher keeps the heartbeats going
 until the window open at the stop has closed and its manifest is written, then stops the runner,
 writes `_runs/<run_id>.json` with the totals of all windows and exits 0. On Dataflow, drain the

@@ -112,3 +112,31 @@ def test_stream_rates_come_from_per_thousand_completion_times():
     assert rates["per_s"] == pytest.approx(4000 / 12, abs=0.05)
     assert records_done({"enrich/articles": 7, "dedup/copies": 2, "dedup/decisions": 9, "parse/dead_letters": 1,
                          "write/articles": 7}) == 10
+
+
+def test_steady_feed_puts_each_copy_right_after_its_original(tmp_path):
+    import gzip
+    import json
+    import random
+
+    from bench.bench_stream import steady_feed
+
+    rng = random.Random(3)
+    kinds = ["original"] * 1600 + ["exact"] * 200 + ["near"] * 200
+    groups = list(range(1600)) + [rng.randrange(1600) for _ in range(400)]
+    order = list(range(2000))
+    rng.shuffle(order)  # the corpus' shuffled order: copies anywhere, before or after their original
+    corpus = tmp_path / "n2000" / "jsonl"
+    corpus.mkdir(parents=True)
+    with gzip.open(corpus.parent / "truth.jsonl.gz", "wt") as handle:
+        handle.writelines(json.dumps({"i": i, "group": groups[j], "kind": kinds[j]}) + "\n" for i, j in enumerate(order))
+    for f in range(2):
+        with gzip.open(corpus / f"part-{f:05d}.jsonl.gz", "wt") as handle:
+            handle.writelines(json.dumps({"url": f"a{i}"}) + "\n" for i in range(f * 1000, (f + 1) * 1000))
+    fed = [json.loads(line)["url"] for path in steady_feed(corpus, 2, tmp_path / "feed")
+           for line in gzip.open(path, "rt")]
+    assert sorted(fed) == sorted(f"a{i}" for i in range(2000))
+    members = [(groups[order[int(u[1:])]], kinds[order[int(u[1:])]]) for u in fed]
+    for (group, kind), (before, _) in zip(members[1:], members):
+        if kind != "original":
+            assert before == group  # right after its original or another copy of it
