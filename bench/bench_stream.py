@@ -3,19 +3,26 @@ emulator, fed with 1,000-article corpus files (`bench/corpus.py`, JSONL.gz, rest
 published now, like a live feed).
 
     python -m bench.bench_stream [--articles 20000] [--latency-files 4] [--throughput-files 20]
+    python -m bench.bench_stream --skip-latency      # throughput, batch beside it, state size
     python -m bench.run --only newsbeam-stream …      # the same, as a job of `make bench`
 
-Three measurements:
+Four measurements:
 - latency: files dropped one at a time, each once the one before is readable; seconds from a
   file's notification to its window's manifest (its rows committed and readable), at the default
   `--window` (60 s), with heartbeats (`--heartbeat 5`) and without (`--heartbeat 0`). Bar: p50 <=
   window + 5 s.
-- throughput: `--throughput-files` files notified 1.1 s apart with `--window 1`, so each file is its
-  own window; a window's manifest is written once all its records are through, so the manifests'
-  times give the articles/s of the whole graph (near dedup on, enrichment on) as state grows, per
-  wall second and per CPU-second of the job process (the local runner is one process bound by
-  the GIL: on a shared, loaded machine its CPU share, not the code, sets the wall rate). Bars:
-  >= 200 articles/s; the first and last 5,000 articles' rates within 20%.
+- throughput: `--throughput-files` (20) files of 1,000 articles, each notified as soon as fewer
+  than `LOOKAHEAD_FILES` (2) files' worth of records are left unfinished, so the job always has
+  work queued and never a pile; `--window 5`, near dedup and enrichment on. The job's own steps
+  report every record as it leaves its last per-record step (an article out of enrichment, a copy
+  out of dedup, a dead letter) over the local progress side channel (`transforms/progress.py`,
+  totals every ~0.25 s); the bench notes the wall time and the job's CPU-seconds at every
+  1,000th record. Rates: the whole run's, the first and the last 5,000 records' (a slowdown as
+  the dedup state grows shows as last < first), per wall second and per CPU-second of the job
+  process (the local runner is one process bound by the GIL: on a shared, loaded machine its CPU
+  share, not the code, sets the wall rate). Bars: >= 200 articles/s; last vs first within 20%.
+- batch beside it: the same files (as fed, plus the warm-up file) through `newsbeam run` with
+  the local defaults, wall and CPU seconds of the whole command, start-up included.
 - state size: the dedup state (`StreamDedupState.state_bytes`, the bytes its Bag holds) after the
   corpus' articles, per 100k articles.
 The machine is shared: the load average is recorded beside the figures.
@@ -59,10 +66,47 @@ def _as_live_feed(source: Path, target: Path) -> None:
             dst.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
+def steady_feed(corpus: Path, files: int, target: Path) -> list[Path]:
+    """The corpus' first `files` x 1,000 records as a feed whose share of copies is the same from
+    the first file to the last: each copy moves to just after its original (`truth.jsonl.gz`;
+    originals keep their places), as syndicated copies follow their original within the day in
+    a live feed.
+    In the corpus' own shuffled order the later of two members is the copy, so copies grow from
+    1% of the first file to 37% of the twentieth, and copies cost a fraction of an article (no
+    enrichment): the last 5,000 would run faster whatever the state did."""
+    n = files * PER_FILE
+    with gzip.open(corpus.parent / "truth.jsonl.gz", "rt", encoding="utf-8") as handle:
+        truth = [json.loads(line) for line, _ in zip(handle, range(n))]
+    groups = [t["group"] for t in truth]
+    lines = []
+    for source in sorted(corpus.glob("*.jsonl.gz")):
+        with gzip.open(source, "rt", encoding="utf-8") as handle:
+            lines += [line for line in handle if line.strip()]
+        if len(lines) >= n:
+            break
+    anchor: dict[int, int] = {}  # a group's place: its original's (uniform in the corpus), else its first member's
+    for i, t in enumerate(truth):
+        if t["kind"] == "original":
+            anchor[t["group"]] = i
+    for i, group in enumerate(groups):
+        anchor.setdefault(group, i)
+    order = sorted(range(n), key=lambda i: (anchor[groups[i]], truth[i]["kind"] != "original", i))
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    out = []
+    for f in range(files):
+        path = target / f"feed-{f:05d}.jsonl.gz"
+        with gzip.open(path, "wt", encoding="utf-8") as handle:
+            handle.writelines(lines[i] for i in order[f * PER_FILE:(f + 1) * PER_FILE])
+        out.append(path)
+    return out
+
+
 class StreamJob:
     """A `newsbeam run --streaming` process on the emulator, and the files it is fed."""
 
-    def __init__(self, work: Path, subscription: str, topic: str, extra: list[str], name: str):
+    def __init__(self, work: Path, subscription: str, topic: str, extra: list[str], name: str,
+                 env: Optional[dict] = None):
         self.work, self.topic, self.name = work, topic, name
         self.drop, self.out = work / "drop", work / "out"
         shutil.rmtree(work, ignore_errors=True)
@@ -72,7 +116,7 @@ class StreamJob:
                "--output", str(self.out), "--run-id", name, *extra]
         self.sink = self.log.open("wb")
         self.proc = subprocess.Popen(cmd, stdout=self.sink, stderr=subprocess.STDOUT, cwd=ROOT,
-                                     env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                     env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
 
     def notify(self, source: Path) -> float:
         """Copy `source` into the drop folder (restamped) and publish its notification; returns the
@@ -171,49 +215,159 @@ def latency_run(sources: list[Path], warm: Path, subscription: str, topic: str, 
             "balanced": total.get("balanced"), "drained": total.get("drained")}
 
 
+THROUGHPUT_WINDOW_S = 5.0  # short windows: the writer's work is spread evenly over the run
+LOOKAHEAD_FILES = 2  # files notified beyond those finished: the job always has work queued, never a pile
+DONE_KEYS = ("enrich/articles", "dedup/copies")  # + every stage's dead_letters: a record's last per-record step
+WRITTEN_KEYS = ("write/articles", "write/duplicates", "write/dead_letter")
+
+
+def records_done(totals: dict) -> int:
+    """Records through their last per-record step, from the job's progress totals: articles out of
+    enrichment, copies out of dedup, dead letters of any stage (each then waits for its window)."""
+    return sum(totals.get(k, 0) for k in DONE_KEYS) + sum(
+        n for k, n in totals.items() if k.endswith("/dead_letters"))
+
+
+def records_written(totals: dict) -> int:
+    return sum(totals.get(k, 0) for k in WRITTEN_KEYS)
+
+
+def completion_times(trace: list[tuple[float, float, int]], step: int = PER_FILE) -> list[tuple[int, float, float]]:
+    """(wall, CPU-seconds, records done) samples -> (k * step, wall, CPU) at the first sample where
+    `k * step` records were done, for every whole step reached."""
+    marks, k = [], 1
+    for wall, cpu, done in trace:
+        while done >= k * step:
+            marks.append((k * step, wall, cpu))
+            k += 1
+    return marks
+
+
+def segment_rates(marks: list[tuple[int, float, float]], start: tuple[float, float], first: int,
+                  last: int) -> dict:
+    """Records/s (wall and per CPU-second of the job) over the first `first` and the last `last`
+    records of `marks` (from `completion_times`; `start` = (wall, CPU) when the first file was
+    notified), and last / first."""
+    total = marks[-1][0]
+    at = {n: (wall, cpu) for n, wall, cpu in marks}
+    at[0] = start
+
+    def rate(lo: int, hi: int) -> tuple[float, float]:
+        (w0, c0), (w1, c1) = at[lo], at[hi]
+        return (hi - lo) / max(w1 - w0, 1e-9), (hi - lo) / max(c1 - c0, 1e-9)
+
+    head, tail, whole = rate(0, first), rate(total - last, total), rate(0, total)
+    return {"records": total, "per_s": round(whole[0], 1), "per_cpu_s": round(whole[1], 1),
+            f"first_{first}_per_s": round(head[0], 1), f"last_{last}_per_s": round(tail[0], 1),
+            f"first_{first}_per_cpu_s": round(head[1], 1), f"last_{last}_per_cpu_s": round(tail[1], 1),
+            "last_vs_first": round(tail[0] / head[0], 3), "last_vs_first_cpu": round(tail[1] / head[1], 3)}
+
+
+def dedup_step(samples: list[tuple[int, int, int]], compare: int) -> dict:
+    """(decisions, copies, CPU microseconds in the dedup step) samples -> the step's CPU
+    milliseconds per 1,000 decisions over the first and the last `compare` decisions (the state
+    is largest at the end), and the share of copies in each."""
+    total = samples[-1][0]
+
+    def at(n: int) -> tuple[int, int, int]:
+        return next((s for s in samples if s[0] >= n), samples[-1]) if n else (0, 0, 0)
+
+    def block(lo: int, hi: int) -> tuple[float, float]:
+        (d0, c0, us0), (d1, c1, us1) = at(lo), at(hi)
+        return (us1 - us0) / 1000 / max(d1 - d0, 1) * 1000, (c1 - c0) / max(d1 - d0, 1)
+
+    head, tail = block(0, compare), block(total - compare, total)
+    return {"decisions": total, f"first_{compare}_ms_per_1000": round(head[0], 1),
+            f"last_{compare}_ms_per_1000": round(tail[0], 1), "last_vs_first": round(tail[0] / max(head[0], 1e-9), 3),
+            f"first_{compare}_copies": round(head[1], 3), f"last_{compare}_copies": round(tail[1], 3)}
+
+
 def throughput_run(sources: list[Path], warm: Path, subscription: str, topic: str, work: Path,
-                   extra: Optional[list[str]] = None) -> dict:
-    """Files notified 1.1 s apart, one window each; rate from the times their manifests appear."""
+                   window_s: float = THROUGHPUT_WINDOW_S) -> dict:
+    """Files fed so that `LOOKAHEAD_FILES` are always queued beyond what is finished; the job's own
+    progress counts (its steps report them over the local progress side channel,
+    `transforms/progress.py`) give, every ~0.25 s, how many records are through their last
+    per-record step and how many rows are written. From those: the time of every 1,000th record,
+    the rate of the first and the last `compare` records, and the whole run's."""
+    from pipeline.progress import Listener
+
+    listener = Listener()
     name = "throughput"
-    job = StreamJob(work / name, subscription, topic, ["--window", "1", "--heartbeat", "1", *(extra or [])], name)
+    job = StreamJob(work / name, subscription, topic,
+                    ["--window", f"{window_s:g}", "--heartbeat", "1", "--progress", "off"], name,
+                    env={"NEWSBEAM_PROGRESS": listener.address})
+    total = PER_FILE * len(sources)
+    trace: list[tuple[float, float, int]] = []  # (wall, CPU-seconds of the job, records done)
+    dedup: list[tuple[int, int, int]] = []  # (decisions, copies, microseconds in the dedup step)
+    written: list[tuple[float, int]] = []
+    notified = 0
     try:
         _warm_up(job, warm)
-        started, cpu_start = time.time(), job.cpu_s()
-        done_at: list[tuple[float, float]] = []  # (wall, CPU seconds) when each file was through
-        for source in sources:
-            job.notify(source)
-            time.sleep(1.1)
-            done_at += _files_through(job, len(done_at))
+        time.sleep(1.0)  # the warm-up record's counts land
+        base = listener.totals()
+        base_done, base_written = records_done(base), records_written(base)
         deadline = time.time() + 60 * len(sources) + 300
-        while len(done_at) < len(sources):
+        started = (time.time(), job.cpu_s())
+        while True:
             job.check()
-            if time.time() > deadline:
-                raise RuntimeError("timed out waiting for every file")
-            done_at += _files_through(job, len(done_at))
-            time.sleep(0.1)
+            totals = listener.totals()
+            done, rows = records_done(totals) - base_done, records_written(totals) - base_written
+            now = time.time()
+            if not trace or done != trace[-1][2]:
+                trace.append((now, job.cpu_s(), done))
+                dedup.append(tuple(totals.get(f"dedup/{k}", 0) - base.get(f"dedup/{k}", 0)
+                                   for k in ("decisions", "copies", "state_us")))
+            if not written or rows != written[-1][1]:
+                written.append((now, rows))
+            if notified < len(sources) and notified * PER_FILE - done < LOOKAHEAD_FILES * PER_FILE:
+                job.notify(sources[notified])
+                notified += 1
+            if rows >= total:
+                break
+            if now > deadline:
+                raise RuntimeError(f"timed out: {done} of {total} records done, {rows} written")
+            time.sleep(0.05)
     finally:
-        total = job.stop()
-    n, quarter = len(done_at), max(1, len(done_at) // 4)
+        summary = job.stop()
+        listener.close()
+    marks = completion_times(trace)
+    compare = min(5 * PER_FILE, total // 4)  # the bar: the first and last 5,000 of 20,000
+    rates = segment_rates(marks, started, compare, compare)
+    all_written = next(t for t, n in written if n >= total)
+    return {"files": len(sources), "articles": total, "window_s": window_s, "lookahead_files": LOOKAHEAD_FILES,
+            "wall_s": round(marks[-1][1] - started[0], 1), "cpu_s": round(marks[-1][2] - started[1], 1),
+            "articles_per_s": rates["per_s"], "articles_per_cpu_s": rates["per_cpu_s"],
+            **{k: v for k, v in rates.items() if k.startswith(("first_", "last_"))},
+            "all_written_s": round(all_written - started[0], 1),
+            "dedup_step": dedup_step(dedup, compare),
+            "done_at_s": [round(wall - started[0], 2) for _, wall, _ in marks],  # every 1,000th record
+            "cpu_at_s": [round(cpu - started[1], 2) for _, _, cpu in marks],
+            "balanced": summary.get("balanced"), "counts": summary.get("counts")}
 
-    def rates(first: int, last: int) -> tuple[float, float]:
-        wall0, cpu0 = (started, cpu_start) if first == 0 else done_at[first - 1]
-        wall1, cpu1 = done_at[last - 1]
-        return PER_FILE * (last - first) / (wall1 - wall0), PER_FILE * (last - first) / max(cpu1 - cpu0, 1e-9)
 
-    whole, first, last = rates(0, n), rates(0, quarter), rates(n - quarter, n)
-    return {"files": n, "articles": PER_FILE * n, "wall_s": round(done_at[-1][0] - started, 1),
-            "cpu_s": round(done_at[-1][1] - cpu_start, 1),
-            "articles_per_s": round(whole[0], 1), "articles_per_cpu_s": round(whole[1], 1),
-            "first_quarter_per_s": round(first[0], 1), "last_quarter_per_s": round(last[0], 1),
-            "first_quarter_per_cpu_s": round(first[1], 1), "last_quarter_per_cpu_s": round(last[1], 1),
-            "last_vs_first": round(last[0] / first[0], 3), "last_vs_first_cpu": round(last[1] / first[1], 3),
-            "balanced": total.get("balanced"), "counts": total.get("counts")}
+def batch_run(folder: Path, work: Path) -> dict:
+    """The batch graph (`newsbeam run`, local defaults) over the same files: wall and CPU seconds
+    of the whole command, start-up included."""
+    import resource
 
-
-def _files_through(job: StreamJob, known: int) -> list[tuple[float, float]]:
-    """(wall, CPU) stamps for the files found through since `known` were (warm-up file excluded)."""
-    through = job.files_done() - 1
-    return [(time.time(), job.cpu_s())] * max(0, through - known)
+    out = work / "batch-out"
+    shutil.rmtree(out, ignore_errors=True)
+    log = work / "batch.log"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.time()
+    with log.open("wb") as sink:
+        rc = subprocess.run([sys.executable, "-m", "pipeline", "run", "--input", str(folder), "--output", str(out),
+                             "--run-id", "batch", "--progress", "off"], stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT).returncode
+    wall = time.time() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if rc != 0:
+        raise RuntimeError(f"batch run exited with {rc}: " + log.read_text(errors="replace")[-800:])
+    manifest = json.loads((out / "_runs" / "batch.json").read_text())
+    records = manifest["counts"]["records_in"]
+    return {"records": records, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
+            "articles_per_s": round(records / wall, 1), "articles_per_cpu_s": round(records / cpu, 1),
+            "balanced": manifest.get("balanced"), "counts": manifest["counts"]}
 
 
 def state_size(sources: list[Path]) -> dict:
@@ -272,9 +426,16 @@ def run(corpus: Path, latency_files: int = 4, throughput_files: int = 20, work: 
                 print(f"bench: stream {key}: {report[key]}", file=sys.stderr, flush=True)
         if not skip_throughput:
             topic, sub = topic_and_subscription("throughput")
-            report["throughput"] = throughput_run(sources[:throughput_files], warm, sub, topic, work)
+            load = _load()
+            feed = steady_feed(corpus, throughput_files, work / "feed")
+            report["throughput"] = {**throughput_run(feed, warm, sub, topic, work),
+                                    "load_before": load, "load_after": _load()}
             print(f"bench: stream throughput: {report['throughput']}", file=sys.stderr, flush=True)
     if not skip_throughput:
+        load = _load()  # the same files (restamped, plus the warm-up file) through the batch graph
+        report["batch"] = {**batch_run(work / "throughput" / "drop", work), "load_before": load,
+                           "load_after": _load()}
+        print(f"bench: batch on the same files: {report['batch']}", file=sys.stderr, flush=True)
         report["state"] = state_size(sources[:throughput_files])
     report["load_after"] = _load()
     report["bars"] = bars(report)
@@ -295,6 +456,10 @@ def bars(report: dict) -> list[dict]:
                     "met": tp["articles_per_s"] >= 200})
         out.append({"bar": "stream last vs first 5k articles/s within 20%", "ratio": tp["last_vs_first"],
                     "need": 0.8, "met": 0.8 <= tp["last_vs_first"] <= 1.25})
+        step = tp.get("dedup_step")
+        if step:  # the stateful step alone: its CPU per decision as the state grows
+            out.append({"bar": "stream dedup step CPU, last vs first 5k within 20%", "ratio": step["last_vs_first"],
+                        "need": 1.2, "met": step["last_vs_first"] <= 1.2, "lower_is_better": True})
         if "articles_per_cpu_s" in tp:  # the same per CPU-second of the job: what a shared machine cannot skew
             out.append({"bar": "stream articles per CPU-second >= 200", "ratio": tp["articles_per_cpu_s"],
                         "need": 200, "met": tp["articles_per_cpu_s"] >= 200})

@@ -12,7 +12,7 @@ tree, one after another:
 | `floor` | newsbeam's plain-Python cores in one loop, no Beam, one process (`bench/floor.py`) |
 | `datatrove` | datatrove 0.10 doing the equivalent work with two workers (`bench/peer_datatrove.py`), skipped with a message when it is not installed |
 | `newsbeam-peer-2w@<scale>` | the peer-work two-worker job again on a corpus `--scale` articles large (memory growth; `--scale-full` adds the full pipeline) |
-| `newsbeam-stream` | the streaming graph (`newsbeam run --streaming`, full pipeline, local runner, Pub/Sub emulator) fed with 1,000-article corpus files: drop-to-readable latency at the default window with and without heartbeats, sustained articles/s over `--stream-files` files, dedup state per 100k articles (`bench/bench_stream.py`, runnable alone) |
+| `newsbeam-stream` | the streaming graph (`newsbeam run --streaming`, full pipeline, local runner, Pub/Sub emulator) fed with 1,000-article corpus files: drop-to-readable latency at the default window with and without heartbeats, sustained articles/s over `--stream-files` files (first vs last 5,000) beside the batch graph on the same files, dedup state per 100k articles (`bench/bench_stream.py`, runnable alone) |
 
 For each: articles/s (records in / wall time of the whole process, start-up included), peak RSS
 of the process tree (sum over the process and all its descendants, sampled every 0.2 s), time

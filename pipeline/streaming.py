@@ -31,6 +31,11 @@ up to 30 s), so with no traffic windows would close late. The local launcher pub
 heartbeat message (attribute `newsbeam_heartbeat`) every `--heartbeat` seconds; the graph counts
 and drops them. On Dataflow the service advances the watermark itself; heartbeats are off.
 
+Progress (local): dedup and enrichment count each record over the local progress side channel
+(`transforms/progress.py`: `dedup/decisions`, `dedup/copies`, `dedup/state_us`, the CPU time spent in
+the dedup step, and `enrich/articles`), as the writer counts rows; nothing is sent unless
+`NEWSBEAM_PROGRESS` is set. `bench/bench_stream.py` times the graph by these counts.
+
 Stop (local): SIGINT/SIGTERM or `--max-runtime` drains: the launcher keeps the heartbeats going
 until the window open at the stop has closed and its manifest is written, then stops the runner,
 writes `_runs/<run_id>.json` with the totals of all windows and exits 0. On Dataflow, drain the
@@ -58,6 +63,7 @@ from apache_beam.utils.windowed_value import PaneInfoTiming
 
 from pipeline.graph import guarded, read_articles
 from pipeline.manifest import manifest_document, write_manifest
+from transforms import progress
 from transforms.dedup_stream import DEDUP_KEY, StreamDedupFn
 from transforms.fold import DedupKey, DedupOptions, apply_decision, dedup_key
 from transforms.minhash import MinHasher
@@ -170,7 +176,9 @@ class _EnrichFn(beam.DoFn):
     def process(self, article: Article):
         from transforms.enrich import enrich_article
 
-        yield enrich_article(article)
+        enriched = enrich_article(article)
+        progress.add("enrich", articles=1)
+        yield enriched
 
 
 def _lone(article: Article) -> Article:

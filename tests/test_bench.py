@@ -94,3 +94,49 @@ def test_stream_bars_judge_latency_throughput_and_slowdown():
     assert not found["latency_no_heartbeats p50 <= window + 5 s"]["met"]
     assert found["stream articles/s >= 200 (near dedup on)"]["met"]
     assert not found["stream last vs first 5k articles/s within 20%"]["met"]
+
+
+def test_stream_rates_come_from_per_thousand_completion_times():
+    from bench.bench_stream import completion_times, records_done, segment_rates
+
+    # records done sampled as a job reports them: 1,000 records every 2 s for the first 2,000,
+    # then every 4 s (the job slowed down by half); CPU-seconds track wall time
+    trace = [(100.0 + t, 50.0 + t, done) for t, done in
+             [(1.0, 400), (2.0, 1000), (3.5, 1900), (4.0, 2100), (6.0, 2600), (8.0, 3000), (12.0, 4000)]]
+    marks = completion_times(trace)
+    assert [(n, wall) for n, wall, _ in marks] == [(1000, 102.0), (2000, 104.0), (3000, 108.0), (4000, 112.0)]
+    rates = segment_rates(marks, (100.0, 50.0), 2000, 2000)
+    assert rates["first_2000_per_s"] == pytest.approx(500.0)
+    assert rates["last_2000_per_s"] == pytest.approx(250.0)
+    assert rates["last_vs_first"] == pytest.approx(0.5)
+    assert rates["per_s"] == pytest.approx(4000 / 12, abs=0.05)
+    assert records_done({"enrich/articles": 7, "dedup/copies": 2, "dedup/decisions": 9, "parse/dead_letters": 1,
+                         "write/articles": 7}) == 10
+
+
+def test_steady_feed_puts_each_copy_right_after_its_original(tmp_path):
+    import gzip
+    import json
+    import random
+
+    from bench.bench_stream import steady_feed
+
+    rng = random.Random(3)
+    kinds = ["original"] * 1600 + ["exact"] * 200 + ["near"] * 200
+    groups = list(range(1600)) + [rng.randrange(1600) for _ in range(400)]
+    order = list(range(2000))
+    rng.shuffle(order)  # the corpus' shuffled order: copies anywhere, before or after their original
+    corpus = tmp_path / "n2000" / "jsonl"
+    corpus.mkdir(parents=True)
+    with gzip.open(corpus.parent / "truth.jsonl.gz", "wt") as handle:
+        handle.writelines(json.dumps({"i": i, "group": groups[j], "kind": kinds[j]}) + "\n" for i, j in enumerate(order))
+    for f in range(2):
+        with gzip.open(corpus / f"part-{f:05d}.jsonl.gz", "wt") as handle:
+            handle.writelines(json.dumps({"url": f"a{i}"}) + "\n" for i in range(f * 1000, (f + 1) * 1000))
+    fed = [json.loads(line)["url"] for path in steady_feed(corpus, 2, tmp_path / "feed")
+           for line in gzip.open(path, "rt")]
+    assert sorted(fed) == sorted(f"a{i}" for i in range(2000))
+    members = [(groups[order[int(u[1:])]], kinds[order[int(u[1:])]]) for u in fed]
+    for (group, kind), (before, _) in zip(members[1:], members):
+        if kind != "original":
+            assert before == group  # right after its original or another copy of it

@@ -261,3 +261,36 @@ def test_stream_decider_reaches_batch_decisions_on_time_ordered_copies_and_does_
     assert {k.split("/")[1] for k in streamed if k.startswith("s")} == {"exact.txt", "edited.txt", "fixed.txt"}
     assert streamed["chain/b.txt"][:2] == (stable_id("chain/a.txt"), "near") and "chain/c.txt" not in streamed
     assert streamed["s0/fixed.txt"][1] == "near"
+
+
+def test_stream_steps_report_live_progress_counts(tmp_path, monkeypatch):
+    """Dedup and enrichment count each record over the local progress side channel
+    (`transforms/progress.py`) as it leaves them: what `bench/bench_stream.py` times the graph by."""
+    import time
+
+    from pipeline.progress import Listener
+    from transforms import progress
+
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    names = [write(src, "a.txt", story(7)), write(src, "copy.txt", story(7)), write(src, "b.txt", story(8))]
+    events = (Events().advance_watermark_to(T0)
+              .add_elements([TimestampedValue(notification(src, n), T0 + i) for i, n in enumerate(names)])
+              .advance_watermark_to_infinity())
+    listener = Listener()
+    monkeypatch.setenv(progress.ENV, listener.address)
+    try:
+        options = PipelineOptions()
+        options.view_as(StandardOptions).streaming = True
+        with beam.Pipeline(runner=BundleBasedDirectRunner(), options=options) as p:
+            build_streaming_pipeline(p, p | events, str(out), run_info={"run_id": "test"},
+                                     settings=StreamSettings(), write=WriteOptions())
+        progress.flush()
+        expected = {"dedup/decisions": 3, "dedup/copies": 1, "enrich/articles": 2, "write/articles": 2,
+                    "write/duplicates": 1}
+        deadline = time.time() + 5
+        while time.time() < deadline and any(listener.totals().get(k) != n for k, n in expected.items()):
+            time.sleep(0.1)
+        assert {k: listener.totals().get(k) for k in expected} == expected
+    finally:
+        listener.close()

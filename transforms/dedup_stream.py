@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import heapq
 import pickle
+import time
 import uuid
 from typing import Iterable, NamedTuple, Optional
 
@@ -45,6 +46,7 @@ from apache_beam.coders import PickleCoder, VarIntCoder
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateSpec
 
+from transforms import progress
 from transforms.fold import Decision, DedupKey, DedupOptions, relation
 from transforms.minhash import MinHasher, MinHashParams, is_empty_signature, pair_measures
 
@@ -239,6 +241,7 @@ class StreamDedupFn(beam.DoFn):
 
     def process(self, element, entries=beam.DoFn.StateParam(ENTRIES), version=beam.DoFn.StateParam(VERSION),
                 timestamp=beam.DoFn.TimestampParam):
+        started = time.thread_time()  # this thread's CPU: other threads of the runner do not count
         _, (key, payload) = element
         now = float(timestamp)
         number, state = self._state(entries, version, now)
@@ -254,8 +257,13 @@ class StreamDedupFn(beam.DoFn):
         version.write(number)
         self.cache = (number, state)
         self.state_entries.set(len(state.by_id))
+        # state_us: CPU time in this step (state read, decision, state write), to see it stay flat
+        # as the state grows (bench/bench_stream.py)
+        state_us = int((time.thread_time() - started) * 1e6)
         if decided.decision is None:
+            progress.add("dedup", decisions=1, state_us=state_us)
             yield "article", payload
         else:
             self.duplicates.inc()
+            progress.add("dedup", decisions=1, copies=1, state_us=state_us)
             yield "duplicate", (payload, decided.decision)
