@@ -13,8 +13,9 @@ evaluation: `transforms/data/TOPIC_MODEL.md`). Two linear heads share one table 
   into the encoder's word pieces (greedy longest match, cached). A story is the SIF-weighted mean
   of its word vectors (weight a / (a + p(word)), p from the encoder's unigram log-probabilities:
   frequent words in any language count little), normalised to unit length;
-- **English head**: linear weights over tf-idf of words and word pairs (one set for full articles,
-  one for snippets) plus the mean vector;
+- **English head**: linear weights over tf-idf of the words and word pairs of the title and lead
+  (the first LEAD_WORDS words: what an editor files a story by, and what the many labelled
+  headlines and snippets it is trained on look like) plus the mean vector of the whole head;
 - **multilingual head**: linear weights over the mean vector alone, for every other language.
 Each head's scores become probabilities by a softmax with a temperature fitted on held-out data;
 `unknown` is returned when the top probability is below that head's calibrated threshold, when
@@ -55,7 +56,7 @@ SLUG_BY_CODE = {code: slug for slug, code in TOPICS.items()}
 UNKNOWN = "unknown"
 MIN_WORDS = 5
 MAX_CHARS = 3000  # the head of a story says what it is about; keeps scoring well under a millisecond
-LONG_WORDS = 150  # a text of more than this many words is an article, shorter ones are snippets
+LEAD_WORDS = 100  # the English head's terms come from the title and lead: this many words
 SIF_A = 1e-4  # SIF smoothing (Arora et al. 2017): a word of probability p weighs a / (a + p)
 PIECE = "##"  # key prefix of word-internal pieces in the vector table
 MAX_PIECE = 24
@@ -91,9 +92,14 @@ def _words(text: str) -> list[str]:
     return [w for w in map(_normal, text.lower().translate(_SPLIT).split()) if w]
 
 
+def lead(text: str) -> str:
+    """The title and lead: the first LEAD_WORDS words of a text."""
+    return " ".join(text[:MAX_CHARS].split(None, LEAD_WORDS)[:LEAD_WORDS])
+
+
 def tokens(text: str) -> list[str]:
-    """English terms of a text's head: lower case, no function words, numbers as `#`."""
-    return _words(text[:MAX_CHARS])
+    """English terms of a text's title and lead: lower case, no function words, numbers as `#`."""
+    return _words(lead(text))
 
 
 def _pairs(words: list[str]) -> list[str]:
@@ -109,11 +115,6 @@ def features(text: str) -> list[str]:
 def vector_words(text: str) -> list[str]:
     """Words of a text's head as the word-vector table sees them: lower case, letters only."""
     return [w for w in text[:MAX_CHARS].lower().translate(_VECTOR_SPLIT).split() if w.isalpha()]
-
-
-def is_long(text: str) -> bool:
-    """Full article (True) or snippet: the English head keeps weights for each."""
-    return len(text.split(None, LONG_WORDS)) > LONG_WORDS
 
 
 def sif_weights(logprob: np.ndarray) -> np.ndarray:
@@ -171,16 +172,14 @@ class TopicModel:
     """The shipped arrays with the scoring rule; `predict` is the whole run-time cost."""
 
     def __init__(self, classes: list[str], table: WordVectors, vocabulary: list[str], idf: np.ndarray,
-                 coef: np.ndarray, coef_short: np.ndarray, dense_en: np.ndarray, intercept_en: np.ndarray,
+                 coef: np.ndarray, dense_en: np.ndarray, intercept_en: np.ndarray,
                  dense_xx: np.ndarray, intercept_xx: np.ndarray, temperature: tuple[float, float] = (1.0, 1.0),
                  threshold: tuple[float, float] = (0.0, 0.0)):
         self.classes = list(classes)
         self.table = table
         self.index = {term: i for i, term in enumerate(vocabulary)}
         self.idf = idf.astype(np.float32)
-        # (terms, classes) weights for articles and for snippets.
-        self.coef_t = np.ascontiguousarray(coef.astype(np.float32).T)
-        self.coef_short_t = np.ascontiguousarray(coef_short.astype(np.float32).T)
+        self.coef_t = np.ascontiguousarray(coef.astype(np.float32).T)  # (terms, classes)
         self.dense = {"en": dense_en.astype(np.float32), "xx": dense_xx.astype(np.float32)}
         self.intercept = {"en": intercept_en.astype(np.float32), "xx": intercept_xx.astype(np.float32)}
         self.temperature = {"en": float(temperature[0]), "xx": float(temperature[1])}
@@ -205,7 +204,7 @@ class TopicModel:
                 ids, tf = np.unique(np.array(found, dtype=np.int64), return_counts=True)
                 values = (1.0 + np.log(tf.astype(np.float32))) * self.idf[ids]
                 values /= np.linalg.norm(values) or 1.0
-                logits += values @ (self.coef_t if is_long(text) else self.coef_short_t)[ids]
+                logits += values @ self.coef_t[ids]
         return logits if known else None
 
     def probabilities(self, text: str, language: Optional[str] = "en") -> Optional[np.ndarray]:
@@ -240,7 +239,7 @@ def load_model(path=None) -> TopicModel:
         return TopicModel(
             classes=str(data["classes"]).split("\n"), table=table,
             vocabulary=str(data["vocabulary"]).split("\n"), idf=data["idf"], coef=data["coef"],
-            coef_short=data["coef_short"], dense_en=data["dense_en"], intercept_en=data["intercept_en"],
+            dense_en=data["dense_en"], intercept_en=data["intercept_en"],
             dense_xx=data["dense_xx"], intercept_xx=data["intercept_xx"],
             temperature=tuple(data["temperature"].tolist()), threshold=tuple(data["threshold"].tolist()))
 
