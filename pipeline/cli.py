@@ -453,12 +453,12 @@ def _log_level(argv: Sequence[str]) -> Optional[str]:
 
 def _progress_mode(argv: Sequence[str]) -> str:
     """`--progress` of a `run` command line, read first so the display starts while the libraries
-    load: `off` for streaming jobs and for runners whose workers are not on this machine
-    (Dataflow's console shows its counters), and for a bad value (the full parse reports it)."""
+    load: `off` for runners whose workers are not on this machine (Dataflow's console shows its
+    counters), and for a bad value (the full parse reports it)."""
     from pipeline.progress import MODES
 
     runner = _flag(argv, "--runner")
-    if "--streaming" in argv or (runner and runner.split(".")[-1] not in LOCAL_RUNNERS):
+    if runner and runner.split(".")[-1] not in LOCAL_RUNNERS:
         return "off"
     mode = _flag(argv, "--progress") or "auto"
     return mode if mode in MODES else "off"
