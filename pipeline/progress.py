@@ -39,6 +39,9 @@ from transforms.progress import ENV
 
 REFRESH = 0.25  # seconds between two redraws of the terminal display
 LOG_EVERY = 2.0  # seconds between two progress log lines when stderr is not a terminal
+LOG_IDLE_EVERY = 60.0  # ... when nothing but the clock changed (an idle streaming job)
+# The parts of a line that change with the clock alone: elapsed time and rates.
+_VOLATILE = re.compile(r"\[\d+:\d\d:\d\d\]|\([\d,.]+ ?(?:rows)?/s\)|read ETA \S+")
 ACTIVE_FOR = 3.0  # a stage whose counts changed this recently is shown as working
 RATE_WINDOW = 10.0  # seconds of history behind the rates and the ETA
 MODES = ("auto", "bar", "log", "off")
@@ -249,10 +252,12 @@ class Snapshot:
     def detail_text(self, with_write: bool = True) -> str:
         parts = []
         if self.dedup_batches or self.decisions:
-            parts.append(f"dedup {self.dedup_batches:,} batches, {self.dedup_shards:,} shard groups joined, "
-                         f"{self.decisions:,} decisions"
-                         + (f", index {self.indexed:,} keys, {self.index_files:,} files"
-                            if self.indexed or self.index_files else ""))
+            dedup = [f"{self.dedup_batches:,} batches" if self.dedup_batches else "",
+                     f"{self.dedup_shards:,} shard groups joined" if self.dedup_shards else "",
+                     f"{self.decisions:,} decisions",
+                     f"index {self.indexed:,} keys, {self.index_files:,} files"
+                     if self.indexed or self.index_files else ""]
+            parts.append("dedup " + ", ".join(p for p in dedup if p))
         if self.read_back and with_write:
             parts.append(f"enriched {self.enriched:,}")
             rows = self.articles_written + self.duplicates_written
@@ -270,6 +275,8 @@ class Snapshot:
             eta = self.read_eta()
             if eta is not None:
                 parts.append(f"read ETA {_clock(eta)}")
+        elif self.files:  # a streaming job: files arrive, no total
+            parts.append(f"files {self.files:,} read, {human_bytes(self.bytes)}")
         parts.append(self.counts_text())
         for text in (self.detail_text(), self.step_text(), self.now_text()):
             if text:
@@ -278,23 +285,32 @@ class Snapshot:
 
 
 class _LogView:
-    """One line every LOG_EVERY seconds (and a last one at the end), for logs and pipes."""
+    """One line every LOG_EVERY seconds (and a last one at the end), for logs and pipes; a line
+    that would only repeat the last one (an idle streaming job) is printed once every LOG_IDLE_EVERY
+    seconds."""
 
     def __init__(self, listener: Listener, stream: TextIO, label: str):
         self.listener, self.stream, self.label = listener, stream, label
         self.history: collections.deque = collections.deque()
+        self.last: tuple[str, float] = ("", 0.0)
 
     def run(self, stop: threading.Event) -> None:
         while not stop.wait(LOG_EVERY):
             self.emit()
 
-    def emit(self) -> None:
+    def emit(self, final: bool = False) -> None:
         if not any(not key.startswith(("start/", "runner/")) for key in self.listener.totals()):
             return  # still starting up: a run refused at start (bad option, busy output) prints no line
-        print(f"{self.label}: {Snapshot(self.listener, self.history).line()}", file=self.stream, flush=True)
+        line = Snapshot(self.listener, self.history).line()
+        same = _VOLATILE.sub("", line)
+        now = time.monotonic()
+        if same == self.last[0] and now - self.last[1] < LOG_IDLE_EVERY and not final:
+            return
+        self.last = (same, now)
+        print(f"{self.label}: {line}", file=self.stream, flush=True)
 
     def close(self) -> None:
-        self.emit()
+        self.emit(final=True)
 
 
 class _BarView:

@@ -27,6 +27,7 @@ import threading
 import time
 
 from pipeline.options import NewsbeamOptions
+from transforms import progress
 from pipeline.streaming import Heartbeats, build_streaming_pipeline, closed_until, subscription_topic, total_manifest
 from transforms.model import UTC
 
@@ -139,6 +140,8 @@ class LocalStream:
             heartbeats.start()
         LOG.info("streaming from %s into %s (window %gs); SIGINT/SIGTERM drains and stops",
                  options.input_subscription, output, options.window)
+        progress.note("doing", f"streaming from {options.input_subscription.rsplit('/', 1)[-1]} "
+                               f"(window {options.window:g} s; Ctrl-C drains and stops)")
         started = time.time()
         while not self.stop.wait(0.5):
             if options.max_runtime is not None and time.time() - started >= options.max_runtime:
@@ -148,6 +151,7 @@ class LocalStream:
         last_end = (math.floor(stop_at / options.window) + 1) * options.window
         if heartbeats:
             heartbeats.stop()
+        progress.note("doing", "draining: writing the open window, then stopping")
         drain = Heartbeats(topic, 1.0)  # the open window closes ~1 s after its end
         drain.start()
         deadline = last_end + DRAIN_GRACE_S

@@ -228,7 +228,8 @@ def test_progress_mode_is_read_before_the_full_parse():
     assert cli._progress_mode(["--progress=log"]) == "log"
     assert cli._progress_mode(["--progress", "bar", "--runner", "DataflowRunner"]) == "off"
     assert cli._progress_mode(["--progress", "bar", "--runner", "FnApiRunner"]) == "bar"
-    assert cli._progress_mode(["--streaming", "--progress", "bar"]) == "off"
+    assert cli._progress_mode(["--streaming", "--progress", "bar"]) == "bar"  # a local streaming job
+    assert cli._progress_mode(["--streaming", "--runner", "DataflowRunner"]) == "off"
     assert cli._progress_mode(["--progress", "loud"]) == "off"  # the full parse reports it
 
 
@@ -268,3 +269,22 @@ def test_the_runners_own_grouping_is_measured_from_its_buffers():
     listed = SimpleNamespace()  # a ListBuffer: nothing for the runner to group
     assert progress._shuffled(SimpleNamespace(data={"a": grouped, "b": listed})) == (2, 4)
     assert progress._shuffled(SimpleNamespace(data={})) == (0, 0)
+
+
+def test_log_view_repeats_an_unchanged_line_only_once_a_minute_and_counts_files_without_a_total(monkeypatch):
+    """A local streaming job: files arrive with no total known, and it may sit idle for hours."""
+    monkeypatch.setattr(progress, "LOG_EVERY", 0.1)
+    stream = io.StringIO()
+    with progress.live("log", stream=stream):
+        sender.add("read", files=2, bytes=3_000)
+        sender.add("parse", records=61)
+        sender.add("write", articles=61)
+        sender.note("doing", "streaming from sub1 (window 10 s; Ctrl-C drains and stops)")
+        time.sleep(1.0)  # ~10 intervals with nothing new
+        sender.add("read", files=1, bytes=1_000)
+        time.sleep(0.4)
+    lines = stream.getvalue().splitlines()
+    assert "files 2 read, 3.0 kB" in lines[0] and "streaming from sub1" in lines[0], lines[0]
+    assert "files 3 read, 4.0 kB" in lines[-1], lines[-1]
+    # the first line, the one after the new file and the last one at close; not one per interval
+    assert 2 <= len(lines) <= 4, lines
