@@ -168,6 +168,8 @@ class Snapshot:
         self.files, self.bytes = get("read/files"), get("read/bytes")
         self.records = get("parse/records")
         self.cleaned = get("clean/articles")
+        self.dedup_keys = get("dedup/keys")
+        self.decisions_loaded = get("dedup/decisions_loaded")
         self.dedup_batches = get("dedup/batches")
         self.decisions = get("dedup/decisions")
         self.dedup_shards = get("dedup/shards")
@@ -251,10 +253,13 @@ class Snapshot:
 
     def detail_text(self, with_write: bool = True) -> str:
         parts = []
-        if self.dedup_batches or self.decisions:
-            dedup = [f"{self.dedup_batches:,} batches" if self.dedup_batches else "",
+        if self.dedup_keys or self.dedup_batches or self.decisions:
+            dedup = [f"{self.dedup_keys:,} keys" if self.dedup_keys else "",
+                     f"{self.dedup_batches:,} batches" if self.dedup_batches else "",
                      f"{self.dedup_shards:,} shard groups joined" if self.dedup_shards else "",
                      f"{self.decisions:,} decisions",
+                     f"{self.decisions_loaded:,} decisions loaded for the index"
+                     if self.decisions_loaded and not self.indexed else "",
                      f"index {self.indexed:,} keys, {self.index_files:,} files"
                      if self.indexed or self.index_files else ""]
             parts.append("dedup " + ", ".join(p for p in dedup if p))

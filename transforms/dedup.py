@@ -83,9 +83,29 @@ class _FoldFn(FoldingFn):
 
 # --- the composite ------------------------------------------------------------------------------
 
-def _counted_index_row(key: DedupKey, table: dict, params) -> dict:
-    progress.add("dedup", indexed=1)
-    return index_row(key, table, params)
+class _IndexRowFn(beam.DoFn):
+    """A key -> its index row, given every decision. The decisions arrive as an iterable side
+    input turned into a dict here, once per window and worker, counting as it loads (37,000
+    decisions at 100k articles took ~2 s that the live progress showed as a stall)."""
+
+    def __init__(self, params):
+        self.params = params
+        self._tables: dict = {}
+
+    def _table(self, decisions, window) -> dict:
+        table = self._tables.get(window)
+        if table is None:
+            table = {}
+            for n, (record_key, decision) in enumerate(decisions, 1):
+                table[record_key] = decision
+                if n % 1000 == 0:
+                    progress.add("dedup", decisions_loaded=1000)
+            self._tables = {window: table}  # batch jobs have one window: keep only the newest
+        return table
+
+    def process(self, key: DedupKey, decisions, window=beam.DoFn.WindowParam):
+        progress.add("dedup", indexed=1)
+        yield index_row(key, self._table(decisions, window), self.params)
 
 
 class DedupDecisions(beam.PTransform):
@@ -120,7 +140,7 @@ class DedupDecisions(beam.PTransform):
         table = everything | "Decide" >> _ExactAndNear(params if self.near else None, self.batch, self.staging)
         if self.options.index:
             (keys
-             | "IndexRows" >> beam.Map(_counted_index_row, beam.pvalue.AsDict(table), params)
+             | "IndexRows" >> beam.ParDo(_IndexRowFn(params), beam.pvalue.AsIter(table))
              | "UpdateIndex" >> WriteDedupIndex(self.options.index_output or self.options.index,
                                                  self.options.retention_days))
         return table

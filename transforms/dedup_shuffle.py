@@ -172,6 +172,7 @@ class _SplitKeys(_Packing):
         self._pending = {}
 
     def process(self, key: DedupKey, window=beam.DoFn.WindowParam):
+        progress.add("dedup", keys=1)
         pending = self._pending.setdefault(window, [])
         pending.append(key)
         if len(pending) >= self.split_batch:
