@@ -22,7 +22,7 @@ def test_the_detector_itself_answers_outside_iso_639_1_for_these_texts():
     (PIDGIN, None, "en"),       # no 639-1 code: the likeliest language that has one
     (PIDGIN, "en-NG", "en"),
     (CHECKSUMS, None, None),    # no linguistic content
-    (CHECKSUMS, "de", None),
+    (CHECKSUMS, "de", "de"),    # ... but the record's declared language stands
     ("Der Bundestag hat am Donnerstag das Gesetz zur Reform der Rente beschlossen.", None, "de"),
 ])
 def test_codes_are_iso_639_1_or_null(text, declared, code):

@@ -8,7 +8,8 @@ setup). It sets:
   texts in them are right. A language the source declared is used only when the detector is unsure.
   The detector also knows some languages without an ISO 639-1 code: regional varieties become
   their macrolanguage (Egyptian Arabic `ar`, Cantonese `zh`), the others give way to the likeliest
-  language that has one, and text without linguistic content (`zxx`: checksums, code) gets none.
+  language that has one, and text without linguistic content (`zxx`: checksums, code) gets only
+  the language its source declares, if any.
 - `subjects`: the subject codes the source gave (wire formats), as given.
 - `topic`, `topic_code`, `topic_score`, `topic_source`: from the source's own IPTC subject codes when
   it gave any that map to a top level (`provided`, score 1.0, `transforms.subjects`); else the
@@ -91,11 +92,11 @@ def detect_language(text: str, declared: Optional[str] = None) -> tuple[Optional
     if by_script:
         return by_script, 1.0
     code, score = _identifier().classify(sample)
-    if code == NO_LANGUAGE:
-        return None, None
-    if len(code) != 2:
+    if code == NO_LANGUAGE:  # nothing to go by but what the source declares
+        code, score = None, 0.0
+    elif len(code) != 2:
         code = _MACROLANGUAGE.get(code) or code
-    if len(code) != 2:  # a language without a 639-1 code (Nigerian Pidgin, Bikol...): the next likeliest
+    if code and len(code) != 2:  # a language without a 639-1 code (Nigerian Pidgin, Bikol...): the next likeliest
         code, score = next(((c, p) for c, p in _identifier().rank(sample) if len(c) == 2), (None, 0.0))
     declared_code = (declared or "").strip().lower().replace("_", "-").split("-")[0]
     if score < LANGUAGE_MIN_SCORE and len(declared_code) == 2 and declared_code.isalpha():
