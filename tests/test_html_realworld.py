@@ -155,6 +155,7 @@ def test_site_is_the_publisher(parts, site):
     (["dlassman@example.com"], []),
     (["Teen Vogue Magazine"], []),
     (["作者"], []),
+    (["Uppdaterad"], []),  # Swedish "updated", as a Finnish-Swedish news page labels its time
     (["Par LILIAN ALEMAGNA"], ["Lilian Alemagna"]),
     (["Von Anja Semmelroch, dpa"], ["Anja Semmelroch"]),
     (["Por María López y Juan Pérez"], ["María López", "Juan Pérez"]),

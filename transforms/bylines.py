@@ -157,6 +157,8 @@ journal daily tribune gazette herald inc ltd llc gmbh corp corporation group com
 radio tv television channel studio studios publishing publications foundation institute university
 association council department ministry office submissions sponsored partner partners
 jour actualisé actualizado aggiornato modifié modificado com net org
+uppdaterad publicerad oppdatert publisert opdateret publiceret bijgewerkt gepubliceerd atualizado
+päivitetty julkaistu zaktualizowano opublikowano
 agencia agência agenzia agentur agence creative copied
 """.split())
 # Share-button text glued to a byline ("Michael Stratford Link Copied").
