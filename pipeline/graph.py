@@ -113,7 +113,8 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], output: str, *, limits: 
     folder = staging_folder(target, (run_info or {}).get("run_id") or uuid.uuid4().hex)
     hasher = MinHasher(dedup.minhash())
     staged = cleaned | "Stage" >> StageArticles(folder, write.write_shards, hasher)
-    decided = staged["keys"] | "Dedup" >> DedupDecisions(dedup, staging=folder)
+    deciding = DedupDecisions(dedup, staging=folder)
+    decided = staged["keys"] | "Dedup" >> deciding
     written = {"parts": staged["parts"], "decisions": decided} | "Write" >> WriteStaged(
         target, folder, write.write_shards, write, enrich=not skip_enrich)
     enrich_dead = () if skip_enrich else (written["dead"],)
@@ -136,7 +137,10 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], output: str, *, limits: 
         dead | "CountDeadByStage" >> beam.Map(lambda d: (f"dead_letter:{d.stage}:{d.error_type}", 1)),
         decided | "CountCopiesByMethod" >> beam.FlatMap(
             lambda entry: [(f"duplicates:{entry[1].method}", 1)] if entry[1].canonical_id else []),
-    ) | "AllCounts" >> beam.Flatten()
+    )
+    if deciding.index_written is not None:  # the commit (in the manifest step) waits for the index
+        counts += (deciding.index_written | "CountIndexFiles" >> beam.Map(lambda n: ("dedup_index_files", n)),)
+    counts = counts | "AllCounts" >> beam.Flatten()
     manifest = counts | "Manifest" >> WriteManifest(output, run_info or {}, plan)
     return {"files": files, "keys": staged["keys"], "decisions": decided, "dead_letter": dead,
             "manifest": manifest}

@@ -359,3 +359,34 @@ def test_a_corrected_story_at_the_same_url_is_one_article_and_a_near_duplicate_n
                     equal_to([(u, "near", round(j, 3)) for u, j in true.items()]), label="duplicates")
 
     run_dedup(list(reversed(same_url)), check=check)
+
+
+def test_the_runs_manifest_and_commit_wait_for_the_dedup_index(tmp_path):
+    """On Dataflow independent branches run concurrently: the manifest step (which commits an
+    incremental run) must consume the index write's result, or a run could commit before its
+    index entries exist."""
+    from pipeline.graph import build_pipeline
+    from tests.conftest import SEEDS
+
+    p = beam.Pipeline()
+    build_pipeline(p, [str(SEEDS)], str(tmp_path / "out"), dedup=DedupOptions(index=str(tmp_path / "index")))
+    producers: dict = {}
+    consumers: dict = {}
+
+    class Walk(beam.pipeline.PipelineVisitor):
+        def visit_transform(self, node):
+            for out in node.outputs.values():
+                producers[id(out)] = node.full_label
+            consumers[node.full_label] = [id(i) for i in node.inputs]
+
+    p.visit(Walk())
+    upstream, todo = set(), ["Manifest/ToDict"] if "Manifest/ToDict" in consumers else [
+        label for label in consumers if label.startswith("Manifest/")]
+    while todo:
+        label = todo.pop()
+        for pid in consumers.get(label, []):
+            source = producers.get(pid)
+            if source and source not in upstream:
+                upstream.add(source)
+                todo.append(source)
+    assert any(label.endswith("UpdateIndex/Prune") for label in upstream), sorted(upstream)[:20]

@@ -130,6 +130,7 @@ class DedupDecisions(beam.PTransform):
         if not isinstance(options, DedupOptions):
             raise TypeError(f"DedupDecisions expects DedupOptions, got {type(options).__name__}")
         self.options, self.near, self.batch, self.staging = options, near, batch, staging
+        self.index_written = None  # with an index: the number of index files written, once all are
 
     def expand(self, keys):
         params = self.options.minhash()
@@ -139,10 +140,11 @@ class DedupDecisions(beam.PTransform):
             everything = (keys, prior) | "WithPrior" >> beam.Flatten()
         table = everything | "Decide" >> _ExactAndNear(params if self.near else None, self.batch, self.staging)
         if self.options.index:
-            (keys
-             | "IndexRows" >> beam.ParDo(_IndexRowFn(params), beam.pvalue.AsIter(table))
-             | "UpdateIndex" >> WriteDedupIndex(self.options.index_output or self.options.index,
-                                                 self.options.retention_days))
+            self.index_written = (
+                keys
+                | "IndexRows" >> beam.ParDo(_IndexRowFn(params), beam.pvalue.AsIter(table))
+                | "UpdateIndex" >> WriteDedupIndex(self.options.index_output or self.options.index,
+                                                   self.options.retention_days))
         return table
 
 

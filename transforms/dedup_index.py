@@ -211,7 +211,9 @@ class _PackByDate(beam.DoFn):
 
 
 class WriteDedupIndex(beam.PTransform):
-    """Index rows -> one Parquet file per `date=` partition, then expired partitions removed."""
+    """Index rows -> one Parquet file per `date=` partition, then expired partitions removed;
+    outputs the number of files written, once all are written and pruned (what a run's commit
+    must wait for)."""
 
     def __init__(self, index: str, retention_days: int):
         super().__init__()
@@ -226,5 +228,5 @@ class WriteDedupIndex(beam.PTransform):
             | "WriteIndex" >> beam.MapTuple(lambda date, packs: write_index_partition(
                 index, date, unpack_index_rows(packs)))
             | "Written" >> beam.combiners.Count.Globally()
-            | "Prune" >> beam.Map(lambda _: prune_index(index, retention))
+            | "Prune" >> beam.Map(lambda written: (prune_index(index, retention), written)[1])
         )
