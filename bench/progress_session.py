@@ -28,17 +28,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from pipeline.progress import signature
+
 RESULTS = Path(__file__).resolve().parent / "results"
 BAR = 2.0  # seconds: the longest a stage may go without visible progress
 LOCAL_WORKERS = ["--direct_running_mode", "multi_processing", "--direct_num_workers", "2"]
 FRAMES = "\n--- frames (seconds since start) ---"
-_VOLATILE = re.compile(r"\d+:\d\d:\d\d|[\d,.]+ ?(?:rows|MB|kB|records)?/s|ETA \S+|\([\d,.]+/s\)")
 _STAGE = re.compile(r"stage: (.+?)\s*$", re.M)
-
-
-def signature(frame: str) -> str:
-    """The frame without its clock, rates and ETA: what changes only when work was done."""
-    return _VOLATILE.sub("", frame)
 
 
 def stage_of(frame: str) -> str:

@@ -74,13 +74,16 @@ def read_articles(files, limits: ReadLimits):
     """`FileRef`s -> (cleaned articles, raw records, (read, split, parse, clean) dead letters):
     read -> split -> parse -> clean, each step dead-letter guarded. The batch and the streaming
     graph (`pipeline/streaming.py`) both start with these steps. A file that cannot be read or
-    split counts as one record (its dead letter); every other record is one of `records`."""
+    split counts as one record (its dead letter); every other record is one of `records`. Records
+    and cleaned articles are counted into the live progress here, for both graphs."""
     raw, read_dead = guarded(files, "Read", beam.ParDo(ReadFileFn(limits)), "read")
     records, split_dead = guarded(raw, "Split", beam.FlatMap(_split, limits).with_output_types(RawRecord),
                                   "parse")
     parsed, parse_dead = guarded(records, "Parse", beam.Map(parse_record, limits).with_output_types(Article),
                                  "parse")
     cleaned, clean_dead = guarded(parsed, "Clean", beam.Map(clean_article).with_output_types(Article), "validate")
+    records | "ProgressRecords" >> Tick("parse", "records")
+    cleaned | "ProgressArticles" >> Tick("clean", "articles")
     return cleaned, records, (read_dead, split_dead, parse_dead, clean_dead)
 
 
@@ -125,8 +128,6 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], output: str, *, limits: 
         written["written"],
         dead | "WriteDeadLetters" >> WriteTable(target, "dead_letter", write),
     )
-    records | "ProgressRecords" >> Tick("parse", "records")
-    cleaned | "ProgressArticles" >> Tick("clean", "articles")
     decided | "ProgressDecisions" >> Tick("dedup", "decisions")
     counts = (
         files | "CountFiles" >> beam.Map(lambda _: ("files_matched", 1)),

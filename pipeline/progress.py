@@ -40,8 +40,13 @@ from transforms.progress import ENV
 REFRESH = 0.25  # seconds between two redraws of the terminal display
 LOG_EVERY = 2.0  # seconds between two progress log lines when stderr is not a terminal
 LOG_IDLE_EVERY = 60.0  # ... when nothing but the clock changed (an idle streaming job)
-# The parts of a line that change with the clock alone: elapsed time and rates.
-_VOLATILE = re.compile(r"\[\d+:\d\d:\d\d\]|\([\d,.]+ ?(?:rows)?/s\)|read ETA \S+")
+# The parts of a display (frame or log line) that change with the clock alone: time, rates, ETA.
+_VOLATILE = re.compile(r"\d+:\d\d:\d\d|[\d,.]+ ?(?:rows|MB|kB|records)?/s|ETA \S+|\([\d,.]+/s\)")
+
+
+def signature(shown: str) -> str:
+    """A frame or log line without its clock, rates and ETA: what changes only when work was done."""
+    return _VOLATILE.sub("", shown)
 ACTIVE_FOR = 3.0  # a stage whose counts changed this recently is shown as working
 RATE_WINDOW = 10.0  # seconds of history behind the rates and the ETA
 MODES = ("auto", "bar", "log", "off")
@@ -307,7 +312,7 @@ class _LogView:
         if not any(not key.startswith(("start/", "runner/")) for key in self.listener.totals()):
             return  # still starting up: a run refused at start (bad option, busy output) prints no line
         line = Snapshot(self.listener, self.history).line()
-        same = _VOLATILE.sub("", line)
+        same = signature(line)
         now = time.monotonic()
         if same == self.last[0] and now - self.last[1] < LOG_IDLE_EVERY and not final:
             return

@@ -61,7 +61,7 @@ from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec
 from apache_beam.utils.timestamp import Duration
 from apache_beam.utils.windowed_value import PaneInfoTiming
 
-from pipeline.graph import Tick, guarded, read_articles
+from pipeline.graph import guarded, read_articles
 from pipeline.manifest import manifest_document, write_manifest
 from transforms import progress
 from transforms.dedup_stream import DEDUP_KEY, StreamDedupFn
@@ -268,8 +268,6 @@ def build_streaming_pipeline(p: beam.Pipeline, messages, output: str, *, run_inf
              | "Notifications" >> beam.FlatMap(_notified_files, inputs).with_output_types(tuple[str, FileRef])
              | "OncePerGeneration" >> beam.ParDo(OncePerGenerationFn(horizon)))
     cleaned, records, (read_dead, split_dead, parse_dead, clean_dead) = read_articles(files, limits)
-    records | "ProgressRecords" >> Tick("parse", "records")
-    cleaned | "ProgressArticles" >> Tick("clean", "articles")
     hasher = MinHasher(dedup.minhash()) if near else None
     decided = (cleaned
                | "Fingerprint" >> beam.Map(lambda a: (DEDUP_KEY, (dedup_key(a, hasher), a))).with_output_types(

@@ -90,18 +90,17 @@ class _IndexRowFn(beam.DoFn):
 
     def __init__(self, params):
         self.params = params
-        self._tables: dict = {}
+        self._window, self._table_of_window = None, None  # batch jobs have one window
 
     def _table(self, decisions, window) -> dict:
-        table = self._tables.get(window)
-        if table is None:
+        if self._table_of_window is None or self._window != window:
             table = {}
             for n, (record_key, decision) in enumerate(decisions, 1):
                 table[record_key] = decision
                 if n % 1000 == 0:
                     progress.add("dedup", decisions_loaded=1000)
-            self._tables = {window: table}  # batch jobs have one window: keep only the newest
-        return table
+            self._window, self._table_of_window = window, table
+        return self._table_of_window
 
     def process(self, key: DedupKey, decisions, window=beam.DoFn.WindowParam):
         progress.add("dedup", indexed=1)
