@@ -103,6 +103,15 @@ def test_utf16_file_with_bom_is_parsed_as_text_record():
     assert "£ fell sharply" in parse_record(record).body
 
 
+def test_a_checksum_list_in_an_input_folder_is_a_parse_error_not_an_article():
+    data = (b"dace2f1fd2a05f355ac490d44db3623fdc1f69216dbd75c479b52cc4af6a92fa  anandtech/input.html\n"
+            b"5778fe980563b514afb1a20da8ef9f813feab23b454a59bf56bc5409946d1e88  expected.jsonl\n"
+            b"d41d8cd98f00b204e9800998ecf8427e *README.md\n")
+    (record,) = split_file(RawFile("memory://SHA256SUMS", data, len(data), None), NOW)
+    with pytest.raises(ParseError, match="checksum list"):
+        parse_record(record)
+
+
 @pytest.mark.parametrize("text, encoding", [
     ("Le président a déclaré que l'économie française progresse – « bien ».", "cp1252"),
     ("Die Größe der Straße über Köln.", "latin-1"),

@@ -392,11 +392,18 @@ def looks_like_headline(line: str, rest: list[str]) -> bool:
     return body_words >= max(2 * len(words), 20)
 
 
+# `sha256sum`/`md5sum` output: a hex digest and a file name per line.
+_CHECKSUM_LINE = re.compile(r"^[0-9a-fA-F]{32,128}\s+\*?\S.*$")
+
+
 def parse_text(text: str) -> dict[str, Any]:
     """Scraped plain text -> title (only when the first line is clearly one) and body."""
     paras = paragraphs(text)
     if not paras:
         raise ParseError("no text in record")
+    lines = [line for line in text.splitlines() if line.strip()]
+    if sum(1 for line in lines if _CHECKSUM_LINE.match(line.strip())) > len(lines) / 2:
+        raise ParseError(f"a checksum list ({len(lines)} lines of digest and file name), not article text")
     first_line = normalise_whitespace(text).split("\n", 1)[0].strip()
     title = None
     if first_line == paras[0] and looks_like_headline(first_line, paras[1:]):
