@@ -160,7 +160,7 @@ def test_an_image_page_is_filtered():
     "5e1ab3f0c9a1b2c3</p></body></html>",
 ])
 def test_a_bot_wall_is_filtered(page):
-    with pytest.raises(NotAnArticle, match="stub"):
+    with pytest.raises(NotAnArticle, match="bot wall"):
         parse_html(page.encode(), url="https://www.example.com/news/2020/08/17/story.html")
 
 
