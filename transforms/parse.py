@@ -41,7 +41,7 @@ from apache_beam.metrics import Metrics
 
 from transforms.formats import ParseError
 from transforms.formats import feeds, html, newsml, nitf, sgml, warc, wire
-from transforms.formats.charset import decode_document, without_controls
+from transforms.formats.charset import decode_document, repair_mojibake, without_controls
 from transforms.formats.ids import domain_label, guid_key, host_of, http_url
 from transforms.formats.markup import html_fragment_paragraphs, local, parse_xml
 from transforms.model import UTC, Article, stable_id
@@ -559,8 +559,9 @@ def build_article(fields: dict[str, Any], record: RawRecord) -> Article:
     """Validated `Article` from parsed fields; raises pydantic's ValidationError when invalid."""
     url = fields.get("url")
     hints = {k: v for k, v in (fields.get("hints") or {}).items() if v}
-    # Escaped NULs and controls (`\u0000` in JSON) get past decoding: none reaches a row.
-    text = {name: without_controls(fields[name]) if fields.get(name) else fields.get(name)
+    # Escaped NULs and controls (`\u0000` in JSON) get past decoding: none reaches a row; text
+    # that was mojibake before it was saved ("piÃ©gÃ©e") is repaired.
+    text = {name: repair_mojibake(without_controls(fields[name])) if fields.get(name) else fields.get(name)
             for name in ("site", "title", "body")}
     return Article(
         id=stable_id(url or fields.get("guid") or record.source_uri),
@@ -569,8 +570,8 @@ def build_article(fields: dict[str, Any], record: RawRecord) -> Article:
         site=text["site"],
         title=text["title"],
         body=text["body"] or "",
-        authors=[without_controls(a) for a in fields.get("authors") or []],
-        contributors=[without_controls(c) for c in fields.get("contributors") or []],
+        authors=[repair_mojibake(without_controls(a)) for a in fields.get("authors") or []],
+        contributors=[repair_mojibake(without_controls(c)) for c in fields.get("contributors") or []],
         published_at=fields.get("published_at"),
         text_kind=fields.get("text_kind") or "full",
         ingested_at=record.read_at,
