@@ -10,7 +10,9 @@ evaluation: `transforms/data/TOPIC_MODEL.md`). Two linear heads share one table 
   alone), reduced to a few dozen int8 dimensions. Words of all 16 encoder languages that mean the
   same land near each other ("hospital", "Krankenhaus", "hôpital"), so a head trained on English
   labelled news also reads German, French, Spanish, Portuguese... A word the table lacks is cut
-  into the encoder's word pieces (greedy longest match, cached). A story is the SIF-weighted mean
+  into the encoder's word pieces (greedy longest match, cached); in text of any other language than
+  English it is first looked up by its stem and as a compound of two table words (German
+  "Bootsunglück" -> Boot + Unglück). A story is the SIF-weighted mean
   of its word vectors (weight a / (a + p(word)), p from the encoder's unigram log-probabilities:
   frequent words in any language count little), normalised to unit length;
 - **English head**: linear weights over tf-idf of the words and word pairs of the title and lead
