@@ -272,12 +272,21 @@ def collect(output: str, since: Optional[dt.datetime] = None,
             row["sites"] = sorted({s for s in row["sites"] or [] if s})[:12]
         figures["clusters"] = clusters
     if {"stage", "error_type", "message"} <= has["dead_letter"]:
+        # A reason is the message without its particulars (quoted text, parentheses holding
+        # numbers, quotes, paths or codes, numbers, URLs), so "no text content (itemClass ninat:video)" and "(… icls:picture)" are one
+        # reason and a checksum list is not counted under another ParseError's example.
         reasons = _rows(con, f"""
-            SELECT stage, error_type, count(*) AS n,
+            WITH d AS (
+                SELECT *, left(trim(regexp_replace(regexp_replace(coalesce(message, ''),
+                    '\\([^()]*[0-9''"/:][^()]*\\)|(^|[\\s(])''[^'']*''|"[^"]*"|<[^<>]*>|https?://\\S+|\\b[0-9][0-9,.:]*',
+                    ' …', 'g'),
+                    '\\s+', ' ', 'g')), 120) AS reason
+                FROM dead_letter)
+            SELECT stage, error_type, reason, count(*) AS n,
                    arg_min(message, source_uri) AS message, min(source_uri) AS source_uri,
                    arg_min(record_index, source_uri) AS record_index,
                    arg_min(raw_excerpt, source_uri) AS excerpt
-            FROM dead_letter GROUP BY stage, error_type ORDER BY n DESC, stage, error_type LIMIT {REASONS}""")
+            FROM d GROUP BY stage, error_type, reason ORDER BY n DESC, stage, error_type, reason LIMIT {REASONS}""")
         for row in reasons:
             row["message"], row["excerpt"] = _clip(row["message"]), _clip(row["excerpt"])
         figures["dead_letter"] = reasons
@@ -343,14 +352,15 @@ def key_lines(figures: dict) -> list[str]:
 
 
 def dead_letter_lines(figures: dict, limit: int = 5) -> list[str]:
-    """Dead letters by stage, then the `limit` most frequent reasons with an example."""
+    """Dead letters by stage, then the `limit` most frequent reasons (messages without their
+    particulars; the HTML report shows an example of each)."""
     if not figures["dead_letter"]:
         return []
     stages = ", ".join(f"{r['name']} {r['n']:,}" for r in figures["dead_letter_stages"])
     lines = [f"  dead letters by stage: {stages}"]
     for row in figures["dead_letter"][:limit]:
-        example = " ".join(str(row["message"] or "").split())
-        lines.append(f"    {row['n']:>7,}  {row['stage']}/{row['error_type']}: {_clip(example, 90)}")
+        reason = " ".join(str(row.get("reason") or row["message"] or "").split())
+        lines.append(f"    {row['n']:>7,}  {row['stage']}/{row['error_type']}: {_clip(reason, 90)}")
     return lines
 
 

@@ -36,3 +36,15 @@ def test_copies_differing_only_in_dateline_hash_alike():
 def test_untitled_wire_copy_headline_becomes_title():
     article = clean_article(_article("KELTIC INC YEAR NET\n\nTORONTO, March 5 - Shr 99 cts vs 1.25 dlrs"))
     assert article.title == "KELTIC INC YEAR NET" and article.dateline.city == "Toronto"
+
+
+def test_contributed_to_this_report_lines_become_contributors():
+    body = ("BEIJING (AP) — Chen Guiqiu fled with her daughters.\n\nShe reached Texas in March.\n\n"
+            "Associated Press writers Gillian Wong in Beijing and Grant Peck in Bangkok contributed to this report.\n\n"
+            "The Associated Press contributed to this report.")
+    article = clean_article(_article(body))
+    assert article.contributors == ["Gillian Wong", "Grant Peck"]
+    assert article.body == "Chen Guiqiu fled with her daughters.\n\nShe reached Texas in March."
+    # Not a credit line: the names are not people, or it is not the report that got the contribution.
+    for text in ("The company contributed to this report on emissions.", "Smith contributed $5 million to the fund."):
+        assert clean_article(_article(f"Shares rose.\n\n{text}")).body.endswith(text)

@@ -16,6 +16,10 @@ from transforms.dateline import find_dateline, parse_dateline
     ("Wien – Die Regierung hat am Montag beschlossen.", "Vienna", "AT", None, None),
     ("Berlin (dpa) - Die Bundesregierung plant neue Regeln.", "Berlin", "DE", "dpa", None),
     ("KABUL, Afghanistan — Taliban officials said on Sunday.", "Kabul", "AF", None, None),
+    # AP's ASCII feeds write the dash as "_"; ANSA puts the agency before the place
+    ("BETHESDA, Md. (AP) _ DiamondRock Hospitality Co. on Monday reported earnings.", "Bethesda", "US", "AP", None),
+    ("(ANSA) - Rome, October 11 - Italian Foreign Minister Angelino Alfano said.", "Rome", "IT", "ANSA", "October 11"),
+    ("(ANSA) - ROMA, 1 LUG - Il governo ha approvato il decreto.", "Rome", "IT", "ANSA", "1 LUG"),
 ])
 def test_wire_datelines_are_split_and_resolved(body, city, country, agency, date_text):
     dateline, rest = find_dateline(body)
@@ -50,3 +54,11 @@ def test_parser_hint_wins_and_is_cut_from_body():
     dateline, rest = find_dateline("MOSCOW, Monday (Reuters) - Talks resumed.", hint="MOSCOW, Monday (Reuters)")
     assert dateline.city == "Moscow" and dateline.agency == "Reuters" and rest == "Talks resumed."
     assert parse_dateline("FORT WASHINGTON, Pa.", trusted=True).region == "Pennsylvania"
+
+
+def test_a_separator_left_by_a_dateline_given_apart_leaves_the_body():
+    # NewsML kept "BETHESDA, Md." in its dateline element; the body opens with AP's "_".
+    dateline, rest = find_dateline("_ DiamondRock Hospitality Co. on Monday reported earnings.", hint="BETHESDA, Md.")
+    assert dateline.city == "Bethesda" and rest == "DiamondRock Hospitality Co. on Monday reported earnings."
+    # an agency alone in parentheses is not a place
+    assert find_dateline("(Reuters) - Apple said on Monday it would buy.")[0] is None

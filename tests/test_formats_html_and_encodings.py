@@ -103,6 +103,31 @@ def test_utf16_file_with_bom_is_parsed_as_text_record():
     assert "£ fell sharply" in parse_record(record).body
 
 
+@pytest.mark.parametrize("saved, repaired", [
+    ("Syrie : un attentat Ã  la voiture piÃ©gÃ©e fait 19 morts", "Syrie : un attentat à la voiture piégée fait 19 morts"),
+    ("Neue Ã„rzte in KÃ¶ln â€“ das sagt die StraÃŸe", "Neue Ärzte in Köln – das sagt die Straße"),
+    ("It\u00e2\u20ac\u2122s done", "It’s done"),
+    ("SÃO PAULO: NÃO é assim", "SÃO PAULO: NÃO é assim"),  # real Portuguese letters stay
+    ("Fußball in Köln – „gut“", "Fußball in Köln – „gut“"),
+])
+def test_text_saved_as_mojibake_is_repaired(saved, repaired):
+    data = ("<rss version='2.0'><channel><title>Le Monde.fr</title><item><title>" + saved + "</title>"
+            "<link>https://example.com/a</link><description>" + saved + ". Le texte suit ici.</description>"
+            "</item></channel></rss>").encode("utf-8")
+    (record,) = split_file(RawFile("memory://feed.xml", data, len(data), None), NOW)
+    article = parse_record(record)
+    assert article.title == repaired and article.body.startswith(repaired)
+
+
+def test_a_checksum_list_in_an_input_folder_is_a_parse_error_not_an_article():
+    data = (b"dace2f1fd2a05f355ac490d44db3623fdc1f69216dbd75c479b52cc4af6a92fa  anandtech/input.html\n"
+            b"5778fe980563b514afb1a20da8ef9f813feab23b454a59bf56bc5409946d1e88  expected.jsonl\n"
+            b"d41d8cd98f00b204e9800998ecf8427e *README.md\n")
+    (record,) = split_file(RawFile("memory://SHA256SUMS", data, len(data), None), NOW)
+    with pytest.raises(ParseError, match="checksum list"):
+        parse_record(record)
+
+
 @pytest.mark.parametrize("text, encoding", [
     ("Le président a déclaré que l'économie française progresse – « bien ».", "cp1252"),
     ("Die Größe der Straße über Köln.", "latin-1"),

@@ -150,6 +150,20 @@ def test_an_image_page_is_filtered():
         parse_html(page.encode())
 
 
+@pytest.mark.parametrize("page", [
+    # Incapsula's block page, as a crawler of htmldate's test set saved it (the text sits in an iframe)
+    '<html><head><META NAME="ROBOTS" CONTENT="NOINDEX, NOFOLLOW"></head><body><iframe id="main-iframe" '
+    'src="/_Incapsula_Resource?SWUDNSAI=30">Request unsuccessful. Incapsula incident ID: '
+    '703000160143928249-191398964119929859</iframe></body></html>',
+    "<html><head><title>Attention Required! | Cloudflare</title></head><body><h1>Sorry, you have been "
+    "blocked</h1><p>Please complete the security check to access example.com.</p><p>Cloudflare Ray ID: "
+    "5e1ab3f0c9a1b2c3</p></body></html>",
+])
+def test_a_bot_wall_is_filtered(page):
+    with pytest.raises(NotAnArticle, match="bot wall"):
+        parse_html(page.encode(), url="https://www.example.com/news/2020/08/17/story.html")
+
+
 # --- authors -----------------------------------------------------------------------------------
 
 def test_a_place_after_the_name_is_not_an_author():

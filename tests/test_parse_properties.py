@@ -32,6 +32,8 @@ SAMPLES = [
     ("formats", "rss-atom", "feedreader", "Rss20CTVNews.xml"),
     ("formats", "warc", "commoncrawl-whirlwind-python", "whirlwind.warc"),
     ("bbc", "sport", "199.txt"),
+    ("realworld", "superdesk-wire", "files", "ap_anpa-1.tst"),
+    ("realworld", "superdesk-wire", "files", "dpa_four_line.txt"),
 ]
 SPEC_SAMPLES = [
     b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item><title>A</title>'
@@ -40,6 +42,8 @@ SPEC_SAMPLES = [
     b"<body.content><p>Body text.</p></body.content></body></nitf>",
     b'{"title": "T", "text": "Body of the story."}\n{"title": "U"}\n',
     b"<html><head><title>T</title></head><body><article><p>" + b"Some story text. " * 30 + b"</p></article></body></html>",
+    b"\x16\x16\x01a0001\x1fxyz\nr a\x13\x11 BC-Storm 03-05 0120\r\n\x02^BC-Storm,120<\r\n^Storm hits coast<\r\n"
+    b"\t   BRIGHTON, England (AP) _ A storm hit the coast on Tuesday.\r\n\x03AP-WF-03-05-24 1015GMT<\r\n\x04",
 ]
 
 
@@ -111,7 +115,8 @@ def mutated(draw):
             del data[pos:]
         elif action == "insert":
             data[pos:pos] = draw(st.sampled_from([b"<", b"&", b"]]>", b"\x00", b"\xff\xfe", b"WARC/1.0\r\n",
-                                                  b"<!ENTITY x 'y'>", b"\r\n\r\n", b'"', b"{"]))
+                                                  b"<!ENTITY x 'y'>", b"\r\n\r\n", b'"', b"{", b"\x01", b"\x02",
+                                                  b"\x03", b"^By X=\r\n"]))
         elif data:
             del data[pos:pos + draw(st.integers(1, 64))]
     return bytes(data)

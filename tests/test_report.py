@@ -98,7 +98,9 @@ def test_figures_agree_with_the_manifest(finished_run):
     assert "Rotterdam" in {c["name"] for c in figures["cities"]}
     reasons = {(r["stage"], r["error_type"]) for r in figures["dead_letter"]}
     assert ("parse", "ParseError") in reasons
-    assert all(r["message"] and r["source_uri"] for r in figures["dead_letter"])
+    assert all(r["message"] and r["source_uri"] and r["reason"] for r in figures["dead_letter"])
+    # one row per reason: the same reason is never listed twice, whatever its particulars
+    assert len({(r["stage"], r["error_type"], r["reason"]) for r in figures["dead_letter"]}) == len(figures["dead_letter"])
 
 
 def test_run_prints_summary_with_breakdowns(finished_run):
@@ -161,6 +163,28 @@ def test_report_command_prints_key_figures_and_writes_html(finished_run, tmp_pat
         '<script id="report-data"')[0], "the page must load nothing from the network"
     assert HOSTILE_TITLE not in text and "</script><script>document" not in text
     assert "\\u003c/script\\u003e" in text  # the title survives, escaped inside the JSON
+
+
+def test_dead_letters_are_grouped_by_reason_not_by_exception_type(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    messages = ["NewsML-G2 item has no text content (itemClass ninat:video)",
+                "NewsML-G2 item has no text content (itemClass icls:picture)",
+                "a checksum list (78 lines of digest and file name), not article text",
+                "not an article (homepage): site front page (https://a.test/) without article markup (12 words)",
+                "not an article (homepage): site front page (https://b.test/) without article markup (40 words)"]
+    folder = tmp_path / "dead_letter" / "date=2024-05-02"
+    folder.mkdir(parents=True)
+    pq.write_table(pa.table({
+        "source_uri": [f"file:///in/{i}.xml" for i in range(5)], "record_index": [None] * 5,
+        "stage": ["parse", "parse", "parse", "filter", "filter"],
+        "error_type": ["ParseError"] * 3 + ["NotAnArticle"] * 2, "message": messages,
+        "raw_excerpt": ["<x/>"] * 5}), folder / "part-0.parquet")
+    rows = {(r["stage"], r["reason"]): r["n"] for r in report.collect(str(tmp_path))["dead_letter"]}
+    assert rows == {("parse", "NewsML-G2 item has no text content …"): 2,
+                    ("parse", "a checksum list …, not article text"): 1,
+                    ("filter", "not an article (homepage): site front page … without article markup …"): 2}
 
 
 def test_report_of_a_missing_output_exits_2(tmp_path):

@@ -4,8 +4,9 @@ Guarantees, for every article whatever its source format:
 - A trailing link block ("Articles You May Like", "Related stories", "More from …", "Most read",
   …) is cut together with every line after it, when it starts in the last part of the text.
 - Share, subscribe, sign-up, advertisement and "read more" lines never reach the body.
-- "Additional reporting by X in Y", "Reporting by X; Editing by Y" and similar credit lines
-  leave the body; the names (without the "in Place" part) go to `contributors`.
+- "Additional reporting by X in Y", "Reporting by X; Editing by Y", "Associated Press writers X
+  in Y and Z contributed to this report" and similar credit lines leave the body; the names
+  (without the "in Place" part) go to `contributors`.
 - Bylines ("By X and Y") at the head go to `authors`; "— AP" sign-offs, the "Reuter" end mark and
   "(Reporting by X; Editing by Y)" tails leave the body (`transforms.bylines`).
 - A dateline opening the body ("LONDON, March 3 (Reuters) -") moves to `dateline`
@@ -28,7 +29,7 @@ Guarantees, for every article whatever its source format:
 from __future__ import annotations
 
 import re
-from transforms.bylines import split_bylines
+from transforms.bylines import split_bylines, clean_authors
 from transforms.dateline import find_dateline
 from transforms.model import Article, Dateline
 from transforms.text import content_fingerprint, count_words
@@ -59,6 +60,12 @@ CREDIT_LINE = re.compile(
     r"(?:\s+and\s+(?:writing|editing|reporting))?\s+by\s+(?P<names>.+?)\)?\.?$",
     re.IGNORECASE,
 )
+# "Associated Press writers Jane Doe in Beijing and John Roe contributed to this report." (AP's and
+# many papers' closing credit): every part must read as a name, else the line is text.
+CONTRIBUTED_LINE = re.compile(
+    r"^(?:(?:The\s+)?(?:Associated\s+Press|AP)(?:\s+[A-Z]\w+)?\s+(?i:writers?|reporters?|correspondents?"
+    r"|researchers?|photographers?|videojournalists?|journalists?)\s+)?(?P<names>[A-Z][^\n]{2,250}?)\s+(?:also\s+)?contributed"
+    r"\s+(?:to\s+this\s+(?:report|story|article)|(?:additional\s+)?reporting|research)(?:\s+from\s+[A-Z][^\n]{0,80}?)?\.?$")
 _CREDIT_SPLIT = re.compile(r"\s*;\s*(?:(?:additional\s+)?(?:reporting|writing|editing)(?:\s+and\s+\w+)?\s+by\s+)?",
                            re.IGNORECASE)
 _NAME_SPLIT = re.compile(r"\s*(?:,|\band\b|&)\s*", re.IGNORECASE)
@@ -106,14 +113,20 @@ HEADLINE_MAX_WORDS = 20
 def credit_names(line: str) -> list[str] | None:
     """The names of a credit line, or None when the line is not a credit line."""
     match = CREDIT_LINE.match(line.strip())
-    if not match:
+    contributed = None if match else CONTRIBUTED_LINE.match(line.strip())
+    if not match and not contributed:
         return None
     names: list[str] = []
-    for chunk in _CREDIT_SPLIT.split(match.group("names")):
+    for chunk in _CREDIT_SPLIT.split((match or contributed).group("names")):
         for part in _NAME_SPLIT.split(chunk):
             part = _IN_PLACE.sub("", part.strip().rstrip(".;)"))
-            if part and _NAME.match(part) and part not in names:
-                names.append(part)
+            if part and _NAME.match(part):
+                if part not in names:
+                    names.append(part)
+            elif part and contributed:
+                return None
+    if contributed:
+        return clean_authors(names)  # an agency credited ("The Associated Press") is not a person
     return names or None
 
 

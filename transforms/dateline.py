@@ -6,6 +6,7 @@
     BASLE, March 3 - ...                  LOMBARD, Ill., March 3 - ...
     PARIS, Jan 5 (AFP) -- ...             KABUL, Afghanistan — ...
     Wien – ...                            Berlin (dpa) - ...
+    (ANSA) - Rome, October 11 - ...       BETHESDA, Md. (AP) _ ...  (AP's ASCII dash)
 
 and returns the `Dateline` (text as printed, city resolved with the shipped gazetteer, region,
 country, coordinates, date as printed, agency) with the body that follows it. A head that is not a
@@ -51,9 +52,13 @@ AGENCIES = {
 # EFE closes its dateline with ".-" ("Madrid (EFE).-"); a dash right before the lead's first
 # letter ("TORONTO (AP) -Raptors") is a separator only after an agency.
 HEAD = re.compile(
-    r"^[\s*]*(?P<pre>[^\n()]{1,90}?)[\s,]*(?:\((?P<agency>[^()\n]{1,40})\)\.?)?\s*(?P<sep>--|[-–—]|:)"
+    r"^[\s*]*(?P<pre>[^\n()]{1,90}?)[\s,]*(?:\((?P<agency>[^()\n]{1,40})\)\.?)?\s*(?P<sep>--|[-–—]|:|(?<=\s)_)"
     r"(?:(?=\s)|(?<=[-–—])(?=[\"“'‘]?\w)(?<=\)[-–—])|(?<=\)\s[-–—])(?=[\"“'‘]?\w)|(?<=\)\.[-–—]))\s*",
 )
+# The agency before the place: "(ANSA) - Rome, October 11 - ".
+_AGENCY_FIRST = re.compile(r"^\s*\((?P<agency>[A-Za-z][\w -]{1,24})\)\s*(?:--|[-–—])\s+")
+# A separator left at the head of a body whose dateline the format gave apart (AP's ASCII "_").
+_LONE_SEPARATOR = re.compile(r"^\s*(?:--|[-–—_])\s+(?=\S)")
 _TRAILING_AGENCY = re.compile(r"[\s,]+(?P<agency>Reuters?|AP|AFP|UPI|dpa|Xinhua|Kyodo)\s*$")
 _CITY_WORD = re.compile(r"^(?:[A-ZÀ-Þ][\w'’.-]*|de|da|do|del|della|di|du|des|la|le|les|el|am|an|upon|on|sur|en|of|y)$")
 # Capitalised words that head a story but are not places.
@@ -199,6 +204,9 @@ def find_dateline(body: str, hint: Optional[str] = None) -> tuple[Optional[Datel
                 rest = body[head.end():]
                 if head.group("agency") and not dateline.agency:
                     dateline = dateline.model_copy(update={"agency": _agency(head.group("agency"))})
+            elif _LONE_SEPARATOR.match(body):
+                # The format kept the dateline apart and the body opens with its separator ("_ Shares").
+                rest = body[_LONE_SEPARATOR.match(body).end():]
             else:
                 # The body's own dateline may print less than the hint ("OTTAWA -" for the hint
                 # "Ottawa Ontario Canada"): same city, or the hint starts with what the body printed.
@@ -207,10 +215,19 @@ def find_dateline(body: str, hint: Optional[str] = None) -> tuple[Optional[Datel
                 if found is not None and (found.city == dateline.city or (printed and fold(hint).startswith(printed))):
                     rest = body_rest
             return dateline, rest
+    lead = _AGENCY_FIRST.match(body)
+    if lead and fold(lead.group("agency")) in AGENCIES:
+        # "(ANSA) - Rome, October 11 - ...": the agency before the place.
+        dateline, rest = find_dateline(body[lead.end():])
+        if dateline is not None and rest != body[lead.end():]:
+            update = {"text": f"{lead.group(0).strip().rstrip('-–— ').strip()} {dateline.text}"}
+            if not dateline.agency:
+                update["agency"] = _agency(lead.group("agency"))
+            return dateline.model_copy(update=update), rest
     match = HEAD.match(body[:200])
     if not match:
         return None, body
-    text = body[: match.end()].strip(" \t\n*").rstrip("-–—: ").strip()
+    text = body[: match.end()].strip(" \t\n*").rstrip("-–—:_ ").strip()
     text = text[:-1] if text.endswith(").") else text  # EFE's "(EFE).-"
     dateline = _build(text, match.group("pre"), match.group("agency"), sep=match.group("sep"), trusted=False)
     if dateline is None:

@@ -14,11 +14,12 @@ it is in doubt (a lost story costs more than a stray list page):
   `ProfilePage` page type, `og:type` = `website`, the URL of a site's front door (`/`, `/en/`,
   `/index.html`) or of a listing or service path (`/search`, `/tag/…`, `/category/…`, `/login`,
   `/subscribe`, …), a title that is only the site's name, a main text made of short link-like lines;
-- stubs: a short text asking the reader to subscribe, log in or accept cookies.
+- stubs: a short text asking the reader to subscribe, log in or accept cookies, or a bot wall
+  ("Request unsuccessful. Incapsula incident ID …", Cloudflare's "Attention Required").
 
 | verdict | when |
 |---|---|
-| `stub` | fewer than `STUB_WORDS` words and a paywall/consent/log-in/not-found phrase |
+| `stub` | fewer than `STUB_WORDS` words and a bot-wall phrase (`BOT_WALL`), or a paywall/consent/log-in/not-found phrase |
 | `stub` | the page shows an error notice ("Sorry, the page you were looking for … does not exist", "Error 404", "Seite nicht gefunden") and has under `PROSE_MIN_WORDS` words, without a publication-time tag |
 | `listing` | a dated archive path (`/2011/`, `/2011/03/`) without a publication-time tag (blog platforms mark every post of an archive as a `BlogPosting`) |
 | `listing` | a legal document without article markup: a licence / terms / policy heading and its vocabulary ("shall", "warranty", "licensee", …) |
@@ -72,9 +73,15 @@ STUB_PHRASES = re.compile(
     r"(?:already|are you) a subscriber|log ?in to (?:continue|read)|sign in to (?:continue|read)|"
     r"create (?:a )?free account to|this (?:article|content|story) is (?:for|only available to|reserved for) "
     r"(?:subscribers|members)|premium (?:article|content)|we use cookies|accept (?:all )?cookies|"
-    r"cookie (?:settings|consent|policy)|enable javascript|javascript is disabled|are you a robot|"
-    r"verify you are (?:a )?human|access denied|page not found|404 not found|jetzt abonnieren|"
+    r"cookie (?:settings|consent|policy)|enable javascript|javascript is disabled|access denied|"
+    r"page not found|404 not found|jetzt abonnieren|"
     r"abonnez-vous|suscríbete", re.IGNORECASE)
+# Bot walls and challenge pages a crawler gets instead of the page (Incapsula, Cloudflare, …).
+BOT_WALL = re.compile(
+    r"request unsuccessful|incapsula incident|checking (?:your browser|if the site connection is secure)|"
+    r"attention required|ddos protection by|cloudflare ray id|complete the security check|unusual traffic from|"
+    r"pardon our interruption|press (?:&|and) hold|captcha|are you a robot|verify you are (?:a )?human",
+    re.IGNORECASE)
 # Titles of service pages (the whole title, branding cut).
 SERVICE_TITLE = re.compile(
     r"^(?:terms(?: of (?:service|use))?|terms and conditions|privacy(?: policy| notice)?|cookie policy|"
@@ -173,6 +180,8 @@ def classify(signals: PageSignals) -> tuple[str, str]:
     typed_article = bool(signals.schema_types & ARTICLE_TYPES) or signals.og_type == "article"
     typed_listing = bool(signals.schema_types & LISTING_TYPES) and not typed_article
     is_prose = words >= PROSE_MIN_WORDS and prose >= 0.6
+    if words < STUB_WORDS and any(BOT_WALL.search(p) for p in signals.paragraphs):
+        return "stub", f"a {words}-word bot wall or challenge page saved instead of the page, no article text"
     if words < STUB_WORDS and any(STUB_PHRASES.search(p) for p in signals.paragraphs):
         return "stub", f"a {words}-word page asking to subscribe, log in or accept cookies, no article text"
     path_kind = _path_kind(signals.url)

@@ -3,9 +3,10 @@
 Two steps, so that one bad record never takes its neighbours down:
 
 - `split_file` cuts a file into records: one for `.txt` and an HTML page, one per line of
-  `.jsonl`, per article of a JSON collection (`_json_collection`), per item of an RSS/Atom feed or a NewsML message, per
-  HTML response of a WARC. It fails only when the file as a whole is unusable (binary, not
-  decodable, a document that does not parse); the file is then one dead letter. WARC records
+  `.jsonl`, per article of a JSON collection (`_json_collection`), per item of an RSS/Atom feed
+  or a NewsML message, per HTML response of a WARC, per message of an ANPA / IPTC 7901 wire
+  file. It fails only when the file as a whole is unusable (binary, not decodable, a document
+  that does not parse); the file is then one dead letter. WARC records
   that are not pages (`request`, `metadata`, `revisit`, images, redirects, …) are skipped on
   purpose, not emitted, and counted in the Beam counter `warc_records_skipped`; a WARC cut short
   keeps every record before the break and the break is one (bad) record.
@@ -13,7 +14,7 @@ Two steps, so that one bad record never takes its neighbours down:
   record is not what its format says) or pydantic's `ValidationError` (stage `validate`: it
   parsed, but is not an article, e.g. it has no body).
 
-The format is sniffed from the content first (WARC header, XML root element, HTML markup, JSON)
+The format is sniffed from the content first (WARC header, wire framing, XML root element, HTML markup, JSON)
 and the extension (after any compression suffix) only decides what the content leaves open, so
 HTML saved as `.txt`, JSONL saved as `.json`, feeds without an extension and gzip without `.gz`
 all parse. Format cores live in `transforms.formats`, one module per format.
@@ -39,8 +40,8 @@ from lxml import etree
 from apache_beam.metrics import Metrics
 
 from transforms.formats import ParseError
-from transforms.formats import feeds, html, newsml, nitf, sgml, warc
-from transforms.formats.charset import decode_document, without_controls
+from transforms.formats import feeds, html, newsml, nitf, sgml, warc, wire
+from transforms.formats.charset import decode_document, repair_mojibake, without_controls
 from transforms.formats.ids import domain_label, guid_key, host_of, http_url
 from transforms.formats.markup import html_fragment_paragraphs, local, parse_xml
 from transforms.model import UTC, Article, stable_id
@@ -118,6 +119,8 @@ def sniff_kind(data: bytes, extension: str) -> str:
     """The record kind of a file: what its content shows, else what its extension says."""
     if data.lstrip(b"\r\n")[:5] == b"WARC/":
         return "warc"
+    if wire.looks_like_wire(data):
+        return "wire"
     text = _head_text(data).lstrip("\ufeff \t\r\n")
     if sgml.looks_like_reuters_sgml(text):
         return "reuters-sgml"
@@ -332,6 +335,10 @@ def split_file(raw: RawFile, read_at: dt.datetime, limits: ReadLimits = ReadLimi
         return _split_warc(raw, read_at)
     if kind == "reuters-sgml":
         return _records(raw, read_at, kind, sgml.split_stories(raw.data))
+    if kind == "wire":
+        messages = wire.split_wire(raw.data)
+        return _records(raw, read_at, kind, messages) if len(messages) > 1 else \
+            [RawRecord(raw.uri, None, kind, raw.data, raw.mtime, read_at)]
     if kind in ("feed", "nitf", "newsml-g2", "newsml-1"):
         return _split_xml(raw, read_at, kind)
     if kind == "html":
@@ -385,11 +392,18 @@ def looks_like_headline(line: str, rest: list[str]) -> bool:
     return body_words >= max(2 * len(words), 20)
 
 
+# `sha256sum`/`md5sum` output: a hex digest and a file name per line.
+_CHECKSUM_LINE = re.compile(r"^[0-9a-fA-F]{32,128}\s+\*?\S.*$")
+
+
 def parse_text(text: str) -> dict[str, Any]:
     """Scraped plain text -> title (only when the first line is clearly one) and body."""
     paras = paragraphs(text)
     if not paras:
         raise ParseError("no text in record")
+    lines = [line for line in text.splitlines() if line.strip()]
+    if sum(1 for line in lines if _CHECKSUM_LINE.match(line.strip())) > len(lines) / 2:
+        raise ParseError(f"a checksum list ({len(lines)} lines of digest and file name), not article text")
     first_line = normalise_whitespace(text).split("\n", 1)[0].strip()
     title = None
     if first_line == paras[0] and looks_like_headline(first_line, paras[1:]):
@@ -525,6 +539,7 @@ PARSERS: dict[str, Callable[[RawRecord], dict[str, Any]]] = {
     "newsml-g2": lambda record: newsml.parse_newsml_g2(record.payload),
     "newsml-1": lambda record: newsml.parse_newsml_1(record.payload),
     "reuters-sgml": lambda record: sgml.parse_story(record.payload),
+    "wire": lambda record: wire.parse_wire(record.payload),
     TRUNCATED: _reject_truncated,
 }
 
@@ -544,8 +559,9 @@ def build_article(fields: dict[str, Any], record: RawRecord) -> Article:
     """Validated `Article` from parsed fields; raises pydantic's ValidationError when invalid."""
     url = fields.get("url")
     hints = {k: v for k, v in (fields.get("hints") or {}).items() if v}
-    # Escaped NULs and controls (`\u0000` in JSON) get past decoding: none reaches a row.
-    text = {name: without_controls(fields[name]) if fields.get(name) else fields.get(name)
+    # Escaped NULs and controls (`\u0000` in JSON) get past decoding: none reaches a row; text
+    # that was mojibake before it was saved ("piÃ©gÃ©e") is repaired.
+    text = {name: repair_mojibake(without_controls(fields[name])) if fields.get(name) else fields.get(name)
             for name in ("site", "title", "body")}
     return Article(
         id=stable_id(url or fields.get("guid") or record.source_uri),
@@ -554,8 +570,8 @@ def build_article(fields: dict[str, Any], record: RawRecord) -> Article:
         site=text["site"],
         title=text["title"],
         body=text["body"] or "",
-        authors=[without_controls(a) for a in fields.get("authors") or []],
-        contributors=[without_controls(c) for c in fields.get("contributors") or []],
+        authors=[repair_mojibake(without_controls(a)) for a in fields.get("authors") or []],
+        contributors=[repair_mojibake(without_controls(c)) for c in fields.get("contributors") or []],
         published_at=fields.get("published_at"),
         text_kind=fields.get("text_kind") or "full",
         ingested_at=record.read_at,

@@ -10,7 +10,9 @@ evaluation: `transforms/data/TOPIC_MODEL.md`). Two linear heads share one table 
   alone), reduced to a few dozen int8 dimensions. Words of all 16 encoder languages that mean the
   same land near each other ("hospital", "Krankenhaus", "hôpital"), so a head trained on English
   labelled news also reads German, French, Spanish, Portuguese... A word the table lacks is cut
-  into the encoder's word pieces (greedy longest match, cached). A story is the SIF-weighted mean
+  into the encoder's word pieces (greedy longest match, cached); in text of any other language than
+  English it is first looked up by its stem and as a compound of two table words (German
+  "Bootsunglück" -> Boot + Unglück). A story is the SIF-weighted mean
   of its word vectors (weight a / (a + p(word)), p from the encoder's unigram log-probabilities:
   frequent words in any language count little), normalised to unit length;
 - **English head**: linear weights over tf-idf of the words and word pairs of the title and lead
@@ -65,6 +67,13 @@ ARTICLE_WORDS = 150  # longer texts are full articles: the article expert reads 
 SIF_A = 1e-4  # SIF smoothing (Arora et al. 2017): a word of probability p weighs a / (a + p)
 PIECE = "##"  # key prefix of word-internal pieces in the vector table
 MAX_PIECE = 24
+# Non-English words the table lacks (German compounds and inflected forms above all): first the word
+# less an inflectional ending, then a compound of two table words joined by a linking element, and
+# only then the encoder's word pieces. Longest endings first; a stem or a compound part keeps
+# MIN_PART letters or more.
+ENDINGS = ("ungen", "ung", "ern", "ten", "en", "er", "es", "em", "et", "te", "st", "e", "n", "s", "t")
+LINKS = ("es", "en", "s", "n", "")
+MIN_PART = 3
 
 # Lower-cased text -> words: everything but letters, digits and apostrophes becomes a space
 # (str.translate + split is several times faster than a regular expression).
@@ -142,6 +151,7 @@ class WordVectors:
         self.weights = weights.astype(np.float32)
         self.rare = float(self.weights.max()) if len(self.weights) else 1.0
         self._segment = functools.lru_cache(maxsize=1 << 18)(self._pieces)
+        self._split = functools.lru_cache(maxsize=1 << 18)(self._parts)
 
     def _pieces(self, word: str) -> tuple[int, ...]:
         """Greedy longest-match pieces of a word not in the table (the first a whole-word piece)."""
@@ -160,12 +170,46 @@ class WordVectors:
                 start += 1  # a letter no piece starts with: skip it
         return tuple(out)
 
-    def mean(self, words: list[str]) -> Optional[np.ndarray]:
-        """Unit-length SIF-weighted mean vector of the words; None when none is known."""
+    def _stem(self, word: str) -> Optional[int]:
+        """The table entry of a word, or of the word less an inflectional ending ("experten" ->
+        "experte", "verpasster" -> "verpasst")."""
+        i = self.index.get(word)
+        if i is not None or len(word) < MIN_PART + 2:
+            return i
+        for ending in ENDINGS:
+            if word.endswith(ending) and len(word) - len(ending) > MIN_PART:
+                i = self.index.get(word[:-len(ending)])
+                if i is not None:
+                    return i
+        return None
+
+    def _parts(self, word: str) -> tuple[int, ...]:
+        """Entries for a word of a language other than English: the word or its stem (`_stem`); else
+        a compound of two table words, the longest head first, with a linking element
+        ("bootsunglück" -> boot|s|unglück, "außenministerin" -> außen|ministerin); else word pieces."""
+        i = self._stem(word)
+        if i is not None:
+            return (i,)
+        for cut in range(MIN_PART, len(word) - MIN_PART + 1):
+            head = self._stem(word[cut:])
+            if head is None:
+                continue
+            left = word[:cut]
+            for link in LINKS:
+                stem = left[:len(left) - len(link)] if link else left
+                if left.endswith(link) and len(stem) >= MIN_PART and stem in self.index:
+                    return self.index[stem], head
+        return self._segment(word)
+
+    def mean(self, words: list[str], compounds: bool = False) -> Optional[np.ndarray]:
+        """Unit-length SIF-weighted mean vector of the words; None when none is known. With
+        `compounds` (text in a language other than English) a word the table lacks is looked up
+        by its stem and as a compound (`_parts`) before it is cut into word pieces."""
         ids: list[int] = []
         weights: list[float] = []
+        segment = self._split if compounds else self._segment
         for word in words:
-            pieces = self._segment(word)
+            pieces = segment(word)
             if len(pieces) == 1:
                 ids.append(pieces[0])
                 weights.append(self.weights[pieces[0]])
@@ -236,7 +280,7 @@ class TopicModel:
     def decision(self, text: str, language: Optional[str] = "en") -> Optional[np.ndarray]:
         """Decision values per class of the language's head, None when no word is known."""
         head = self.head(language)
-        mean = self.table.mean(vector_words(text))
+        mean = self.table.mean(vector_words(text), compounds=head == "xx")
         logits = self.intercept[head].copy()
         known = mean is not None
         if known:

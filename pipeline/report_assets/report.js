@@ -196,10 +196,11 @@
   draw("dead-letters", function () {
     if (!data.dead_letter.length) { return null; }
     var wrap = el("div");
-    wrap.appendChild(hbars(data.dead_letter.map(function (r) { return { name: r.stage + " / " + r.error_type, n: r.n }; }), function () { return "#c23b3b"; }));
+    wrap.appendChild(hbars(data.dead_letter.map(function (r) { return { name: r.stage + ": " + r.reason, n: r.n }; }), function () { return "#c23b3b"; }));
     wrap.appendChild(table([
       { label: "stage", cell: function (r) { return r.stage; } },
-      { label: "reason", cell: function (r) { return r.error_type; } },
+      { label: "error", cell: function (r) { return r.error_type; } },
+      { label: "reason", cell: function (r) { return r.reason; } },
       { label: "rows", num: true, cell: function (r) { return fmt(r.n); } },
       { label: "example", cell: function (r) {
         var box = el("div");

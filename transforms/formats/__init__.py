@@ -8,6 +8,7 @@
 | `nitf` | NITF 2.x/3.x, standalone or inside a NewsML wrapper | `nitf` |
 | `newsml` | NewsML-G2 (`newsItem`, `newsMessage`) and NewsML 1.x | `newsml-g2`, `newsml-1` |
 | `sgml` | Reuters-21578 style SGML: one record per `<REUTERS>` story | `reuters-sgml` |
+| `wire` | ANPA 1312 and IPTC 7901 wire text (SOH/STX/ETX framed): one record per message | `wire` |
 | `markup` | what they share: charset decoding, safe XML, markup -> paragraphs | |
 | `ids` | what they share: an item's identity (own URL, scoped guid key, publisher host) | |
 

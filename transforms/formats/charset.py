@@ -13,6 +13,10 @@ Order of evidence, strongest first:
    (`£`, `é`, `ção`), not the long runs that CJK or Cyrillic bytes become when misread;
 6. charset-normalizer's detection (GB18030, Big5, Shift-JIS, cp1251, cp1250, …).
 
+Text that was already mojibake when the file was written (a crawler that decoded UTF-8 as cp1252
+and saved the result as UTF-8: "piÃ©gÃ©e", "KÃ¶ln", "â€™") is repaired field by field by
+`repair_mojibake` (ftfy's `fix_encoding`, Apache-2.0), called only where such sequences occur.
+
 Whatever the encoding, NUL and other control characters never leave this module: a text that is
 mostly made of them (a file of NUL bytes, a binary blob that happens to be valid UTF-8) raises
 `DecodeError`; a few of them inside real text are removed.
@@ -102,6 +106,23 @@ def reads_as_western(text: str) -> bool:
 # C0 controls except tab, line feed, vertical tab, form feed and carriage return; DEL; C1 controls.
 _CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f\x80-\x9f]")
 MAX_CONTROL_SHARE = 0.25  # of the visible characters: above it, the record is not text
+
+
+# What UTF-8 bytes become when read as cp1252/Latin-1: a lead byte (Â Ã Ä Å Î Ï Ð Ñ Ø, or â for
+# three-byte characters such as ’ and €) followed by a continuation byte's character.
+_MOJIBAKE = re.compile("[\u00c2-\u00c5\u00ce\u00cf\u00d0\u00d1\u00d8][\u0080-\u00bf\u0152\u0153\u0160\u0161"
+                       "\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026"
+                       "\u2030\u2039\u203a\u20ac\u2122]|\u00e2\u20ac")
+
+
+def repair_mojibake(text: str) -> str:
+    """`text` with double-encoded UTF-8 undone ("piÃ©gÃ©e" -> "piégée"); unchanged when it holds
+    no such sequence or when ftfy finds the repair no better (real "SÃO PAULO" stays)."""
+    if not _MOJIBAKE.search(text):
+        return text
+    import ftfy  # only for the few texts that need it
+
+    return ftfy.fix_encoding(text)
 
 
 def without_controls(text: str) -> str:
