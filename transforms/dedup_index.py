@@ -20,7 +20,7 @@ import datetime as dt
 import hashlib
 import re
 import uuid
-from typing import Optional
+from typing import NamedTuple, Optional
 
 import apache_beam as beam
 import fsspec
@@ -108,6 +108,17 @@ def _index_files(index: str, retention_days: int, newest: str = "") -> list[str]
     return [fs.unstrip_protocol(f) for f in files]
 
 
+class IndexFile(NamedTuple):
+    """One index file, read into prior keys by the step that takes keys (`keys_of`): what crosses
+    the runner instead of its entries' signatures and shingle sets."""
+
+    url: str
+    params: MinHashParams
+
+    def read(self) -> list[DedupKey]:
+        return read_index_file(self.url, self.params)
+
+
 def read_index_file(url: str, params: MinHashParams) -> list[DedupKey]:
     with fsspec.open(url, "rb") as handle:
         table = pq.read_table(handle)
@@ -150,7 +161,8 @@ def prune_index(index: str, retention_days: int) -> int:
 
 
 class ReadDedupIndex(beam.PTransform):
-    """This run's keys (or `KeyPack`s) -> prior `DedupKey`s of the index entries within retention of its newest date."""
+    """This run's keys (or `KeyPack`s) -> an `IndexFile` per file of the index entries within
+    retention of its newest date (the step that takes the keys reads them as prior `DedupKey`s)."""
 
     def __init__(self, index: str, retention_days: int, params: MinHashParams):
         super().__init__()
@@ -165,7 +177,7 @@ class ReadDedupIndex(beam.PTransform):
             | "IndexRoot" >> beam.Create([self.index])
             | "IndexFiles" >> beam.FlatMap(_index_files, retention, beam.pvalue.AsSingleton(newest))
             | "Spread" >> beam.Reshuffle()
-            | "ReadIndex" >> beam.FlatMap(read_index_file, params)
+            | "ReadIndex" >> beam.Map(IndexFile, params)
         )
 
 

@@ -61,8 +61,9 @@ from transforms.minhash import (
 # read by two steps (the split into packed shuffles, and the index rows), so the local runner would
 # hold 180 MB at 100k articles and hand it to the workers twice, each time seconds in which no
 # worker can start. The batch graph's staging step writes its keys to files instead
-# (`write_key_pack`, beside the staged articles) and only a `KeyPack` crosses the runner; every
-# step that takes keys takes either (`keys_of`).
+# (`write_key_pack`, beside the staged articles) and only a `KeyPack` crosses the runner, as only
+# an `IndexFile` does for the dedup index's entries; every step that takes keys takes either
+# (`keys_of`).
 
 
 class KeyPack(NamedTuple):
@@ -71,6 +72,10 @@ class KeyPack(NamedTuple):
     path: str
     keys: int
     newest: str  # the newest `date` among them ("" when none has one)
+
+    def read(self) -> list[DedupKey]:
+        with fsspec.open(self.path, "rb") as handle:
+            return pickle.loads(handle.read())
 
 
 def write_key_pack(folder: str, keys: list[DedupKey]) -> KeyPack:
@@ -82,12 +87,10 @@ def write_key_pack(folder: str, keys: list[DedupKey]) -> KeyPack:
     return KeyPack(fs.unstrip_protocol(path), len(keys), max((k.date or "" for k in keys), default=""))
 
 
-def keys_of(element: Union[DedupKey, KeyPack]) -> list[DedupKey]:
-    """The keys an element of a key PCollection stands for: itself, or a pack's keys."""
-    if isinstance(element, KeyPack):
-        with fsspec.open(element.path, "rb") as handle:
-            return pickle.loads(handle.read())
-    return [element]
+def keys_of(element) -> list[DedupKey]:
+    """The keys an element of a key PCollection stands for: a `DedupKey` itself, or the keys a
+    pack (`KeyPack`, a dedup index file's `IndexFile`) reads from its file."""
+    return [element] if isinstance(element, DedupKey) else element.read()
 
 
 def newest_of(element: Union[DedupKey, KeyPack]) -> str:
@@ -210,7 +213,7 @@ class _SplitKeys(_Packing):
         super().start_bundle()
         self._pending = {}
 
-    def process(self, element: Union[DedupKey, KeyPack], window=beam.DoFn.WindowParam):
+    def process(self, element, window=beam.DoFn.WindowParam):
         for key in keys_of(element):
             progress.add("dedup", keys=1)
             pending = self._pending.setdefault(window, [])
