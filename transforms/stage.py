@@ -23,7 +23,8 @@ shuffle inputs in the runner process. So:
    into k = ceil(rows / WRITE_BATCH_ROWS) batches by record (xxh64 of `source_uri`, stored in
    the staging file, so a batch reads only its rows); its partitions are then written by k
    workers in parallel, as up to k files each (names still a hash of their ids).
-4. When every file is written, the staging folder is deleted.
+4. When every file is written (and the dedup index, whose rows are read from the key packs),
+   the staging folder is deleted.
 
 Memory: the runner holds keys and references; a worker holds one batch of at most about
 `WRITE_BATCH_ROWS` articles at a time, however many of them share a date.
