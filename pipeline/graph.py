@@ -118,7 +118,10 @@ def build_pipeline(p: beam.Pipeline, inputs: list[str], output: str, *, limits: 
     staged = cleaned | "Stage" >> StageArticles(folder, write.write_shards, hasher)
     deciding = DedupDecisions(dedup, staging=folder)
     decided = staged["keys"] | "Dedup" >> deciding
-    written = {"parts": staged["parts"], "decisions": decided} | "Write" >> WriteStaged(
+    to_write = {"parts": staged["parts"], "decisions": decided}
+    if deciding.index_written is not None:  # its rows are read from the staging folder's key packs
+        to_write["after"] = deciding.index_written
+    written = to_write | "Write" >> WriteStaged(
         target, folder, write.write_shards, write, enrich=not skip_enrich)
     enrich_dead = () if skip_enrich else (written["dead"],)
     for dead_letters in enrich_dead:

@@ -179,6 +179,7 @@ class Snapshot:
         self.decisions = get("dedup/decisions")
         self.dedup_shards = get("dedup/shards")
         self.indexed, self.index_files = get("dedup/indexed"), get("dedup/index_files")
+        self.index_packed = get("dedup/index_packed")
         self.read_back = get("write/read_back")
         self.duplicates = get("dedup/copies")
         self.enriched = get("enrich/articles")
@@ -265,7 +266,7 @@ class Snapshot:
                      f"{self.decisions:,} decisions",
                      f"{self.decisions_loaded:,} decisions loaded for the index"
                      if self.decisions_loaded and not self.indexed else "",
-                     f"index {self.indexed:,} keys, {self.index_files:,} files"
+                     f"index {self.indexed:,} keys, {self.index_packed:,} packed, {self.index_files:,} files"
                      if self.indexed or self.index_files else ""]
             parts.append("dedup " + ", ".join(p for p in dedup if p))
         if self.read_back and with_write:

@@ -218,6 +218,31 @@ def test_index_entries_past_retention_are_ignored(tmp_path):
     assert index_partitions(index, 30)[1] == []
 
 
+def test_index_rows_through_staged_files_write_the_same_index_and_leave_no_files(tmp_path):
+    """The batch graph hands keys over as `KeyPack` files and stages the index rows in files
+    (only paths cross the runner): the index is the same, file for file and row for row."""
+    import pyarrow.parquet as pq
+
+    from transforms.dedup import DedupDecisions, dedup_key
+    from transforms.dedup_shuffle import write_key_pack
+    from transforms.minhash import MinHasher
+
+    keys = [dedup_key(a, MinHasher(DedupOptions().minhash())) for a in corpus()]
+    staging, written = tmp_path / "staging", {}
+    packs = [write_key_pack(str(staging), keys[i::3]) for i in range(3)]
+    for name, elements, staged in (("inline", keys, None), ("staged", packs, str(staging))):
+        index = tmp_path / f"index-{name}"
+        with TestPipeline() as p:
+            _ = p | beam.Create(elements, reshuffle=False) | DedupDecisions(DedupOptions(index=str(index)),
+                                                                            staging=staged)
+        written[name] = {str(f.relative_to(index)): pq.read_table(f).to_pylist() for f in sorted(index.rglob("*.parquet"))}
+    assert written["staged"] == written["inline"]
+    assert [path.split("/")[0] for path in written["inline"]] == ["date=2024-05-01", "date=2024-05-02"]
+    assert sum(len(rows) for rows in written["inline"].values()) == len(keys) == 24
+    # the index rows' files are gone; the key packs stay (the run's staging folder goes with the writer)
+    assert sorted(p.name for p in staging.iterdir()) == sorted(pack.path.rsplit("/", 1)[1] for pack in packs)
+
+
 # --- no chaining, and the packed Beam path against the in-memory one ------------------------------
 
 def test_two_long_articles_that_quote_the_same_brief_are_both_kept():
@@ -268,6 +293,7 @@ def random_corpus(seed: int, stories: int = 60) -> list[Article]:
 
 def test_packed_shuffles_give_the_in_memory_decisions_whatever_the_bundles_and_staging(tmp_path):
     from transforms.dedup import DedupDecisions, decide, dedup_key
+    from transforms.dedup_shuffle import write_key_pack
     from transforms.minhash import MinHasher
 
     options = DedupOptions()
@@ -281,10 +307,14 @@ def test_packed_shuffles_give_the_in_memory_decisions_whatever_the_bundles_and_s
     assert sum(1 for d in expected.values() if d.method == "near") >= 20  # the corpus exercises near dedup
     staging = tmp_path / "staging"
     staging.mkdir()
-    for batch, parts, staged in ((2, 3, None), (1000, 1, None), (3, 2, str(staging))):
+    packs = tmp_path / "packs"  # the batch graph's staging step hands keys over in files (`KeyPack`)
+    for batch, parts, staged in ((2, 3, None), (1000, 1, None), (3, 2, str(staging)), (4, 3, "packs")):
         out = tmp_path / f"decisions-{batch}.json"
         with TestPipeline() as p:
-            chunks = [p | f"Create{i}" >> beam.Create(keys[i::parts], reshuffle=False) for i in range(parts)]
+            chunks = [p | f"Create{i}" >> beam.Create(
+                [write_key_pack(str(packs), keys[i::parts][j::7]) for j in range(7)] if staged == "packs"
+                else keys[i::parts], reshuffle=False) for i in range(parts)]
+            staged = str(staging) if staged == "packs" else staged
             ((chunks | beam.Flatten() if parts > 1 else chunks[0])
              | DedupDecisions(options, batch=batch, staging=staged)
              | beam.combiners.ToList()
@@ -361,15 +391,9 @@ def test_a_corrected_story_at_the_same_url_is_one_article_and_a_near_duplicate_n
     run_dedup(list(reversed(same_url)), check=check)
 
 
-def test_the_runs_manifest_and_commit_wait_for_the_dedup_index(tmp_path):
-    """On Dataflow independent branches run concurrently: the manifest step (which commits an
-    incremental run) must consume the index write's result, or a run could commit before its
-    index entries exist."""
-    from pipeline.graph import build_pipeline
-    from tests.conftest import SEEDS
-
-    p = beam.Pipeline()
-    build_pipeline(p, [str(SEEDS)], str(tmp_path / "out"), dedup=DedupOptions(index=str(tmp_path / "index")))
+def _upstream(p, label: str) -> set:
+    """Full labels of every transform whose output `label` (or the transforms under it) consumes,
+    directly or not."""
     producers: dict = {}
     consumers: dict = {}
 
@@ -378,15 +402,31 @@ def test_the_runs_manifest_and_commit_wait_for_the_dedup_index(tmp_path):
             for out in node.outputs.values():
                 producers[id(out)] = node.full_label
             consumers[node.full_label] = [id(i) for i in node.inputs]
+            for side in node.side_inputs:
+                consumers[node.full_label].append(id(side.pvalue))
 
     p.visit(Walk())
-    upstream, todo = set(), ["Manifest/ToDict"] if "Manifest/ToDict" in consumers else [
-        label for label in consumers if label.startswith("Manifest/")]
+    upstream, todo = set(), [name for name in consumers if name == label or name.startswith(label + "/")]
     while todo:
-        label = todo.pop()
-        for pid in consumers.get(label, []):
+        name = todo.pop()
+        for pid in consumers.get(name, []):
             source = producers.get(pid)
             if source and source not in upstream:
                 upstream.add(source)
                 todo.append(source)
-    assert any(label.endswith("UpdateIndex/Prune") for label in upstream), sorted(upstream)[:20]
+    return upstream
+
+
+def test_the_runs_manifest_and_commit_wait_for_the_dedup_index(tmp_path):
+    """On Dataflow independent branches run concurrently: the manifest step (which commits an
+    incremental run) must consume the index write's result, or a run could commit before its
+    index entries exist; and the staging folder (whose key packs the index rows are read from)
+    must not be removed before the index is written."""
+    from pipeline.graph import build_pipeline
+    from tests.conftest import SEEDS
+
+    p = beam.Pipeline()
+    build_pipeline(p, [str(SEEDS)], str(tmp_path / "out"), dedup=DedupOptions(index=str(tmp_path / "index")))
+    for step in ("Manifest", "Write/RemoveStaging"):
+        upstream = _upstream(p, step)
+        assert any(label.endswith("UpdateIndex/Prune") for label in upstream), (step, sorted(upstream)[:20])

@@ -123,7 +123,7 @@ def test_progress_lines_come_from_worker_processes(finished_run):
     assert re.search(r"files (\d+)/\1 \(100%\)", last), last
     assert re.search(r"records [1-9]\d* ", last), last
     assert re.search(r"done (\d+)/\1 .*written [1-9]\d* rows", last), last
-    assert re.search(r"dedup [1-9]\d* keys, \d+ batches, [1-9]\d* shard groups joined, \d+ decisions, index [1-9]\d* keys, "
+    assert re.search(r"dedup [1-9]\d* keys, \d+ batches, [1-9]\d* shard groups joined, \d+ decisions, index [1-9]\d* keys, [1-9]\d* packed, "
                      r"[1-9]\d* files", last), last
 
 

@@ -30,7 +30,7 @@ from transforms.dedup_index import (  # noqa: F401 - re-exported: the stage's pu
     read_index_file,
     write_index_partition,
 )
-from transforms.dedup_shuffle import BATCH, SHARDS, _ExactAndNear, remove_folder  # noqa: F401
+from transforms.dedup_shuffle import BATCH, SHARDS, KeyPack, _ExactAndNear, keys_of, remove_folder  # noqa: F401
 from transforms.fold import (  # noqa: F401
     PRIOR_PREFIX,
     Decision,
@@ -102,13 +102,14 @@ class _IndexRowFn(beam.DoFn):
             self._window, self._table_of_window = window, table
         return self._table_of_window
 
-    def process(self, key: DedupKey, decisions, window=beam.DoFn.WindowParam):
-        progress.add("dedup", indexed=1)
-        yield index_row(key, self._table(decisions, window), self.params)
+    def process(self, element, decisions, window=beam.DoFn.WindowParam):
+        for key in keys_of(element):
+            progress.add("dedup", indexed=1)
+            yield index_row(key, self._table(decisions, window), self.params)
 
 
 class DedupDecisions(beam.PTransform):
-    """`DedupKey`s of this run -> `(record_key, Decision)`: one entry per copy and per canonical
+    """`DedupKey`s (or `KeyPack`s of them) of this run -> `(record_key, Decision)`: one entry per copy and per canonical
     article with copies (records without an entry are lone articles).
 
     Exact copies (same id or content hash) and then near copies (MinHash/LSH clusters) are folded
@@ -120,7 +121,8 @@ class DedupDecisions(beam.PTransform):
     `staging` (a folder URL the workers can all reach, e.g. the run's staging folder): the packed
     shuffle data goes through files there and only file paths cross the shuffles, so a runner
     that holds shuffles in memory (FnApiRunner) holds paths, not signatures and band entries;
-    the files are removed once all decisions exist.
+    the files are removed once all decisions exist (the index rows' files once the index is
+    written).
     """
 
     def __init__(self, options: DedupOptions = DedupOptions(), near: bool = True, batch: int = BATCH,
@@ -143,7 +145,7 @@ class DedupDecisions(beam.PTransform):
                 keys
                 | "IndexRows" >> beam.ParDo(_IndexRowFn(params), beam.pvalue.AsIter(table))
                 | "UpdateIndex" >> WriteDedupIndex(self.options.index_output or self.options.index,
-                                                   self.options.retention_days))
+                                                   self.options.retention_days, self.staging))
         return table
 
 

@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 import re
 import uuid
+from typing import NamedTuple, Optional
 
 import apache_beam as beam
 import fsspec
@@ -27,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from transforms import progress
+from transforms.dedup_shuffle import newest_of, remove_folder
 from transforms.fold import PRIOR_PREFIX, DedupKey
 from transforms.minhash import MinHashParams
 
@@ -106,6 +108,17 @@ def _index_files(index: str, retention_days: int, newest: str = "") -> list[str]
     return [fs.unstrip_protocol(f) for f in files]
 
 
+class IndexFile(NamedTuple):
+    """One index file, read into prior keys by the step that takes keys (`keys_of`): what crosses
+    the runner instead of its entries' signatures and shingle sets."""
+
+    url: str
+    params: MinHashParams
+
+    def read(self) -> list[DedupKey]:
+        return read_index_file(self.url, self.params)
+
+
 def read_index_file(url: str, params: MinHashParams) -> list[DedupKey]:
     with fsspec.open(url, "rb") as handle:
         table = pq.read_table(handle)
@@ -148,7 +161,8 @@ def prune_index(index: str, retention_days: int) -> int:
 
 
 class ReadDedupIndex(beam.PTransform):
-    """This run's keys -> prior `DedupKey`s of the index entries within retention of its newest date."""
+    """This run's keys (or `KeyPack`s) -> an `IndexFile` per file of the index entries within
+    retention of its newest date (the step that takes the keys reads them as prior `DedupKey`s)."""
 
     def __init__(self, index: str, retention_days: int, params: MinHashParams):
         super().__init__()
@@ -156,14 +170,14 @@ class ReadDedupIndex(beam.PTransform):
 
     def expand(self, keys):
         retention, params = self.retention_days, self.params
-        newest = (keys | "Dates" >> beam.Map(lambda k: k.date)
+        newest = (keys | "Dates" >> beam.Map(newest_of)
                   | "Newest" >> beam.CombineGlobally(lambda dates: max(dates, default="")))
         return (
             keys.pipeline
             | "IndexRoot" >> beam.Create([self.index])
             | "IndexFiles" >> beam.FlatMap(_index_files, retention, beam.pvalue.AsSingleton(newest))
             | "Spread" >> beam.Reshuffle()
-            | "ReadIndex" >> beam.FlatMap(read_index_file, params)
+            | "ReadIndex" >> beam.Map(IndexFile, params)
         )
 
 
@@ -180,8 +194,12 @@ def pack_index_rows(rows: list[dict]) -> bytes:
 
 
 def unpack_index_rows(packs) -> list[dict]:
+    """Packs (IPC bytes, or the URL of a staged pack) -> their index rows."""
     rows: list[dict] = []
     for pack in packs:
+        if isinstance(pack, str):
+            with fsspec.open(pack, "rb") as handle:
+                pack = handle.read()
         rows.extend(pa.ipc.open_stream(pack).read_all().to_pylist())
     return rows
 
@@ -189,10 +207,31 @@ def unpack_index_rows(packs) -> list[dict]:
 class _PackByDate(beam.DoFn):
     """Index rows -> (date, packed rows) per bundle and date: the local runner groups a shuffle's
     elements itself, one by one (100,000 rows of up to 16 KB took it ~3 s), a few hundred packs
-    it groups at once."""
+    it groups at once. With `staging` (a folder URL) each pack is written to a file there and only
+    its URL crosses the shuffle: 100k articles' rows are ~180 MB, which the local runner took 2 s
+    to hand to the workers, with no worker able to count anything meanwhile. Each pack counts
+    into the live progress (`dedup/index_packed`, its rows) as it is made."""
+
+    def __init__(self, staging: Optional[str] = None):
+        self.staging = staging
+
+    def setup(self):
+        if self.staging:
+            self._fs, self._root = fsspec.core.url_to_fs(self.staging)
+            self._fs.makedirs(self._root, exist_ok=True)
 
     def start_bundle(self):
         self._pending: dict = {}
+
+    def _pack(self, rows: list[dict]):
+        pack = pack_index_rows(rows)
+        if self.staging:
+            path = f"{self._root}/{uuid.uuid4().hex}.arrows"
+            with self._fs.open(path, "wb") as handle:
+                handle.write(pack)
+            pack = self._fs.unstrip_protocol(path)
+        progress.add("dedup", index_packed=len(rows))
+        return pack
 
     def process(self, row: dict, window=beam.DoFn.WindowParam):
         key = (window, row["date"])
@@ -200,33 +239,42 @@ class _PackByDate(beam.DoFn):
         rows.append(row)
         if len(rows) >= PACK_ROWS:
             del self._pending[key]
-            yield row["date"], pack_index_rows(rows)
+            yield row["date"], self._pack(rows)
 
     def finish_bundle(self):
         from apache_beam.utils.windowed_value import WindowedValue
 
         pending, self._pending = self._pending, {}
         for (window, date), rows in pending.items():
-            yield WindowedValue((date, pack_index_rows(rows)), window.max_timestamp(), [window])
+            yield WindowedValue((date, self._pack(rows)), window.max_timestamp(), [window])
 
 
 class WriteDedupIndex(beam.PTransform):
     """Index rows -> one Parquet file per `date=` partition, then expired partitions removed;
     outputs the number of files written, once all are written and pruned (what a run's commit
-    must wait for)."""
+    must wait for). With `staging` (a folder URL) the rows go through files in a fresh folder
+    under it (`_PackByDate`), removed once every partition is written."""
 
-    def __init__(self, index: str, retention_days: int):
+    def __init__(self, index: str, retention_days: int, staging: Optional[str] = None):
         super().__init__()
         self.index, self.retention_days = index, retention_days
+        self.staging = f"{staging.rstrip('/')}/index-{uuid.uuid4().hex}" if staging else None
 
     def expand(self, rows):
-        index, retention = self.index, self.retention_days
+        index, retention, staging = self.index, self.retention_days, self.staging
+
+        def done(written: int) -> int:
+            if staging:
+                remove_folder(staging)
+            prune_index(index, retention)
+            return written
+
         return (
             rows
-            | "ByDate" >> beam.ParDo(_PackByDate())
+            | "ByDate" >> beam.ParDo(_PackByDate(staging))
             | "GroupDates" >> beam.GroupByKey()
             | "WriteIndex" >> beam.MapTuple(lambda date, packs: write_index_partition(
                 index, date, unpack_index_rows(packs)))
             | "Written" >> beam.combiners.Count.Globally()
-            | "Prune" >> beam.Map(lambda written: (prune_index(index, retention), written)[1])
+            | "Prune" >> beam.Map(done)
         )

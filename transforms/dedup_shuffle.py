@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import pickle
 import uuid
-from typing import Optional
+from typing import NamedTuple, Optional, Union
 
 import apache_beam as beam
 import fsspec
@@ -53,6 +53,48 @@ from transforms.minhash import (
     unique_pairs,
     verify_edges,
 )
+
+
+# --- key packs ----------------------------------------------------------------------------------
+#
+# A `DedupKey` weighs ~1.8 KB (a 504-byte signature and a ~1 KB shingle set), and a run's keys are
+# read by two steps (the split into packed shuffles, and the index rows), so the local runner would
+# hold 180 MB at 100k articles and hand it to the workers twice, each time seconds in which no
+# worker can start. The batch graph's staging step writes its keys to files instead
+# (`write_key_pack`, beside the staged articles) and only a `KeyPack` crosses the runner, as only
+# an `IndexFile` does for the dedup index's entries; every step that takes keys takes either
+# (`keys_of`).
+
+
+class KeyPack(NamedTuple):
+    """The `DedupKey`s of one staging file's articles, pickled in a file at `path`."""
+
+    path: str
+    keys: int
+    newest: str  # the newest `date` among them ("" when none has one)
+
+    def read(self) -> list[DedupKey]:
+        with fsspec.open(self.path, "rb") as handle:
+            return pickle.loads(handle.read())
+
+
+def write_key_pack(folder: str, keys: list[DedupKey]) -> KeyPack:
+    fs, root = fsspec.core.url_to_fs(folder.rstrip("/"))
+    fs.makedirs(root, exist_ok=True)
+    path = f"{root}/keys-{uuid.uuid4().hex}.pkl"
+    with fs.open(path, "wb") as handle:
+        handle.write(pickle.dumps(keys, protocol=pickle.HIGHEST_PROTOCOL))
+    return KeyPack(fs.unstrip_protocol(path), len(keys), max((k.date or "" for k in keys), default=""))
+
+
+def keys_of(element) -> list[DedupKey]:
+    """The keys an element of a key PCollection stands for: a `DedupKey` itself, or the keys a
+    pack (`KeyPack`, a dedup index file's `IndexFile`) reads from its file."""
+    return [element] if isinstance(element, DedupKey) else element.read()
+
+
+def newest_of(element: Union[DedupKey, KeyPack]) -> str:
+    return element.newest if isinstance(element, KeyPack) else element.date
 
 
 # --- packed shuffles ----------------------------------------------------------------------------
@@ -171,13 +213,14 @@ class _SplitKeys(_Packing):
         super().start_bundle()
         self._pending = {}
 
-    def process(self, key: DedupKey, window=beam.DoFn.WindowParam):
-        progress.add("dedup", keys=1)
-        pending = self._pending.setdefault(window, [])
-        pending.append(key)
-        if len(pending) >= self.split_batch:
-            del self._pending[window]
-            yield from self._split(pending, window)
+    def process(self, element, window=beam.DoFn.WindowParam):
+        for key in keys_of(element):
+            progress.add("dedup", keys=1)
+            pending = self._pending.setdefault(window, [])
+            pending.append(key)
+            if len(pending) >= self.split_batch:
+                del self._pending[window]
+                yield from self._split(pending, window)
 
     def finish_bundle(self):
         pending, self._pending = self._pending, {}
@@ -445,7 +488,7 @@ def _join(label: str, *packed):
 
 
 class _ExactAndNear(beam.PTransform):
-    """`DedupKey`s -> `(record_key, Decision)`: exact dedup by id, then by content hash, then
+    """`DedupKey`s (or `KeyPack`s) -> `(record_key, Decision)`: exact dedup by id, then by content hash, then
     (with `params`) near dedup among the survivors, every shuffle packed (see above); with
     `staging`, the packed blobs go through files in a fresh folder under it, removed at the end."""
 

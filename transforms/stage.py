@@ -7,8 +7,9 @@ shuffle inputs in the runner process. So:
 
 1. `StageArticles`, fused with Clean, writes cleaned articles to staging Parquet files under
    `OUT/_staging/<run>/` (one file per `STAGE_ROWS` articles of a bundle, one row group per write
-   shard, zstd) and passes on only a `DedupKey` per article and a `StagedPart(shard, path, row
-   group)` per row group.
+   shard, zstd) and their `DedupKey`s beside them (`KeyPack`: ~1.8 KB a key, which the runner
+   would otherwise hold and hand over twice), and passes on a `KeyPack` per file and a
+   `StagedPart(shard, path, row group)` per row group.
 2. `DedupDecisions` (transforms/dedup.py) turns the keys into decisions, one per copy and per
    canonical article with copies; each carries the record's `date`, so it is routed to the write
    shard of that date.
@@ -22,7 +23,8 @@ shuffle inputs in the runner process. So:
    into k = ceil(rows / WRITE_BATCH_ROWS) batches by record (xxh64 of `source_uri`, stored in
    the staging file, so a batch reads only its rows); its partitions are then written by k
    workers in parallel, as up to k files each (names still a hash of their ids).
-4. When every file is written, the staging folder is deleted.
+4. When every file is written (and the dedup index, whose rows are read from the key packs),
+   the staging folder is deleted.
 
 Memory: the runner holds keys and references; a worker holds one batch of at most about
 `WRITE_BATCH_ROWS` articles at a time, however many of them share a date.
@@ -55,6 +57,7 @@ from apache_beam.utils.windowed_value import WindowedValue
 from transforms import progress
 from transforms.deadletter import dead_letter
 from transforms.dedup import Decision, FoldingFn, dedup_key, remove_folder
+from transforms.dedup_shuffle import write_key_pack
 from transforms.minhash import MinHasher, record_number
 from transforms.model import Article, ModelCoder
 from transforms.write import WriteOptions, partition_path, write_records
@@ -140,7 +143,8 @@ def batch_of(record_key: str, batches: int) -> int:
 
 
 class _StageFn(beam.DoFn):
-    """Articles -> their `DedupKey`s (main output) and `StagedPart`s (tagged `parts`)."""
+    """Articles -> a `KeyPack` of their `DedupKey`s per staging file (main output) and its
+    `StagedPart`s (tagged `parts`)."""
 
     def __init__(self, folder: str, shards: int, hasher: Optional[MinHasher]):
         self.folder, self.shards, self.hasher = folder, shards, hasher
@@ -150,27 +154,34 @@ class _StageFn(beam.DoFn):
 
     def start_bundle(self):
         self.buffer: list[Article] = []
+        self.keys = []
 
-    def _flush(self) -> list[StagedPart]:
-        parts = write_staging_file(self.folder, self.buffer, self.shards) if self.buffer else []
+    def _flush(self):
+        """Write the buffered articles and their keys; yields the key pack and the parts."""
+        if not self.buffer:
+            return
+        yield write_key_pack(self.folder, self.keys)
+        for part in write_staging_file(self.folder, self.buffer, self.shards):
+            yield pvalue.TaggedOutput("parts", part)
         self.staged.inc(len(self.buffer))
-        self.buffer = []
-        return parts
+        self.buffer, self.keys = [], []
 
     def process(self, article: Article):
         self.buffer.append(article)
-        yield dedup_key(article, self.hasher)
+        self.keys.append(dedup_key(article, self.hasher))
         if len(self.buffer) >= STAGE_ROWS:
-            for part in self._flush():
-                yield pvalue.TaggedOutput("parts", part)
+            yield from self._flush()
 
     def finish_bundle(self):
-        for part in self._flush():
-            yield pvalue.TaggedOutput("parts", WindowedValue(part, MIN_TIMESTAMP, [GlobalWindow()]))
+        for output in self._flush():
+            tag, value = (output.tag, output.value) if isinstance(output, pvalue.TaggedOutput) else (None, output)
+            windowed = WindowedValue(value, MIN_TIMESTAMP, [GlobalWindow()])
+            yield pvalue.TaggedOutput(tag, windowed) if tag else windowed
 
 
 class StageArticles(beam.PTransform):
-    """Articles -> {'keys': DedupKey per article, 'parts': StagedPart per staged row group}."""
+    """Articles -> {'keys': a `KeyPack` of `DedupKey`s per staging file, 'parts': StagedPart per
+    staged row group}."""
 
     def __init__(self, folder: str, shards: int, hasher: Optional[MinHasher]):
         super().__init__()
@@ -258,7 +269,7 @@ class _WriteBatchFn(beam.DoFn):
                     yield table, rows
 
 
-def _remove_staging(_, folder: str) -> str:
+def _remove_staging(_, folder: str, *_after) -> str:
     remove_folder(folder)
     fs, root = fsspec.core.url_to_fs(folder)
     parent = root.rstrip("/").rsplit("/", 1)[0]
@@ -272,6 +283,9 @@ def _remove_staging(_, folder: str) -> str:
 
 class WriteStaged(beam.PTransform):
     """{'parts': StagedPart, 'decisions': (record_key, Decision)} -> written Parquet files.
+
+    An optional input 'after' (a PCollection) holds the staging folder's removal until it is
+    complete: other readers of the folder (the dedup index rows read the key packs).
 
     Outputs {'written': (table, rows) per file, 'dead': DeadLetter rows of articles enrichment
     could not handle}.
@@ -307,7 +321,8 @@ class WriteStaged(beam.PTransform):
             enriched = batches | "Enrich" >> beam.ParDo(_EnrichBatchFn()).with_outputs("dead", main="batches")
             batches, dead = enriched.batches, enriched.dead
         written = batches | "Write" >> beam.ParDo(_WriteBatchFn(self.output, self.options))
+        after = [beam.pvalue.AsList(inputs["after"])] if inputs.get("after") is not None else []
         (written
          | "AllWritten" >> beam.combiners.Count.Globally()
-         | "RemoveStaging" >> beam.Map(_remove_staging, self.folder))
+         | "RemoveStaging" >> beam.Map(_remove_staging, self.folder, *after))
         return {"written": written, "dead": dead}
