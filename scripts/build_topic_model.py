@@ -17,9 +17,7 @@ Model (see `transforms.topic`): word vectors distilled from Universal Sentence E
 multilingual v3 (`scripts/distill_word_vectors.py`, run by `--distill`; otherwise the vectors are
 read back from the shipped model), reduced by PCA to VECTOR_DIMS and stored as int8; an English
 head (linear SVMs, one per class, over tf-idf of the words and pairs of the title and lead, plus
-the mean vector of the whole head, with an article expert: linear SVMs over the words of the
-first 3,000 characters of the texts of over ARTICLE_WORDS words, BBC's full articles, re-ranking
-their five classes for full articles) and a multilingual head (multinomial logistic regression over the
+the mean vector of the whole head) and a multilingual head (multinomial logistic regression over the
 mean vector). Temperatures and `unknown` thresholds come from held-out predictions on one fifth of the
 texts (folds by headline; the model trained on the other four fifths). `--holdout SOURCE` trains without one source (bbc, ag, huffpost, nyt, uci) and
 writes the model to `build/` instead, for `make eval`'s held-out-source figures.
@@ -42,8 +40,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from transforms.topic import (ARTICLE_WORDS, TOPICS, TopicModel, WordVectors, article_features, features,  # noqa: E402
-                              sif_weights, vector_words)
+from transforms.topic import TOPICS, TopicModel, WordVectors, features, sif_weights, vector_words  # noqa: E402
 
 DATA = ROOT / ".." / "shared" / "data"
 OUT = ROOT / "transforms" / "data" / "topic_model.npz"
@@ -77,19 +74,6 @@ SVM_TOL = 1e-3  # liblinear's default 1e-4 takes four times as long for the same
 VECTOR_DIMS = 96
 VECTOR_SCALE = 2.0  # the English head's mean-vector block, next to unit-length tf-idf rows
 DENSE_C = 10.0
-# The English head's article expert (`transforms.topic`): a linear SVM over the words of a text's
-# first MAX_CHARS characters, trained on the labelled texts of over ARTICLE_WORDS words (BBC's full
-# articles: none of the other sets has any) and their classes. Experiment figures (argmax, the
-# model trained on four fifths of every source): on the fifth of BBC held out the head alone gives
-# 0.923, with the expert at weight 1 / 2 / 3 0.940 / 0.943 / 0.951; on the English hand-labelled
-# set 0.801, then 0.814 / 0.795 / 0.808. With the shipped model (all data) the English set gives
-# 0.808 at weight 1 (as without the expert), 0.795 at 2, 0.788 at 3: on web pages a heavier
-# expert turns a COVID case count into economy and a Trump appointment into arts (the
-# 2004-05 BBC vocabulary of its five classes, and page furniture after the story). An expert
-# trained on every source's texts of its five classes (BBC weighted 5 or 20) gave no BBC gain;
-# word pairs, or 1,500 / 2,000 / 6,000 characters, no clear change.
-ARTICLE_C = 1.0
-ARTICLE_WEIGHT = 1.0
 FOLDS = 5
 CALIBRATION_WORDS = 25  # the multilingual head's calibration texts: at least this many words
 
@@ -301,38 +285,14 @@ def fit_heads(docs: list[tuple[str, str, str]], dense: np.ndarray) -> dict:
                                                               sample_weight=weights[english])
     w = _full(svm.coef_.T, svm.classes_).T
     terms = matrix.shape[1]
-    vocabulary = vectorizer.get_feature_names_out().tolist()
     return {
-        "vocabulary": vocabulary,
+        "vocabulary": vectorizer.get_feature_names_out().tolist(),
         "idf": vectorizer.idf_.astype(np.float32),
         "coef": w[:, :terms],
         "dense_en": (w[:, terms:] * VECTOR_SCALE).T,
         "intercept_en": _full(svm.intercept_[None, :], svm.classes_)[0],
         "dense_xx": dense_xx, "intercept_xx": intercept_xx,
-        "article": fit_article_expert(en_docs, vectorizer.vocabulary_, vectorizer.idf_.astype(np.float32)),
     }
-
-
-def fit_article_expert(docs: list[tuple[str, str, str]], vocabulary: dict, idf: np.ndarray) -> dict | None:
-    """The English head's article expert: one linear SVM per class over sublinear tf-idf (the
-    head's vocabulary and idf) of the words of the first MAX_CHARS characters, on the texts of over
-    ARTICLE_WORDS words, for the classes those texts have. None when there are none (or one class)."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.preprocessing import normalize
-    from sklearn.svm import LinearSVC
-
-    articles = [(text, slug) for _, text, slug in docs if len(text.split(None, ARTICLE_WORDS)) > ARTICLE_WORDS]
-    if len({slug for _, slug in articles}) < 2:
-        return None
-    counts = TfidfVectorizer(analyzer=article_features, vocabulary=vocabulary, sublinear_tf=True, use_idf=False,
-                             norm=None, dtype=np.float32).fit([""])
-    matrix = normalize(counts.transform([text for text, _ in articles]).multiply(idf[None, :]).tocsr())
-    svm = LinearSVC(C=ARTICLE_C, tol=SVM_TOL, random_state=0).fit(
-        matrix, np.array([CLASSES.index(slug) for _, slug in articles]))
-    coef = svm.coef_ if len(svm.classes_) > 2 else np.vstack([-svm.coef_, svm.coef_])
-    intercept = svm.intercept_ if len(svm.classes_) > 2 else np.array([-svm.intercept_[0], svm.intercept_[0]])
-    return {"classes": svm.classes_.astype(np.int64), "coef": coef.astype(np.float32),
-            "intercept": intercept.astype(np.float32), "weight": ARTICLE_WEIGHT}
 
 
 def _full(matrix: np.ndarray, present: np.ndarray) -> np.ndarray:
@@ -347,7 +307,7 @@ def _full(matrix: np.ndarray, present: np.ndarray) -> np.ndarray:
 def as_model(heads: dict, temperature=(1.0, 1.0), threshold=(0.0, 0.0)) -> TopicModel:
     return TopicModel(CLASSES, table(), heads["vocabulary"], heads["idf"], heads["coef"],
                       heads["dense_en"], heads["intercept_en"], heads["dense_xx"], heads["intercept_xx"],
-                      temperature=temperature, threshold=threshold, article=heads.get("article"))
+                      temperature=temperature, threshold=threshold)
 
 
 def held_out_decisions(docs: list[tuple[str, str, str]], dense: np.ndarray, folds: int = FOLDS):
@@ -450,10 +410,6 @@ def build(holdout: str | None = None, calibrate_folds: bool = True) -> tuple[dic
         "vector_scale": scale,
         "vector_logprob": logprob,
     }
-    if heads.get("article") is not None:
-        arrays |= {"article_classes": heads["article"]["classes"], "article_coef": heads["article"]["coef"].astype(np.float16),
-                   "article_intercept": heads["article"]["intercept"],
-                   "article_weight": np.array(heads["article"]["weight"], np.float32)}
     info |= {"documents": len(docs), "by_source": Counter(source_of(r) for r, _, _ in docs),
             "by_class": Counter(gold), "terms": len(heads["vocabulary"]), "vector_words": len(words),
             "temperature": temperature, "threshold": threshold, "holdout": holdout}

@@ -18,10 +18,6 @@ evaluation: `transforms/data/TOPIC_MODEL.md`). Two linear heads share one table 
 - **English head**: linear weights over tf-idf of the words and word pairs of the title and lead
   (the first LEAD_WORDS words: what an editor files a story by, and what the many labelled
   headlines and snippets it is trained on look like) plus the mean vector of the whole head;
-  for a full article (over ARTICLE_WORDS words) whose best class is one that labelled full articles
-  cover, an **article expert** (linear weights over tf-idf of the words of the first MAX_CHARS
-  characters, trained on those full articles alone) decides which of those classes wins: the lead names the
-  kind of story, the whole text tells business from politics;
 - **multilingual head**: linear weights over the mean vector alone, for every other language.
 Each head's scores become probabilities by a softmax with a temperature fitted on held-out data;
 `unknown` is returned when the top probability is below that head's calibrated threshold, when
@@ -63,7 +59,6 @@ UNKNOWN = "unknown"
 MIN_WORDS = 5
 MAX_CHARS = 3000  # the head of a story says what it is about; keeps scoring well under a millisecond
 LEAD_WORDS = 100  # the English head's terms come from the title and lead: this many words
-ARTICLE_WORDS = 150  # longer texts are full articles: the article expert reads them
 SIF_A = 1e-4  # SIF smoothing (Arora et al. 2017): a word of probability p weighs a / (a + p)
 PIECE = "##"  # key prefix of word-internal pieces in the vector table
 MAX_PIECE = 24
@@ -124,12 +119,6 @@ def features(text: str) -> list[str]:
     """Unigrams and adjacent pairs: the English head's term names for a text."""
     words = tokens(text)
     return words + _pairs(words)
-
-
-def article_features(text: str) -> list[str]:
-    """The words of a full article's first MAX_CHARS characters: the article expert's terms (its
-    vocabulary is the English head's; word pairs add cost and no accuracy here)."""
-    return _words(text[:MAX_CHARS])
 
 
 def vector_words(text: str) -> list[str]:
@@ -229,7 +218,7 @@ class TopicModel:
     def __init__(self, classes: list[str], table: WordVectors, vocabulary: list[str], idf: np.ndarray,
                  coef: np.ndarray, dense_en: np.ndarray, intercept_en: np.ndarray,
                  dense_xx: np.ndarray, intercept_xx: np.ndarray, temperature: tuple[float, float] = (1.0, 1.0),
-                 threshold: tuple[float, float] = (0.0, 0.0), article: Optional[dict] = None):
+                 threshold: tuple[float, float] = (0.0, 0.0)):
         self.classes = list(classes)
         self.table = table
         self.index = {term: i for i, term in enumerate(vocabulary)}
@@ -239,39 +228,6 @@ class TopicModel:
         self.intercept = {"en": intercept_en.astype(np.float32), "xx": intercept_xx.astype(np.float32)}
         self.temperature = {"en": float(temperature[0]), "xx": float(temperature[1])}
         self.threshold = {"en": float(threshold[0]), "xx": float(threshold[1])}
-        # The article expert: {"classes": class indices, "coef": (classes, terms), "intercept",
-        # "weight": its decision values' weight next to the English head's}; None: no expert.
-        self.article = None
-        if article is not None:
-            self.article = {"classes": np.asarray(article["classes"], np.int64),
-                            "coef_t": np.ascontiguousarray(np.asarray(article["coef"], np.float32).T),
-                            "intercept": np.asarray(article["intercept"], np.float32),
-                            "weight": float(article["weight"])}
-
-    def _tfidf(self, terms: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(term ids, unit-length sublinear tf-idf values) of the known terms."""
-        found = [i for i in map(self.index.get, terms) if i is not None]
-        if not found:
-            return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        ids, tf = np.unique(np.array(found, dtype=np.int64), return_counts=True)
-        values = (1.0 + np.log(tf.astype(np.float32))) * self.idf[ids]
-        return ids, values / (np.linalg.norm(values) or 1.0)
-
-    def _article_rerank(self, text: str, logits: np.ndarray) -> np.ndarray:
-        """A full article whose best class is one of the expert's: the expert's classes are ranked
-        by the English head's values plus the expert's (times its weight), and the new winner swaps
-        values with the old one, so the head's score (and its calibration) stays with the winner."""
-        expert = self.article
-        best = int(logits.argmax())
-        if expert is None or best not in expert["classes"] or len(text.split(None, ARTICLE_WORDS)) <= ARTICLE_WORDS:
-            return logits
-        ids, values = self._tfidf(article_features(text))
-        votes = expert["intercept"] + (values @ expert["coef_t"][ids] if len(ids) else 0.0)
-        winner = int(expert["classes"][int(np.argmax(logits[expert["classes"]] + expert["weight"] * votes))])
-        if winner != best:
-            logits = logits.copy()
-            logits[best], logits[winner] = logits[winner], logits[best]
-        return logits
 
     @staticmethod
     def head(language: Optional[str]) -> str:
@@ -286,12 +242,13 @@ class TopicModel:
         if known:
             logits += mean @ self.dense[head]
         if head == "en":
-            ids, values = self._tfidf(features(text))
-            if len(ids):
+            found = [i for i in map(self.index.get, features(text)) if i is not None]
+            if found:
                 known = True
+                ids, tf = np.unique(np.array(found, dtype=np.int64), return_counts=True)
+                values = (1.0 + np.log(tf.astype(np.float32))) * self.idf[ids]
+                values /= np.linalg.norm(values) or 1.0
                 logits += values @ self.coef_t[ids]
-            if known:
-                logits = self._article_rerank(text, logits)
         return logits if known else None
 
     def probabilities(self, text: str, language: Optional[str] = "en") -> Optional[np.ndarray]:
@@ -328,10 +285,7 @@ def load_model(path=None) -> TopicModel:
             vocabulary=str(data["vocabulary"]).split("\n"), idf=data["idf"], coef=data["coef"],
             dense_en=data["dense_en"], intercept_en=data["intercept_en"],
             dense_xx=data["dense_xx"], intercept_xx=data["intercept_xx"],
-            temperature=tuple(data["temperature"].tolist()), threshold=tuple(data["threshold"].tolist()),
-            article={"classes": data["article_classes"], "coef": data["article_coef"],
-                     "intercept": data["article_intercept"], "weight": float(data["article_weight"])}
-            if "article_coef" in data.files else None)
+            temperature=tuple(data["temperature"].tolist()), threshold=tuple(data["threshold"].tolist()))
 
 
 @functools.lru_cache(maxsize=1)
