@@ -135,21 +135,17 @@ def topic_samples(name: str = "topic_multilingual.csv") -> list[tuple[str, str, 
     return out
 
 
-def wire_topic_samples() -> list[tuple[str, str, set, str]]:
-    """(file, language, gold slugs, title + body) of every non-English wire item of `formats/` and
-    `realworld/superdesk-wire` that carries IPTC subject codes: the codes' top-level topics are
-    the gold (any of them counts as right), the model reads only the text. The language is the
-    pipeline's own detection."""
-    from transforms.clean import clean_article
-    from transforms.enrich import detect_language
+WIRE_PATTERNS = ("formats/newsml-g2/*/*", "formats/newsml-1/*/*", "formats/nitf/*/*", "realworld/superdesk-wire/files/*")
+
+
+def coded_wire_items():
+    """(path, parsed article, top-level Media Topic codes) of every wire item of `formats/` and
+    `realworld/superdesk-wire` that carries IPTC subject codes naming a top level."""
     from transforms.parse import parse_record, split_file
     from transforms.read import FileRef, read_file
     from transforms.subjects import top_level
-    from transforms.topic import SLUG_BY_CODE
 
-    patterns = ["formats/newsml-g2/*/*", "formats/newsml-1/*/*", "formats/nitf/*/*", "realworld/superdesk-wire/files/*"]
-    out, seen = [], set()
-    for path in sorted(f for p in patterns for f in glob.glob(str(DATA / p))):
+    for path in sorted(f for p in WIRE_PATTERNS for f in glob.glob(str(DATA / p))):
         try:
             records = split_file(read_file(FileRef(path, None, None)), dt.datetime(2024, 1, 1))
         except Exception:  # pictures and formats the splitter refuses carry no article
@@ -157,17 +153,33 @@ def wire_topic_samples() -> list[tuple[str, str, set, str]]:
         for record in records:
             try:
                 article = parse_record(record)
-                gold = {SLUG_BY_CODE[c] for c in map(top_level, article.hints.get("subjects", "").split()) if c}
-                if not gold:
-                    continue
-                article = clean_article(article)
             except Exception:
                 continue
-            text = f"{article.title}\n\n{article.body}" if article.title else article.body
-            language, _ = detect_language(text, article.hints.get("language"))
-            if language not in (None, "en") and text not in seen:  # superdesk-wire repeats some formats/ files
-                seen.add(text)
-                out.append((Path(path).name, language, gold, text))
+            codes = {c for c in map(top_level, article.hints.get("subjects", "").split()) if c}
+            if codes:
+                yield path, article, codes
+
+
+def wire_topic_samples() -> list[tuple[str, str, set, str]]:
+    """(file, language, gold slugs, title + body) of every non-English wire item of `formats/` and
+    `realworld/superdesk-wire` that carries IPTC subject codes: the codes' top-level topics are
+    the gold (any of them counts as right), the model reads only the text. The language is the
+    pipeline's own detection."""
+    from transforms.clean import clean_article
+    from transforms.enrich import detect_language
+    from transforms.topic import SLUG_BY_CODE
+
+    out, seen = [], set()
+    for path, article, codes in coded_wire_items():
+        try:
+            article = clean_article(article)
+        except Exception:
+            continue
+        text = f"{article.title}\n\n{article.body}" if article.title else article.body
+        language, _ = detect_language(text, article.hints.get("language"))
+        if language not in (None, "en") and text not in seen:  # superdesk-wire repeats some formats/ files
+            seen.add(text)
+            out.append((Path(path).name, language, {SLUG_BY_CODE[c] for c in codes}, text))
     return out
 
 
@@ -429,28 +441,15 @@ def eval_provided_topics() -> dict:
     comes from those codes (`topic_source` provided, topic code one the codes name)."""
     from transforms.clean import clean_article
     from transforms.enrich import enrich_article
-    from transforms.parse import parse_record, split_file
-    from transforms.read import FileRef, read_file
-    from transforms.subjects import top_level
 
-    patterns = ["formats/newsml-g2/*/*", "formats/newsml-1/*/*", "formats/nitf/*/*", "realworld/superdesk-wire/files/*"]
     n = right = 0
-    for path in sorted(f for p in patterns for f in glob.glob(str(DATA / p))):
+    for _, article, codes in coded_wire_items():
+        n += 1
         try:
-            records = split_file(read_file(FileRef(path, None, None)), dt.datetime(2024, 1, 1))
-        except Exception:  # pictures and formats the splitter refuses carry no article
+            enriched = enrich_article(clean_article(article))
+        except Exception:
             continue
-        for record in records:
-            try:
-                article = parse_record(record)
-                codes = article.hints.get("subjects", "").split()
-                if not any(top_level(c) for c in codes):
-                    continue
-                n += 1
-                enriched = enrich_article(clean_article(article))
-            except Exception:
-                continue
-            right += enriched.topic_source == "provided" and enriched.topic_code in {top_level(c) for c in codes}
+        right += enriched.topic_source == "provided" and enriched.topic_code in codes
     print(f"provided subject codes: {right} of {n} wire items with IPTC codes get their topic ({right / max(n, 1):.3f})")
     return {"provided_topic_share": right / max(n, 1), "provided_topic_n": n}
 
