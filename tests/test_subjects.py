@@ -75,7 +75,7 @@ def test_every_real_wire_item_with_iptc_codes_gets_the_topic_they_state():
     for path in _wire_files():
         try:
             records = split_file(read_file(FileRef(path, None, None)), NOW)
-        except Exception:  # not a wire item (pictures, ANPA text the splitter refuses): not this test's concern
+        except Exception:  # not a text item (pictures, packages): not this test's concern
             continue
         for record in records:
             try:
