@@ -204,9 +204,9 @@ def find_dateline(body: str, hint: Optional[str] = None) -> tuple[Optional[Datel
                 rest = body[head.end():]
                 if head.group("agency") and not dateline.agency:
                     dateline = dateline.model_copy(update={"agency": _agency(head.group("agency"))})
-            elif _LONE_SEPARATOR.match(body):
+            elif lone := _LONE_SEPARATOR.match(body):
                 # The format kept the dateline apart and the body opens with its separator ("_ Shares").
-                rest = body[_LONE_SEPARATOR.match(body).end():]
+                rest = body[lone.end():]
             else:
                 # The body's own dateline may print less than the hint ("OTTAWA -" for the hint
                 # "Ottawa Ontario Canada"): same city, or the hint starts with what the body printed.

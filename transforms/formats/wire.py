@@ -87,17 +87,22 @@ def filing_time(trailer: str) -> Optional[dt.datetime]:
     return None
 
 
+# Control characters inside a message (framing, tab-stop record separators of tables, format
+# codes): each becomes a space. Line breaks and tabs stay, they shape the text.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _frame(message: bytes) -> tuple[str, str, str]:
     """(header, text, trailer) of one message."""
     header, _, rest = message.partition(STX)
     text, _, trailer = rest.partition(ETX)
-    clean = lambda raw: re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", " ", _decode(raw).replace("\r", ""))
+    clean = lambda raw: _CONTROLS.sub(" ", _decode(raw).replace("\r", ""))
     return clean(header.lstrip(SYN + SOH)), _decode(text).replace("\r", ""), clean(trailer)
 
 
 def _line(text: str) -> str:
     """A line without format marks, control characters and end-of-line quad marks."""
-    text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", " ", text)
+    text = _CONTROLS.sub(" ", text)
     text = re.sub(r"\s*[<=]\s*$", "", text.strip())
     return " ".join(text.lstrip("^").split()).replace(" _ ", " — ")
 
@@ -111,7 +116,7 @@ _KEYWORD_LINE = re.compile(r"^\^?(?:\*\S*\s+\^)?[A-Za-z]{1,4}-.*,\s*\d+\s*<?\s*$
 
 
 def _anpa(header: str, text: str, trailer: str) -> dict[str, Any]:
-    lines = [raw for raw in text.split("\n")]
+    lines = text.split("\n")
     head: list[str] = []
     i = 0
     while i < len(lines) and not lines[i].startswith("\t"):
@@ -137,7 +142,7 @@ def _anpa(header: str, text: str, trailer: str) -> dict[str, Any]:
     else:
         paras += before[1:]  # no byline: a list of lines under a headline is the story itself
     for raw in tail:
-        line = _line(raw.replace("\x1e", " "))
+        line = _line(raw)
         if line and not re.fullmatch(r"_+|-+|END", line):
             paras.append(line)
     fields = header.split("\n")
