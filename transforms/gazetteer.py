@@ -82,6 +82,15 @@ _COUNTRY_ALIASES = {
 
 def fold(text: str) -> str:
     """Lower case without accents: the key under which names are looked up."""
+    return _fold_name(text) if len(text) <= 64 else _fold(text)
+
+
+@functools.lru_cache(maxsize=1 << 16)  # names recur: each article's candidate names are folded ~150 times
+def _fold_name(text: str) -> str:
+    return _fold(text)
+
+
+def _fold(text: str) -> str:
     text = unicodedata.normalize("NFKD", text.replace("’", "'")).encode("ascii", "ignore").decode()
     return " ".join(text.lower().split())
 

@@ -204,6 +204,13 @@ def _base_table() -> dict[str, _Entry]:
 
 
 @functools.lru_cache(maxsize=32)
+def _multiword_starts(language: Optional[str]) -> frozenset[str]:
+    """First words of the table's names of two words or more: a capitalised run is looked up as a
+    name of several words only from such a word (most runs hold none, and each lookup folds its name)."""
+    return frozenset(key.split(" ", 1)[0] for key in _table(language) if " " in key)
+
+
+@functools.lru_cache(maxsize=32)
 def _table(language: Optional[str]) -> dict[str, _Entry]:
     """The base table plus country names in the article's language (CLDR)."""
     base = _base_table()
@@ -234,6 +241,8 @@ def _lookup(name: str, table: dict[str, _Entry], language: Optional[str]) -> tup
     """(place, the name as matched) for a candidate, trying it without a possessive ending."""
     key = fold(name)
     found = table.get(key)
+    if found is None and name[-1].lower() not in ".'’s" and "-" not in name:  # no rule below applies
+        return None, key
     if found is None and name.endswith("."):  # a sentence's full stop, not an abbreviation's
         name = name.rstrip(".")
         key = fold(name)
@@ -262,6 +271,7 @@ def _is_capitalised(word: str) -> bool:
 def _mentions(text: str, language: Optional[str]) -> list[tuple[str, _Entry, int, bool]]:
     """(matched key, place, start, beside-a-name) for the place names in capitalised runs, longest first."""
     table = _table(language)
+    starts = _multiword_starts(language)
     out = []
     for match in _RUN.finditer(text):
         words = match.group(0).split()
@@ -274,7 +284,10 @@ def _mentions(text: str, language: Optional[str]) -> list[tuple[str, _Entry, int
         spans: list[tuple[int, int, str, _Entry]] = []
         i = 0
         while i < len(words):
-            for n in range(min(MAX_WORDS, len(words) - i), 0, -1):
+            # A name of several words starts with the first word's key (what _lookup strips is at its end).
+            first_key = fold(words[i])
+            longest = min(MAX_WORDS, len(words) - i) if first_key in starts or not first_key else 1
+            for n in range(longest, 0, -1):
                 if not _is_capitalised(words[i]) or not _is_capitalised(words[i + n - 1]):
                     continue
                 found, key = _lookup(" ".join(words[i:i + n]), table, language)
@@ -355,7 +368,7 @@ def find_places(title: Optional[str], body: str, language: Optional[str] = None)
     """Places mentioned in title and body, most mentioned first; `language` (ISO 639-1) adds the
     country names of that language."""
     text = f"{title}\n\n{body}" if title else body
-    lower = fold(text)
+    lower = None  # the folded text, for the cue words of ambiguous names: folded when one occurs
     mentions = _mentions(text, language)
     # An ambiguous name counts when a cue word or a place preposition shows it is a place somewhere.
     shown: set[str] = set()
@@ -369,6 +382,8 @@ def find_places(title: Optional[str], body: str, language: Optional[str] = None)
     for key, found, start, beside in mentions:
         if beside or (key in people and not _PREPOSITION.search(text[max(0, start - 12):start])):
             continue
+        if key in AMBIGUOUS and key not in shown:
+            lower = fold(text) if lower is None else lower
         if key in AMBIGUOUS and key not in shown and not any(
                 re.search(rf"\b{re.escape(cue)}", lower) for cue in AMBIGUOUS[key]):
             if key != "georgia" or language not in (None, "en"):

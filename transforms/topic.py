@@ -194,20 +194,22 @@ class WordVectors:
         """Unit-length SIF-weighted mean vector of the words; None when none is known. With
         `compounds` (text in a language other than English) a word the table lacks is looked up
         by its stem and as a compound (`_parts`) before it is cut into word pieces."""
-        ids: list[int] = []
-        weights: list[float] = []
+        ids: list[int] = []  # words with one entry: they weigh that entry's weight
+        piece_ids: list[int] = []  # pieces of words cut up: each weighs a rare word's weight over its pieces
+        piece_weights: list[float] = []
         segment = self._split if compounds else self._segment
         for word in words:
             pieces = segment(word)
             if len(pieces) == 1:
                 ids.append(pieces[0])
-                weights.append(self.weights[pieces[0]])
             elif pieces:
-                ids.extend(pieces)
-                weights.extend([self.rare / len(pieces)] * len(pieces))
-        if not ids:
+                piece_ids.extend(pieces)
+                piece_weights.extend([self.rare / len(pieces)] * len(pieces))
+        if not ids and not piece_ids:
             return None
-        vector = np.asarray(weights, np.float32) @ self.vectors[ids]
+        vector = self.weights[ids] @ self.vectors[ids]
+        if piece_ids:
+            vector += np.asarray(piece_weights, np.float32) @ self.vectors[piece_ids]
         norm = float(np.linalg.norm(vector))
         return vector / norm if norm > 0 else None
 
