@@ -239,7 +239,7 @@ def word_table(distill: bool = False) -> tuple[list[str], np.ndarray, np.ndarray
 
 def table() -> WordVectors:
     words, quantised, scale, logprob = word_table()
-    return WordVectors(words, quantised.astype(np.float32) * scale, sif_weights(logprob))
+    return WordVectors(words, quantised, sif_weights(logprob), scale=scale)
 
 
 # ---- heads --------------------------------------------------------------------------------------
