@@ -5,7 +5,9 @@ Runs after dedup, so only canonical articles pay for it. Every model ships insid
 setup). It sets:
 - `language` (ISO 639-1) and `language_score`: py3langid, with scripts that name their language
   outright (Hangul, kana, Thai, Greek, Hebrew, Georgian, Armenian) decided by script, so short
-  texts in them are right. A language the source declared is used only when the detector is unsure.
+  texts in them are right. A language the source declared is used only when the detector is unsure;
+  unsure and with nothing declared, a major language close behind its first choice wins over a
+  small one (short English headlines read as Nynorsk or Latin).
   The detector also knows some languages without an ISO 639-1 code: regional varieties become
   their macrolanguage (Egyptian Arabic `ar`, Cantonese `zh`), the others give way to the likeliest
   language that has one, and text without linguistic content (`zxx`: checksums, code) gets only
@@ -43,6 +45,16 @@ LANGUAGE_MIN_SCORE = 0.5
 _MACROLANGUAGE = {"ary": "ar", "arz": "ar", "yue": "zh", "wuu": "zh", "uzs": "uz", "gug": "gn",
                   "hbo": "he", "grc": "el", "sdh": "ku"}
 NO_LANGUAGE = "zxx"  # ISO 639-2 "no linguistic content"
+# When the detector is unsure (below LANGUAGE_MIN_SCORE) and the source declares nothing, its first
+# choice among ~200 languages is often a small one a short headline happens to fit ("Food for
+# fungi" -> Nynorsk, "No escape for KRAS mutant tumors" -> Aragonese, "Qualcomm Declares Quarterly
+# Cash Dividend" -> Latin, German headlines -> Luxembourgish). One of the 16 languages the topic
+# encoder was trained on (Yang et al. 2019; 15 codes, the major languages of news on the web)
+# then wins if the detector gives it at least UNSURE_RATIO of its first choice's probability.
+# Titles of the hand-labelled sets (n=307): 287 -> 296 right, none lost; real pages and feeds
+# (1,364 rows of ../shared/data/realworld): 6 English headlines mended, nothing right changed.
+_MAJOR_LANGUAGES = frozenset("ar de en es fr it ja ko nl pl pt ru th tr zh".split())
+UNSURE_RATIO = 0.3
 
 
 @functools.lru_cache(maxsize=1)
@@ -101,6 +113,9 @@ def detect_language(text: str, declared: Optional[str] = None) -> tuple[Optional
     declared_code = (declared or "").strip().lower().replace("_", "-").split("-")[0]
     if score < LANGUAGE_MIN_SCORE and len(declared_code) == 2 and declared_code.isalpha():
         return declared_code, float(score)
+    if code and score < LANGUAGE_MIN_SCORE and code not in _MAJOR_LANGUAGES:
+        code, score = next(((c, p) for c, p in _identifier().rank(sample)[:5]
+                            if p >= UNSURE_RATIO * score and c in _MAJOR_LANGUAGES), (code, score))
     return code, (float(score) if code else None)
 
 
