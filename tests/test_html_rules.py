@@ -214,3 +214,13 @@ def test_feed_item_title_markup_and_google_alerts_redirects_are_cleaned():
     fields = parse_feed_item(feed)
     assert fields["title"] == "Slack Stock Has a Compelling Story"
     assert fields["url"] == "https://investorplace.com/2019/07/slack-stock/"
+
+
+def test_a_short_heading_that_opens_the_title_is_the_headline_and_a_logo_heading_is_not():
+    page = (b"<html><head><title>Henne Strand \xe2\x80\x93 Wikipedia</title></head><body>"
+            b"<h1 class='logo'>Wikipedia</h1><h1 id='firstHeading'>Henne Strand</h1><div>"
+            + "".join(f"<p>{p}</p>" for p in STORY).encode() + b"</div></body></html>")
+    assert parse_html(page)["title"] == "Henne Strand"
+    logo_only = page.replace(b"<h1 id='firstHeading'>Henne Strand</h1>", b"")
+    assert parse_html(logo_only.replace(b"Henne Strand \xe2\x80\x93 Wikipedia", b"Wikipedia \xe2\x80\x93 Henne Strand"))["title"] \
+        != "Wikipedia"

@@ -569,6 +569,9 @@ def _title(tree, meta: dict[str, str], article_ld: Optional[dict], doc_title: Op
             return text
     if marked:
         return marked[0]
+    short = _short_heading_in_title(tree, declared, brands)
+    if short:
+        return short
     if len(others) == 1:
         return others[0]
     if cleaned:
@@ -576,6 +579,33 @@ def _title(tree, meta: dict[str, str], article_ld: Optional[dict], doc_title: Op
     if doc_title and not _is_brand(doc_title, brands):
         return strip_branding(doc_title, brands)
     return None
+
+
+def _short_heading_in_title(tree, declared: list[str], brands: set[str]) -> Optional[str]:
+    """An <h1> too short to pass for a headline on its own ("Henne Strand", "Therapsida") that opens
+    a declared title cut at its separators ("Henne Strand – Wikipedia"): the page names the same
+    thing twice, so the rest of the title is the site's. A logo heading (a link or image inside,
+    "logo"/"brand" in its class or id) names the site, not the story."""
+    starts = set()
+    for title in declared:
+        pieces, seps = _TITLE_SEPARATOR.split(title), _TITLE_SEPARATOR.findall(title)
+        # Not before a bare colon: "Retro-PC: Commodore reaktiviert den C64" opens with a kicker.
+        starts.update(_squash(" ".join(pieces[:i])) for i in range(1, len(pieces))
+                      if not (seps[i - 1].strip() in (":", "：") and seps[i - 1][:1] in (":", "：")))
+    starts.discard("")
+    if not starts:
+        return None
+    for node in tree.xpath("//h1")[:12]:
+        if node.xpath("ancestor::nav|ancestor::footer|ancestor::aside|ancestor-or-self::a|.//a|.//img") \
+                or _LOGO_HEADING.search(f"{node.get('class', '')} {node.get('id', '')}"):
+            continue
+        text = " ".join(node.text_content().split())
+        if text and _squash(text) in starts and not _is_brand(text, brands) and not _UI_HEADING.match(text):
+            return text
+    return None
+
+
+_LOGO_HEADING = re.compile(r"logo|brand|masthead|site-?(?:name|title)", re.IGNORECASE)
 
 
 _GENERIC_TITLE_WORDS = frozenset("""
