@@ -136,6 +136,19 @@ def test_titles_are_the_headline_without_branding(parts, title):
     assert page(*parts)["title"] == title
 
 
+@pytest.mark.parametrize("raw, title", [  # titles of L3S-GN1 pages, which come without a URL
+    ("wnyt.com - 'Alien vs. Predator: Requiem' is a true horror", "'Alien vs. Predator: Requiem' is a true horror"),
+    ("Groban CD breaks Christmas record - UPI.com", "Groban CD breaks Christmas record"),
+    ("News & Observer | newsobserver.com | Players to be evaluated at MLS Combine this weekend",
+     "Players to be evaluated at MLS Combine this weekend"),
+    ("TheStar.com | Sports | John McHale, 86: Expos' first president", "John McHale, 86: Expos' first president"),
+    ("Pressure on Tasmanian health over abuse : thewest.com.au", "Pressure on Tasmanian health over abuse"),
+    ("Steve Forbes: Trump is indeed a billionaire.", "Steve Forbes: Trump is indeed a billionaire."),
+])
+def test_a_host_name_in_a_title_is_the_site_name(raw, title):
+    assert strip_branding(raw, set()) == title
+
+
 def test_strip_branding_keeps_headlines_that_name_the_site():
     brands = {"cnn"}
     assert strip_branding("Trump speaks | CNN Politics", brands) == "Trump speaks"

@@ -481,10 +481,16 @@ def _home_link_names(tree) -> list[str]:
     return names
 
 
+# A title segment that is a host name ("wnyt.com", "autosport.com", "Bloomberg.com") names the site.
+_HOST_NAME = re.compile(r"(?:www\.)?[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|info|biz|co\.uk|co\.za|co\.in|com\.au|[a-z]{2})", re.I)
+
+
 def _is_brand(segment: str, brands: set[str]) -> bool:
     key = _squash(segment)
     if not key or len(segment.split()) > BRAND_MAX_WORDS:
         return False
+    if _HOST_NAME.fullmatch(segment.strip()):
+        return True
     # The site name opens or closes the segment ("CNN Politics", "heise online", "Die Zeit"), or
     # the segment is part of the site name; a name inside a phrase ("Why CNN matters") is not branding.
     return any(key.startswith((b, "the" + b)) or (len(b) >= 4 and key.endswith(b))
@@ -500,8 +506,20 @@ def strip_branding(title: str, brands: set[str]) -> str:
     seps = _TITLE_SEPARATOR.findall(title)
     if len(pieces) < 2:
         return title
+    # A host name inside the title ("News & Observer | newsobserver.com | Headline"): the site's
+    # name stands on its shorter side, the headline on its longer one.
+    host = next((i for i in range(1, len(pieces) - 1) if _HOST_NAME.fullmatch(pieces[i].strip())), None)
+    if host is not None:
+        before, after = " ".join(pieces[:host]), " ".join(pieces[host + 1:])
+        keep = range(host + 1, len(pieces)) if len(after.split()) > len(before.split()) else range(host)
+        pieces, seps = pieces[keep.start:keep.stop], seps[keep.start:keep.stop - 1]
+        if len(pieces) < 2:
+            return pieces[0].strip()
     start, end = 0, len(pieces)
     while end - start > 1 and _is_brand(pieces[start], brands):
+        start += 1
+    # A generic section name after a leading site name: "TheStar.com | Sports | Headline".
+    while 0 < start < end - 1 and all(w.casefold() in _GENERIC_TITLE_WORDS for w in pieces[start].split()):
         start += 1
     brand_at = next((i for i in range(start + 1, end) if _is_brand(pieces[i], brands)), None)
     if brand_at is not None:
