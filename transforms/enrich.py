@@ -104,17 +104,18 @@ def detect_language(text: str, declared: Optional[str] = None) -> tuple[Optional
     if by_script:
         return by_script, 1.0
     code, score = _identifier().classify(sample)
+    ranked = functools.cache(lambda: _identifier().rank(sample))  # every language, likeliest first: at most once
     if code == NO_LANGUAGE:  # nothing to go by but what the source declares
         code, score = None, 0.0
     elif len(code) != 2:
         code = _MACROLANGUAGE.get(code) or code
     if code and len(code) != 2:  # a language without a 639-1 code (Nigerian Pidgin, Bikol...): the next likeliest
-        code, score = next(((c, p) for c, p in _identifier().rank(sample) if len(c) == 2), (None, 0.0))
+        code, score = next(((c, p) for c, p in ranked() if len(c) == 2), (None, 0.0))
     declared_code = (declared or "").strip().lower().replace("_", "-").split("-")[0]
     if score < LANGUAGE_MIN_SCORE and len(declared_code) == 2 and declared_code.isalpha():
         return declared_code, float(score)
     if code and score < LANGUAGE_MIN_SCORE and code not in _MAJOR_LANGUAGES:
-        code, score = next(((c, p) for c, p in _identifier().rank(sample)[:5]
+        code, score = next(((c, p) for c, p in ranked()[:5]
                             if p >= UNSURE_RATIO * score and c in _MAJOR_LANGUAGES), (code, score))
     return code, (float(score) if code else None)
 

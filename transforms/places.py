@@ -384,12 +384,11 @@ def find_places(title: Optional[str], body: str, language: Optional[str] = None)
             continue
         if key in AMBIGUOUS and key not in shown:
             lower = fold(text) if lower is None else lower
-        if key in AMBIGUOUS and key not in shown and not any(
-                re.search(rf"\b{re.escape(cue)}", lower) for cue in AMBIGUOUS[key]):
-            if key != "georgia" or language not in (None, "en"):
-                continue
-            # Georgia without Tbilisi in English copy: the US state.
-            found = _Entry("region", "Georgia", "US", get_gazetteer().regions["georgia"].geonameid)
+            if not any(re.search(rf"\b{re.escape(cue)}", lower) for cue in AMBIGUOUS[key]):
+                if key != "georgia" or language not in (None, "en"):
+                    continue
+                # Georgia without Tbilisi in English copy: the US state.
+                found = _Entry("region", "Georgia", "US", get_gazetteer().regions["georgia"].geonameid)
         found = found._replace(spellings=())
         counts[found] = counts.get(found, 0) + 1
     for found in _abbreviated_regions(text):

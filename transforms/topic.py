@@ -202,7 +202,7 @@ class WordVectors:
         piece_ids: list[int] = []  # pieces of words cut up: each weighs a rare word's weight over its pieces
         piece_weights: list[float] = []
         segment = self._split if compounds else self._segment
-        for word in (w for w, i in zip(words, found) if i is None) if len(ids) < len(words) else ():
+        for word in [w for w, i in zip(words, found) if i is None]:  # the table lacks these
             pieces = segment(word)
             if len(pieces) == 1:
                 ids.append(pieces[0])

@@ -536,6 +536,7 @@ def strip_branding(title: str, brands: set[str]) -> str:
     return out.strip()
 
 
+_FURNITURE = "ancestor::nav|ancestor::footer|ancestor::aside"  # no headline or byline of the story is inside these
 _UI_HEADING = re.compile(r"^(?:menu|search|navigation|log ?in|sign ?in|subscribe|home|main menu|skip to .*|"
                          r"latest (?:news|in .*)|more from .*|related .*|follow us.*|advertisement|"
                          r"comments?|share( this)?|newsletter|top stories|most (?:read|popular))$", re.IGNORECASE)
@@ -554,7 +555,7 @@ def _shown_headlines(tree, brands: set[str]) -> tuple[list[str], list[str]]:
     marked: list[str] = []
     others: list[str] = []
     for node in tree.xpath('//*[@itemprop="headline"] | //h1')[:12]:
-        if node.tag in ("meta", "link") or node.xpath("ancestor::nav|ancestor::footer|ancestor::aside"):
+        if node.tag in ("meta", "link") or node.xpath(_FURNITURE):
             continue
         text = strip_branding(" ".join(node.text_content().split()), brands)
         if not _plausible_headline(text, brands):
@@ -599,6 +600,9 @@ def _title(tree, meta: dict[str, str], article_ld: Optional[dict], doc_title: Op
     return None
 
 
+_LOGO_HEADING = re.compile(r"logo|brand|masthead|site-?(?:name|title)", re.IGNORECASE)
+
+
 def _short_heading_in_title(tree, declared: list[str], brands: set[str]) -> Optional[str]:
     """An <h1> too short to pass for a headline on its own ("Henne Strand", "Therapsida") that opens
     a declared title cut at its separators ("Henne Strand – Wikipedia"): the page names the same
@@ -609,21 +613,18 @@ def _short_heading_in_title(tree, declared: list[str], brands: set[str]) -> Opti
         pieces, seps = _TITLE_SEPARATOR.split(title), _TITLE_SEPARATOR.findall(title)
         # Not before a bare colon: "Retro-PC: Commodore reaktiviert den C64" opens with a kicker.
         starts.update(_squash(" ".join(pieces[:i])) for i in range(1, len(pieces))
-                      if not (seps[i - 1].strip() in (":", "：") and seps[i - 1][:1] in (":", "：")))
+                      if seps[i - 1].rstrip() not in (":", "："))
     starts.discard("")
     if not starts:
         return None
     for node in tree.xpath("//h1")[:12]:
-        if node.xpath("ancestor::nav|ancestor::footer|ancestor::aside|ancestor-or-self::a|.//a|.//img") \
+        if node.xpath(f"{_FURNITURE}|ancestor-or-self::a|.//a|.//img") \
                 or _LOGO_HEADING.search(f"{node.get('class', '')} {node.get('id', '')}"):
             continue
         text = " ".join(node.text_content().split())
         if text and _squash(text) in starts and not _is_brand(text, brands) and not _UI_HEADING.match(text):
             return text
     return None
-
-
-_LOGO_HEADING = re.compile(r"logo|brand|masthead|site-?(?:name|title)", re.IGNORECASE)
 
 
 _GENERIC_TITLE_WORDS = frozenset("""
@@ -678,7 +679,7 @@ def _author_values(tree, meta: dict[str, str], article_ld: Optional[dict]) -> tu
     declared += [meta[k] for k in AUTHOR_META if k in meta and not meta[k].startswith("http")]
     shown = []
     nodes = [n for n in tree.xpath('//*[@rel="author" or @itemprop="author"]')[:20]
-             if n.tag not in ("meta", "link") and not n.xpath("ancestor::aside|ancestor::footer|ancestor::nav")]
+             if n.tag not in ("meta", "link") and not n.xpath(_FURNITURE)]
     # Only the byline block of the first credited name: later ones are often other stories' authors.
     block = nodes[0].getparent().getparent() if nodes and nodes[0].getparent() is not None else None
     for node in nodes:
