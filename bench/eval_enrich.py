@@ -14,9 +14,11 @@
   (excluded from training); the time per article; and, with the `build` extra, whole sources held
   out: the model trained on everything but BBC scored on BBC (full articles of a publisher it never
   saw), the same for AG News (`--topic-all`: also HuffPost, NYT, UCI), by both heads, with the
-  shipped calibration, and an in-domain figure (a fifth of BBC and AG held out, by headline).
-  `unknown` counts as wrong; AG World counts as right when predicted as politics, conflict,
-  disaster, crime, society, environment or health.
+  shipped calibration, and an in-domain figure (a fifth of BBC and AG held out by headline, the
+  model trained on the rest: what an evaluation on more of the same sources would most likely see;
+  AG World counted as politics only, as politics or conflict, and as any world-news class).
+  `unknown` counts as wrong; for the whole-source figures AG World counts as right when predicted
+  as politics, conflict, disaster, crime, society, environment or health.
 - Language: the non-English pages of the article-extraction benchmark (label from the site's
   country domain) plus `tests/data/language_samples.csv`.
 """
@@ -301,19 +303,40 @@ def eval_topics(held_out_sources=HELD_OUT_SOURCES, refit: bool = True) -> dict:
                                                           if health else "") + ")")
             if head == "en":
                 _confusion(pairs, f"{source} confusion")
-    # In-domain: one fifth of every source (by headline, the build's calibration fold) held out.
+    return report | eval_topics_in_domain(build, temperature, threshold, vectors)
+
+
+WORLD_POLITICS_OR_CONFLICT = {"politics-government", "conflict-war-peace"}
+
+
+def eval_topics_in_domain(build, temperature, threshold, vectors) -> dict:
+    """The figure closest to an evaluation on more of the same sources: one fifth of every labelled
+    source held out (the build's calibration fold, by headline, so BBC's near copies stay on one
+    side), the model trained on the other four fifths with this build's recipe and the shipped
+    calibration; scored on BBC's and AG News's held-out fifth. AG World is counted three ways: as
+    politics-government only (the training map), as politics or conflict, and as any of WORLD_OK.
+    `unknown` counts as wrong."""
     docs = build.training_documents()
     fold = [build.fold_of(text) == 0 for _, text, _ in docs]
     train = [d for d, f in zip(docs, fold) if not f]
     held = build.as_model(build.fit_heads(train, build.mean_vectors([t for _, t, _ in train], vectors)),
                           temperature, threshold)
+    report: dict = {}
     for source in ("bbc", "ag"):
         pairs = [(gold, held.classify(text)) for (ref, text, gold), f in zip(docs, fold)
                  if f and build.source_of(ref) == source]
-        ok = sum(1 for g, p in pairs if p == g or (source == "ag" and g == "politics-government" and p in WORLD_OK))
-        report[f"topic_accuracy_{source}_in_domain_fold"] = ok / len(pairs)
-        print(f"topic accuracy {source} in domain (a fifth held out, trained on the rest and every other source) "
-              f"{ok / len(pairs):.4f} (n={len(pairs)})")
+        scores = {"": sum(p == g for g, p in pairs) / len(pairs)}
+        if source == "ag":
+            for name, world in (("_world_as_politics_or_conflict", WORLD_POLITICS_OR_CONFLICT), ("_world_ok", WORLD_OK)):
+                scores[name] = sum(1 for g, p in pairs if p == g or (g == "politics-government" and p in world)) / len(pairs)
+        for name, score in scores.items():
+            report[f"topic_accuracy_{source}_in_domain{name}"] = score
+        report[f"topic_n_{source}_in_domain"] = len(pairs)
+        print(f"topic accuracy {source} in domain (a fifth held out by headline, trained on the other four fifths "
+              f"and every other source) {scores['']:.4f} (n={len(pairs)})"
+              + (f"; World as politics or conflict {scores['_world_as_politics_or_conflict']:.4f}, as any of "
+                 f"WORLD_OK {scores['_world_ok']:.4f}" if source == "ag" else ""))
+        _confusion(pairs, f"{source} in-domain confusion")
     return report
 
 

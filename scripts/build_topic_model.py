@@ -17,8 +17,10 @@ Model (see `transforms.topic`): word vectors distilled from Universal Sentence E
 multilingual v3 (`scripts/distill_word_vectors.py`, run by `--distill`; otherwise the vectors are
 read back from the shipped model), reduced by PCA to VECTOR_DIMS and stored as int8; an English
 head (linear SVMs, one per class, over tf-idf of the words and pairs of the title and lead, plus
-the mean vector of the whole head) and a multilingual head (multinomial logistic regression over the
-mean vector). Temperatures and `unknown` thresholds come from held-out predictions on one fifth of the
+the mean vector of the whole head, with an article expert: linear SVMs over tf-idf of the words of
+the first 3,000 characters of the texts of over ARTICLE_WORDS words, BBC's full articles, re-ranking
+their five classes for full articles) and a multilingual head (multinomial logistic regression over
+the mean vector). Temperatures and `unknown` thresholds come from held-out predictions on one fifth of the
 texts (folds by headline; the model trained on the other four fifths). `--holdout SOURCE` trains without one source (bbc, ag, huffpost, nyt, uci) and
 writes the model to `build/` instead, for `make eval`'s held-out-source figures.
 
@@ -40,7 +42,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from transforms.topic import TOPICS, TopicModel, WordVectors, features, sif_weights, vector_words  # noqa: E402
+from transforms.topic import (ARTICLE_WORDS, TOPICS, TopicModel, WordVectors, features, sif_weights,  # noqa: E402
+                              vector_words)
 
 DATA = ROOT / ".." / "shared" / "data"
 OUT = ROOT / "transforms" / "data" / "topic_model.npz"
@@ -74,6 +77,12 @@ SVM_TOL = 1e-3  # liblinear's default 1e-4 takes four times as long for the same
 VECTOR_DIMS = 96
 VECTOR_SCALE = 2.0  # the English head's mean-vector block, next to unit-length tf-idf rows
 DENSE_C = 10.0
+# The English head's article expert (`transforms.topic`): linear SVMs over binary tf-idf of the
+# words the mean vector reads (a text's first MAX_CHARS characters, letters only: no second
+# tokenisation at run time), trained on the labelled texts of over ARTICLE_WORDS words (BBC's full
+# articles: no other set has any) and their classes; vocabulary and idf its own (MIN_DF).
+ARTICLE_C = 1.0
+ARTICLE_WEIGHT = 1.0
 FOLDS = 5
 CALIBRATION_WORDS = 25  # the multilingual head's calibration texts: at least this many words
 
@@ -292,7 +301,30 @@ def fit_heads(docs: list[tuple[str, str, str]], dense: np.ndarray) -> dict:
         "dense_en": (w[:, terms:] * VECTOR_SCALE).T,
         "intercept_en": _full(svm.intercept_[None, :], svm.classes_)[0],
         "dense_xx": dense_xx, "intercept_xx": intercept_xx,
+        "article": fit_article_expert(en_docs),
     }
+
+
+def fit_article_expert(docs: list[tuple[str, str, str]]) -> dict | None:
+    """The English head's article expert: one linear SVM per class over binary tf-idf of the
+    words of a text's first MAX_CHARS characters (`vector_words`), on the texts of over
+    ARTICLE_WORDS such words, for the classes those texts have. None when they have fewer than two."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.svm import LinearSVC
+
+    articles = [(words, slug) for words, slug in ((vector_words(text), slug) for _, text, slug in docs)
+                if len(words) > ARTICLE_WORDS]
+    if len({slug for _, slug in articles}) < 2:
+        return None
+    vectorizer = TfidfVectorizer(analyzer=lambda words: words, binary=True, min_df=MIN_DF, dtype=np.float32)
+    matrix = vectorizer.fit_transform([words for words, _ in articles])
+    svm = LinearSVC(C=ARTICLE_C, tol=SVM_TOL, random_state=0).fit(
+        matrix, np.array([CLASSES.index(slug) for _, slug in articles]))
+    coef = svm.coef_ if len(svm.classes_) > 2 else np.vstack([-svm.coef_, svm.coef_])
+    intercept = svm.intercept_ if len(svm.classes_) > 2 else np.array([-svm.intercept_[0], svm.intercept_[0]])
+    return {"classes": svm.classes_.astype(np.int64), "vocabulary": vectorizer.get_feature_names_out().tolist(),
+            "idf": vectorizer.idf_.astype(np.float32), "coef": coef.astype(np.float32),
+            "intercept": intercept.astype(np.float32), "weight": ARTICLE_WEIGHT}
 
 
 def _full(matrix: np.ndarray, present: np.ndarray) -> np.ndarray:
@@ -307,7 +339,7 @@ def _full(matrix: np.ndarray, present: np.ndarray) -> np.ndarray:
 def as_model(heads: dict, temperature=(1.0, 1.0), threshold=(0.0, 0.0)) -> TopicModel:
     return TopicModel(CLASSES, table(), heads["vocabulary"], heads["idf"], heads["coef"],
                       heads["dense_en"], heads["intercept_en"], heads["dense_xx"], heads["intercept_xx"],
-                      temperature=temperature, threshold=threshold)
+                      temperature=temperature, threshold=threshold, article=heads.get("article"))
 
 
 def held_out_decisions(docs: list[tuple[str, str, str]], dense: np.ndarray, folds: int = FOLDS):
@@ -410,6 +442,11 @@ def build(holdout: str | None = None, calibrate_folds: bool = True) -> tuple[dic
         "vector_scale": scale,
         "vector_logprob": logprob,
     }
+    if heads.get("article") is not None:
+        expert = heads["article"]
+        arrays |= {"article_classes": expert["classes"], "article_vocabulary": np.array("\n".join(expert["vocabulary"])),
+                   "article_idf": expert["idf"].astype(np.float16), "article_coef": expert["coef"].astype(np.float16),
+                   "article_intercept": expert["intercept"], "article_weight": np.array(expert["weight"], np.float32)}
     info |= {"documents": len(docs), "by_source": Counter(source_of(r) for r, _, _ in docs),
             "by_class": Counter(gold), "terms": len(heads["vocabulary"]), "vector_words": len(words),
             "temperature": temperature, "threshold": threshold, "holdout": holdout}

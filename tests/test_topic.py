@@ -13,9 +13,11 @@ import importlib.util
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from transforms.topic import LEAD_WORDS, TOPICS, UNKNOWN, classify_topic, features, get_model, vector_words
+from transforms.topic import (ARTICLE_WORDS, LEAD_WORDS, TOPICS, UNKNOWN, TopicModel, WordVectors, classify_topic,
+                              features, get_model, vector_words)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / ".." / "shared" / "data"
@@ -116,6 +118,43 @@ def test_english_terms_come_from_title_and_lead():
     terms = features(text)
     assert {"hospital", "doctors", "vaccine", "vaccine shortage"} <= set(terms)
     assert "footballer" not in terms and "goalkeeper" not in terms
+
+
+def _toy_model(with_expert: bool = True) -> TopicModel:
+    """Three classes (economy, health, politics) over four words; the English head leans to economy
+    on 'budget', the article expert (economy and politics only) reads 'minister' as politics."""
+    classes = ["economy", "health", "politics"]
+    vocabulary = ["budget", "minister", "hospital", "filler"]
+    coef = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 2.0, 0.0], [0.6, 0.0, 0.0, 0.0]], np.float32)
+    table = WordVectors(["budget"], np.zeros((1, 2), np.float32), np.ones(1, np.float32))
+    article = {"classes": [0, 2], "vocabulary": ["minister", "budget"], "idf": np.ones(2, np.float32),
+               "coef": np.array([[-1.0, 0.0], [1.0, 0.0]], np.float32), "intercept": np.zeros(2, np.float32),
+               "weight": 3.0}
+    return TopicModel(classes, table, vocabulary, np.ones(4, np.float32), coef, np.zeros((2, 3), np.float32),
+                      np.zeros(3, np.float32), np.zeros((2, 3), np.float32), np.zeros(3, np.float32),
+                      article=article if with_expert else None)
+
+
+def test_article_expert_reranks_its_classes_on_full_articles_only():
+    model, plain = _toy_model(), _toy_model(with_expert=False)
+    article = "budget minister " + "filler " * ARTICLE_WORDS + "minister minister"
+    head = plain.decision(article)
+    assert head.argmax() == 0  # the head alone: economy (its terms come from the lead)
+    reranked = model.decision(article)
+    # The expert's politics wins and takes economy's value (the head's score and calibration stay).
+    assert reranked.argmax() == 2 and reranked[2] == head[0] and reranked[0] == head[2] and reranked[1] == head[1]
+    short = "budget minister " + "filler " * 10
+    assert np.array_equal(model.decision(short), plain.decision(short))  # not a full article
+    health = "hospital budget " + "filler " * ARTICLE_WORDS + "minister minister"
+    assert model.decision(health).argmax() == 1  # a class the expert lacks stays with the head
+    assert np.array_equal(model.decision(article, "de"), plain.decision(article, "de"))  # English head only
+
+
+def test_shipped_article_expert_covers_the_full_article_classes():
+    model = get_model()
+    assert model.article is not None and model.article["weight"] > 0
+    assert {model.classes[i] for i in model.article["classes"]} == {
+        "economy-business-finance", "arts-culture-entertainment", "politics-government", "sport", "science-technology"}
 
 
 def test_scoring_a_german_article_stays_well_under_a_millisecond_or_two():

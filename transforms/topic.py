@@ -18,6 +18,10 @@ evaluation: `transforms/data/TOPIC_MODEL.md`). Two linear heads share one table 
 - **English head**: linear weights over tf-idf of the words and word pairs of the title and lead
   (the first LEAD_WORDS words: what an editor files a story by, and what the many labelled
   headlines and snippets it is trained on look like) plus the mean vector of the whole head;
+  for a full article (over ARTICLE_WORDS words) whose best class is one that labelled full articles
+  cover, an **article expert** (linear weights over binary tf-idf of the words the mean vector reads,
+  trained on those full articles alone) decides which of those classes wins: the lead names the
+  kind of story, the whole text tells business from politics;
 - **multilingual head**: linear weights over the mean vector alone, for every other language.
 Each head's scores become probabilities by a softmax with a temperature fitted on held-out data;
 `unknown` is returned when the top probability is below that head's calibrated threshold, when
@@ -59,6 +63,7 @@ UNKNOWN = "unknown"
 MIN_WORDS = 5
 MAX_CHARS = 3000  # the head of a story says what it is about; keeps scoring well under a millisecond
 LEAD_WORDS = 100  # the English head's terms come from the title and lead: this many words
+ARTICLE_WORDS = 150  # texts with more words (of the first MAX_CHARS characters) are full articles
 SIF_A = 1e-4  # SIF smoothing (Arora et al. 2017): a word of probability p weighs a / (a + p)
 PIECE = "##"  # key prefix of word-internal pieces in the vector table
 MAX_PIECE = 24
@@ -226,7 +231,7 @@ class TopicModel:
     def __init__(self, classes: list[str], table: WordVectors, vocabulary: list[str], idf: np.ndarray,
                  coef: np.ndarray, dense_en: np.ndarray, intercept_en: np.ndarray,
                  dense_xx: np.ndarray, intercept_xx: np.ndarray, temperature: tuple[float, float] = (1.0, 1.0),
-                 threshold: tuple[float, float] = (0.0, 0.0)):
+                 threshold: tuple[float, float] = (0.0, 0.0), article: Optional[dict] = None):
         self.classes = list(classes)
         self.table = table
         self.index = {term: i for i, term in enumerate(vocabulary)}
@@ -236,6 +241,41 @@ class TopicModel:
         self.intercept = {"en": intercept_en.astype(np.float32), "xx": intercept_xx.astype(np.float32)}
         self.temperature = {"en": float(temperature[0]), "xx": float(temperature[1])}
         self.threshold = {"en": float(threshold[0]), "xx": float(threshold[1])}
+        # The article expert: {"classes": class indices, "vocabulary", "idf", "coef": (classes,
+        # terms), "intercept", "weight": its decision values' weight next to the head's}; None: none.
+        # Its terms are binary tf-idf, so a text's votes are one gather and sum over `rows` (each
+        # known term's idf x weights, then its idf squared for the length): no counting.
+        self.article = None
+        if article is not None:
+            idf = np.asarray(article["idf"], np.float32)[:, None]
+            self.article = {"classes": np.asarray(article["classes"], np.int64),
+                            "members": frozenset(np.asarray(article["classes"]).tolist()),
+                            "index": {term: i for i, term in enumerate(article["vocabulary"])},
+                            "rows": np.ascontiguousarray(np.hstack(
+                                [idf * np.asarray(article["coef"], np.float32).T, idf * idf])),
+                            "intercept": np.asarray(article["intercept"], np.float32),
+                            "weight": float(article["weight"])}
+
+    def _article_rerank(self, words: list[str], logits: np.ndarray) -> np.ndarray:
+        """A full article whose best class is one of the expert's: the expert's classes are ranked
+        by the English head's values plus the expert's (times its weight), and the new winner swaps
+        values with the old one, so the head's score (and its calibration) stays with the winner.
+        `words` are the article's words as the mean vector read them (no second tokenisation)."""
+        expert = self.article
+        best = int(logits.argmax())
+        if len(words) <= ARTICLE_WORDS or best not in expert["members"]:
+            return logits
+        found = [i for i in map(expert["index"].get, set(words)) if i is not None]
+        if not found:
+            return logits
+        sums = expert["rows"][found].sum(axis=0)
+        votes = expert["intercept"] + sums[:-1] / np.sqrt(sums[-1])
+        classes = expert["classes"]
+        winner = int(classes[int(np.argmax(logits[classes] + expert["weight"] * votes))])
+        if winner != best:
+            logits = logits.copy()
+            logits[best], logits[winner] = logits[winner], logits[best]
+        return logits
 
     @staticmethod
     def head(language: Optional[str]) -> str:
@@ -244,7 +284,8 @@ class TopicModel:
     def decision(self, text: str, language: Optional[str] = "en") -> Optional[np.ndarray]:
         """Decision values per class of the language's head, None when no word is known."""
         head = self.head(language)
-        mean = self.table.mean(vector_words(text), compounds=head == "xx")
+        words = vector_words(text)
+        mean = self.table.mean(words, compounds=head == "xx")
         logits = self.intercept[head].copy()
         known = mean is not None
         if known:
@@ -257,6 +298,8 @@ class TopicModel:
                 values = (1.0 + np.log(tf.astype(np.float32))) * self.idf[ids]
                 values /= np.linalg.norm(values) or 1.0
                 logits += values @ self.coef_t[ids]
+            if known and self.article is not None:
+                logits = self._article_rerank(words, logits)
         return logits if known else None
 
     def probabilities(self, text: str, language: Optional[str] = "en") -> Optional[np.ndarray]:
@@ -292,7 +335,11 @@ def load_model(path=None) -> TopicModel:
             vocabulary=str(data["vocabulary"]).split("\n"), idf=data["idf"], coef=data["coef"],
             dense_en=data["dense_en"], intercept_en=data["intercept_en"],
             dense_xx=data["dense_xx"], intercept_xx=data["intercept_xx"],
-            temperature=tuple(data["temperature"].tolist()), threshold=tuple(data["threshold"].tolist()))
+            temperature=tuple(data["temperature"].tolist()), threshold=tuple(data["threshold"].tolist()),
+            article={"classes": data["article_classes"], "vocabulary": str(data["article_vocabulary"]).split("\n"),
+                     "idf": data["article_idf"], "coef": data["article_coef"],
+                     "intercept": data["article_intercept"], "weight": float(data["article_weight"])}
+            if "article_coef" in data.files else None)
 
 
 @functools.lru_cache(maxsize=1)
