@@ -224,3 +224,24 @@ def test_a_short_heading_that_opens_the_title_is_the_headline_and_a_logo_heading
     logo_only = page.replace(b"<h1 id='firstHeading'>Henne Strand</h1>", b"")
     assert parse_html(logo_only.replace(b"Henne Strand \xe2\x80\x93 Wikipedia", b"Wikipedia \xe2\x80\x93 Henne Strand"))["title"] \
         != "Wikipedia"
+
+
+def test_markup_and_script_inside_a_declared_title_never_reach_the_row():
+    """Shapes of real crawled pages (L3S-GN1): an annotation tag inside <title>, a title that runs on
+    into the page's script, one that is the tail of an HTML comment, a '>' breadcrumb before the
+    headline. The page shows no <h1>, so the declared title decides."""
+    def page(title: str) -> bytes:
+        return (f"<html><head><title>{title}</title></head><body><div class='story'>"
+                + "".join(f"<p>{p}</p>" for p in STORY) + "</div></body></html>").encode()
+
+    assert parse_html(page('<SPAN class="x-nc-sel2">Council expands bus network</SPAN>'))["title"] \
+        == "Council expands bus network"
+    assert parse_html(page('Council expands bus network(The Daily)ntById("font"); obj.style.fontSize = '
+                           'fontSize+"pt"; function goPrint() { window.open(1); }'))["title"] \
+        == "Council expands bus network(The Daily)"
+    assert not parse_html(page("BBnd newsi library--&gt;"))["title"]
+    assert parse_html(page("SignOnSanDiego.com &gt; News &gt; World -- Council expands bus network"))["title"] \
+        == "Council expands bus network"
+    # Ordinary punctuation stays: a semicolon, brackets, quotes and a 'greater than' without spaces.
+    plain = "Rates rise; markets fall (again) as 'hawks' win, 3>2 vote"
+    assert parse_html(page(plain))["title"] == plain

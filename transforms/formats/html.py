@@ -451,7 +451,7 @@ def _published(tree, meta: dict[str, str], article_ld: Optional[dict], html_text
 
 # --- titles ----------------------------------------------------------------------------------------
 
-_TITLE_SEPARATOR = re.compile(r"\s+[|\-–—:·•»«~/\\]+\s+|:\s+|\s*[|｜│•»«：]+\s*|\s*::\s*|(?<=[」』】)\]])\s*[:：]\s*"
+_TITLE_SEPARATOR = re.compile(r"\s+[|\-–—:·•»«~/\\>]+\s+|:\s+|\s*[|｜│•»«：]+\s*|\s*::\s*|(?<=[」』】)\]])\s*[:：]\s*"
                               r"|(?<=[^\x00-\x7f])_|_(?=[^\x00-\x7f])")
 _PUBLISHED_SUFFIX = re.compile(r"\s*\((?:published|publié|veröffentlicht|publicado)\s+\d{4}\)\s*$", re.I)
 BRAND_MAX_WORDS = 4
@@ -567,17 +567,42 @@ def _shown_headlines(tree, brands: set[str]) -> tuple[list[str], list[str]]:
     return marked, others
 
 
+# Markup inside a declared title ("<title><SPAN class=…>Headline</SPAN></title>": the parser keeps a
+# title's content as text), and where a broken page's title runs on into its code or comments
+# ("Headline(The Korea Times)ntById("font"); …", "BBnd newsi library-->", "… opensearch.xml" />").
+_TITLE_TAG = re.compile(r"</?[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>")
+_TITLE_CODE = re.compile(r"-->|<!--|/>|[{}]|;\s*(?:this\.|var\s|function\b|document\.|window\.)"
+                         r"|[A-Za-z]\w*\(\s*[\"']|\w+\s*=\s*[\"']|\"\s*/?>")
+
+
+def _declared_title(value: Optional[str]) -> Optional[str]:
+    """A declared title as text: tags inside it removed; a title that runs on into script cut where
+    that starts (dropped when fewer than three words are left), one that runs into a comment's end
+    or a tag's attributes dropped."""
+    if not value or not value.strip():
+        return None
+    text = " ".join(_TITLE_TAG.sub(" ", value).split())
+    code = _TITLE_CODE.search(text)
+    if code:
+        if code.group().endswith(("-->", "<!--", ">")):  # a comment's or a tag's text: not a title at all
+            return None
+        text = text[:code.start()].rstrip(" -|:;,(")
+        if len(text.split()) < 3 and len(_CJK.findall(text)) < 6:
+            return None
+    return text or None
+
+
 def _title(tree, meta: dict[str, str], article_ld: Optional[dict], doc_title: Optional[str],
            brands: set[str]) -> Optional[str]:
     """The headline the page shows (see the module docstring), else the first it declares."""
     declared: list[str] = []
-    for value in ([_text(article_ld.get("headline")), _text(article_ld.get("name"))] if article_ld else []) \
-            + [meta.get(key) for key in TITLE_META]:
-        if value and value.strip():
-            declared.append(" ".join(value.split()))
     title_node = tree.find(".//title")
-    if title_node is not None and title_node.text_content().strip():
-        declared.append(" ".join(title_node.text_content().split()))
+    for value in ([_text(article_ld.get("headline")), _text(article_ld.get("name"))] if article_ld else []) \
+            + [meta.get(key) for key in TITLE_META] + [title_node.text_content() if title_node is not None else None]:
+        value = _declared_title(value)
+        if value:
+            declared.append(value)
+    doc_title = _declared_title(doc_title)
     cleaned = [strip_branding(t, brands) for t in declared]
     cleaned = [t for t in cleaned if t and not _is_brand(t, brands)]
     keys = [k for k in ({_squash(t) for t in cleaned} | {_squash(t) for t in declared}) if k]
