@@ -248,9 +248,33 @@ def evaluate_set(name: str, labels: dict[str, str], with_trafilatura: bool = Tru
             "lost_vs_trafilatura": lost}
 
 
+L3S = ROOT / ".." / "shared" / "data" / "L3S-GN1" / "L3S-GN1-20100130203947-00001"
+
+
+def _l3s_pages():
+    """(name, bytes, url, gold headline) of L3S-GN1's 621 Google News pages of 2008: the URL from its
+    url-mapping (what a crawl's WARC record gives), the headline from the human-labelled copy (the
+    blocks marked x-nc-sel1, joined)."""
+    from lxml import html as lxml_html
+
+    urls = dict(line.strip("<>\n").replace("urn:uuid:", "").split(">\t") for line in
+                (L3S / "url-mapping.txt").read_text(encoding="utf-8").splitlines(keepends=True) if ">\t" in line)
+    for path in sorted((L3S / "original").glob("*.html")):
+        annotated = lxml_html.fromstring((L3S / "annotated" / path.name).read_bytes())
+        gold = " ".join(" ".join(e.text_content().split()) for e in annotated.xpath('//*[contains(@class, "x-nc-sel1")]'))
+        yield path.name, path.read_bytes(), urls.get(path.stem), gold
+
+
+def _words_key(text: Optional[str]) -> str:
+    return " ".join(re.sub(r"[^\w]+", " ", (text or "").casefold()).split())
+
+
 def filtered_articles(limit: Optional[int] = None) -> dict[str, Any]:
     """Pages of all-article corpora (article-extraction benchmark, L3S-GN1 Google News pages) that
-    the page-kind filter rejects: each one is a real article lost."""
+    the page-kind filter rejects: each one is a real article lost. On L3S-GN1 (parsed with each
+    page's URL, as from a crawl) also the headline against the human-labelled one: the same words
+    (case and punctuation aside), or one inside the other (the labelled block may hold a deck, or
+    our title a site name)."""
     import gzip
 
     from transforms.formats.html import parse_html
@@ -258,26 +282,36 @@ def filtered_articles(limit: Optional[int] = None) -> dict[str, Any]:
 
     data = ROOT / ".." / "shared" / "data"
     corpora = {"article-extraction-benchmark": lambda: (
-        (p.name, gzip.decompress(p.read_bytes())) for p in sorted((data / "article-extraction-benchmark" / "html").glob("*.html.gz"))),
-        "L3S-GN1": lambda: ((p.name, p.read_bytes()) for p in sorted(
-            (data / "L3S-GN1" / "L3S-GN1-20100130203947-00001" / "original").glob("*.html")))}
+        (p.name, gzip.decompress(p.read_bytes()), None, None)
+        for p in sorted((data / "article-extraction-benchmark" / "html").glob("*.html.gz"))),
+        "L3S-GN1": _l3s_pages}
     report: dict[str, Any] = {}
     for name, pages in corpora.items():
-        n, lost = 0, []
-        for key, page in pages():
+        n, lost, headlines = 0, [], {"same": 0, "inside": 0, "other": 0, "none": 0}
+        for key, page, url, gold in pages():
             if limit and n >= limit:
                 break
             n += 1
             try:
-                parse_html(page)
+                title = parse_html(page, url=url)["title"]
             except NotAnArticle as exc:
                 lost.append(f"{key}: {exc}")
+                continue
             except Exception:  # no text: the extraction figures count those
-                pass
+                continue
+            if gold:
+                ours, want = _words_key(title), _words_key(gold)
+                headlines["none" if not ours else "same" if ours == want else
+                          "inside" if ours in want or want in ours else "other"] += 1
         report[name] = {"pages": n, "filtered": len(lost), "examples": lost[:10]}
         print(f"{name}: {len(lost)} of {n} article pages filtered as not articles (bar 0)")
         for line in lost[:10]:
             print(f"  {line}")
+        if sum(headlines.values()):
+            total = sum(headlines.values())
+            report[name]["headline"] = headlines | {"n": total, "rate_same": round(headlines["same"] / total, 4)}
+            print(f"{name}: headline = the labelled one {headlines['same']} of {total} ({headlines['same'] / total:.3f}); "
+                  f"one inside the other {headlines['inside']}, other {headlines['other']}, no title {headlines['none']}")
     return report
 
 

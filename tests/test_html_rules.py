@@ -245,3 +245,21 @@ def test_markup_and_script_inside_a_declared_title_never_reach_the_row():
     # Ordinary punctuation stays: a semicolon, brackets, quotes and a 'greater than' without spaces.
     plain = "Rates rise; markets fall (again) as 'hawks' win, 3>2 vote"
     assert parse_html(page(plain))["title"] == plain
+
+
+def test_a_site_only_title_gives_way_to_the_heading_the_lead_bears_out():
+    """Table-layout pages of 2008 (L3S-GN1): the <title> names the site or a section, the headline
+    is a styled <td>/<span>, not an <h1>; a heading that opens or closes the <title> is the
+    headline, the rest of the title the site's."""
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    site_only = (f"<html><head><title>Recent Features</title></head><body><table><tr>"
+                 f"<td class='navhead'>Latest Sport</td></tr><tr><td class='contentheading'>Council expands "
+                 f"bus network to northern districts</td></tr><tr><td>{story}</td></tr></table></body></html>")
+    assert parse_html(site_only.encode())["title"] == "Council expands bus network to northern districts"
+    tagline = (f"<html><head><title>Council expands bus network - Daily Courier - Independent Local News</title>"
+               f"</head><body><div class='tagline'>Independent Local News</div><span class='articleHeadline'>"
+               f"Council expands bus network</span><div>{story}</div></body></html>")
+    assert parse_html(tagline.encode())["title"] == "Council expands bus network"
+    # A pun headline the page shows in its <h1> and declares stays, whatever the lead says.
+    pun = html_page(title="Wheels of fortune")
+    assert parse_html(pun)["title"] == "Wheels of fortune"

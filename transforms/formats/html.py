@@ -105,7 +105,8 @@ PUBLISHED_META = ("article:published_time", "og:article:published_time", "articl
                   "dc.date", "dcterms.created", "date")
 AUTHOR_META = ("author", "article:author", "dc.creator", "dcterms.creator", "parsely-author",
                "sailthru.author", "byl", "twitter:creator")
-TITLE_META = ("og:title", "twitter:title", "parsely-title", "sailthru.title", "dc.title", "headline", "title")
+TITLE_META = ("og:title", "twitter:title", "parsely-title", "sailthru.title", "headline")
+WEAK_TITLE_META = ("dc.title", "title")
 SITE_META = ("og:site_name", "application-name", "al:ios:app_name", "twitter:app:name:iphone")
 
 # Paragraphs about commenting, not part of the story.
@@ -592,19 +593,77 @@ def _declared_title(value: Optional[str]) -> Optional[str]:
     return text or None
 
 
+# Elements a page styles as headings without an <h1> or itemprop (table layouts and older CMSs:
+# <td class="contentheading">, <span class="articleHeadline">, <div class="hed">, <h2>, <h3>); only
+# ones holding text, not blocks (a "header" <div> holds the masthead and menus).
+_LOWER = "translate(concat(@class, ' ', @id), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+_HEADING_XPATH = (f"(//h1|//h2|//h3|//*[contains({_LOWER}, 'head') or contains({_LOWER}, 'title')])"
+                  "[not(.//div|.//p|.//li|.//table|.//br|.//h1|.//h2|.//h3|.//img)]")
+_NOT_HEADINGS = frozenset("html head title meta link script style body form".split())
+HEADING_MAX_WORDS = 25
+_LEAD_WORD = re.compile(r"[^\W\d_]{4,}")
+LEAD_CHECK_WORDS = 80  # a headline shares a word with the story's first this many words
+
+
+def _page_headings(tree, brands: set[str]) -> list[str]:
+    """Plausible headlines among the page's headings, in page order, branding cut."""
+    out: list[str] = []
+    for node in tree.xpath(_HEADING_XPATH)[:80]:
+        if not isinstance(node.tag, str) or node.tag in _NOT_HEADINGS or node.xpath(_FURNITURE):
+            continue
+        text = strip_branding(" ".join(node.text_content().split()), brands)
+        if text not in out and len(text.split()) <= HEADING_MAX_WORDS and _plausible_headline(text, brands):
+            out.append(text)
+    return out
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in _LEAD_WORD.findall(text.casefold()) if w not in _GENERIC_TITLE_WORDS}
+
+
+def _checked_against_lead(title: Optional[str], headings: list[str], lead: str) -> Optional[str]:
+    """A title that shares no word with the story's first lines ("Top Stories", "The Calgary Sun
+    online", "Recent Features": a <title> that names only the site) gives way to the first heading
+    of the page that shares two or more words with them."""
+    lead_words = _content_words(lead)
+    if not lead_words or (title and _content_words(title) & lead_words):
+        return title
+    return next((h for h in headings if len(_content_words(h) & lead_words) >= 2), title)
+
+
+def _title_ends(declared: list[str]) -> dict[str, tuple[str, str]]:
+    """Runs of segments that open or close a declared title, cut at its separators but not at a
+    bare colon ("Retro-PC: Commodore reaktiviert den C64" opens with a kicker): squashed run ->
+    (the run as written, the rest of the title)."""
+    ends: dict[str, tuple[str, str]] = {}
+    for title in declared:
+        pieces, seps = _TITLE_SEPARATOR.split(title), _TITLE_SEPARATOR.findall(title)
+        for i in range(1, len(pieces)):
+            if seps[i - 1].rstrip() in (":", "："):
+                continue
+            head = "".join(p + sep for p, sep in zip(pieces[:i - 1], seps)) + pieces[i - 1]
+            tail = "".join(p + sep for p, sep in zip(pieces[i:-1], seps[i:])) + pieces[-1]
+            ends.setdefault(_squash(head), (head.strip(), tail))
+            ends.setdefault(_squash(tail), (tail.strip(), head))
+    ends.pop("", None)
+    return ends
+
+
 def _title(tree, meta: dict[str, str], article_ld: Optional[dict], doc_title: Optional[str],
-           brands: set[str]) -> Optional[str]:
-    """The headline the page shows (see the module docstring), else the first it declares."""
-    declared: list[str] = []
+           brands: set[str], lead: str = "") -> Optional[str]:
+    """The headline the page shows (see the module docstring), else the first it declares; when
+    only the page's <title> (or trafilatura's reading of it) is left, a page heading that it
+    contains, or one that the story's lead bears out (`_checked_against_lead`)."""
+    in_meta = [v for v in map(_declared_title, ([_text(article_ld.get("headline")), _text(article_ld.get("name"))]
+                                                if article_ld else []) + [meta.get(key) for key in TITLE_META]) if v]
     title_node = tree.find(".//title")
-    for value in ([_text(article_ld.get("headline")), _text(article_ld.get("name"))] if article_ld else []) \
-            + [meta.get(key) for key in TITLE_META] + [title_node.text_content() if title_node is not None else None]:
-        value = _declared_title(value)
-        if value:
-            declared.append(value)
+    # <meta name="title"> and dc.title often repeat the <title> or name the site: as weak as it is.
+    in_tag = [v for v in map(_declared_title, [meta.get(key) for key in WEAK_TITLE_META]
+                             + [title_node.text_content() if title_node is not None else None]) if v]
+    declared = in_meta + in_tag
     doc_title = _declared_title(doc_title)
-    cleaned = [strip_branding(t, brands) for t in declared]
-    cleaned = [t for t in cleaned if t and not _is_brand(t, brands)]
+    cleaned_meta, cleaned = ([c for c in (strip_branding(t, brands) for t in values) if c and not _is_brand(c, brands)]
+                             for values in (in_meta, declared))
     keys = [k for k in ({_squash(t) for t in cleaned} | {_squash(t) for t in declared}) if k]
     marked, others = _shown_headlines(tree, brands)
     for text in marked + others:  # the shown headline that the page also declares
@@ -616,13 +675,24 @@ def _title(tree, meta: dict[str, str], article_ld: Optional[dict], doc_title: Op
     short = _short_heading_in_title(tree, declared, brands)
     if short:
         return short
-    if len(others) == 1:
-        return others[0]
-    if cleaned:
-        return cleaned[0]
-    if doc_title and not _is_brand(doc_title, brands):
-        return strip_branding(doc_title, brands)
-    return None
+    headings = _page_headings(tree, brands)
+    ends = _title_ends(declared)
+    if len(others) == 1:  # a sole <h1>: the headline when the title opens or closes with it, or the lead bears it out
+        return others[0] if _squash(others[0]) in ends else _checked_against_lead(others[0], headings, lead)
+    if cleaned_meta:
+        return cleaned_meta[0]  # declared in metadata (og:title, JSON-LD...), not only by <title>
+    # Only the <title> is left: a heading that opens or closes it ("WTNH.com, Connecticut News and
+    # Weather - Police cruiser stolen…", "Fergie Cautious When Traveling - The Elements") is the
+    # headline, the rest the site's; else the <title>, unless the lead bears it out not at all.
+    # Of the headings the title opens or closes with, the one the lead bears out best (the other
+    # end may be the site's tagline, "… - Independent and Minor League Sports News").
+    lead_words = _content_words(lead)
+    found = [ends[key][0] for key in map(_squash, headings) if key in ends]
+    if found:
+        return max(found, key=lambda text: len(_content_words(text) & lead_words))
+    fallback = cleaned[0] if cleaned else (
+        strip_branding(doc_title, brands) if doc_title and not _is_brand(doc_title, brands) else None)
+    return _checked_against_lead(fallback, headings, lead)
 
 
 _LOGO_HEADING = re.compile(r"logo|brand|masthead|site-?(?:name|title)", re.IGNORECASE)
@@ -813,7 +883,8 @@ def parse_html(data: bytes, url: Optional[str] = None, charset: Optional[str] = 
     host = urlsplit(page_url).hostname if page_url else None
     brands = _brand_keys(site, host, [_text(article_ld.get("publisher")) if article_ld else None,
                                       (meta.get("twitter:site") or "").lstrip("@"), *_home_link_names(tree)])
-    title = _title(tree, meta, article_ld, getattr(doc, "title", None), brands)
+    title = _title(tree, meta, article_ld, getattr(doc, "title", None), brands,
+                   " ".join(" ".join(body_paras[:3]).split()[:LEAD_CHECK_WORDS]))
     pieces = _text_pieces(tree)
     published, stated_day, date_source = _published(tree, meta, article_ld, html_text,
                                                        _htmldate(html_text, page_url), page_url, title, pieces)
