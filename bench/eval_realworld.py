@@ -252,17 +252,19 @@ L3S = ROOT / ".." / "shared" / "data" / "L3S-GN1" / "L3S-GN1-20100130203947-0000
 
 
 def _l3s_pages():
-    """(name, bytes, url, gold headline) of L3S-GN1's 621 Google News pages of 2008: the URL from its
-    url-mapping (what a crawl's WARC record gives), the headline from the human-labelled copy (the
-    blocks marked x-nc-sel1, joined)."""
+    """(name, bytes, url, labels) of L3S-GN1's 621 Google News pages of 2008: the URL from its
+    url-mapping (what a crawl's WARC record gives); labels from the human-labelled copy: `headline`
+    (the blocks marked x-nc-sel1, joined) and `text` (the full text, x-nc-sel2 blocks, one per line)."""
     from lxml import html as lxml_html
 
     urls = dict(line.strip("<>\n").replace("urn:uuid:", "").split(">\t") for line in
                 (L3S / "url-mapping.txt").read_text(encoding="utf-8").splitlines(keepends=True) if ">\t" in line)
     for path in sorted((L3S / "original").glob("*.html")):
         annotated = lxml_html.fromstring((L3S / "annotated" / path.name).read_bytes())
-        gold = " ".join(" ".join(e.text_content().split()) for e in annotated.xpath('//*[contains(@class, "x-nc-sel1")]'))
-        yield path.name, path.read_bytes(), urls.get(path.stem), gold
+        blocks = {label: [" ".join(e.text_content().split()) for e in annotated.xpath(f'//*[contains(@class, "{label}")]')]
+                  for label in ("x-nc-sel1", "x-nc-sel2")}
+        yield path.name, path.read_bytes(), urls.get(path.stem), {
+            "headline": " ".join(blocks["x-nc-sel1"]), "text": "\n".join(blocks["x-nc-sel2"])}
 
 
 def _words_key(text: Optional[str]) -> str:
@@ -288,7 +290,8 @@ def filtered_articles(limit: Optional[int] = None) -> dict[str, Any]:
     report: dict[str, Any] = {}
     for name, pages in corpora.items():
         n, lost, headlines = 0, [], {"same": 0, "inside": 0, "other": 0, "none": 0}
-        for key, page, url, gold in pages():
+        for key, page, url, labels in pages():
+            gold = labels and labels["headline"]
             if limit and n >= limit:
                 break
             n += 1

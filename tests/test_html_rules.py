@@ -263,3 +263,20 @@ def test_a_site_only_title_gives_way_to_the_heading_the_lead_bears_out():
     # A pun headline the page shows in its <h1> and declares stays, whatever the lead says.
     pun = html_page(title="Wheels of fortune")
     assert parse_html(pun)["title"] == "Wheels of fortune"
+
+
+def test_a_table_layout_keeps_its_story_and_loses_its_spacers_and_menus():
+    """A 2000s page laid out in a table: spacer cells, a menu row and short labels go, the story's
+    cell becomes plain paragraphs, and a data table inside the story stays a table."""
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    page = (f"<html><head><title>Council expands bus network</title></head><body><table>"
+            f"<tr><td></td><td></td><td></td></tr>"
+            f"<tr><td>Home</td><td>News</td><td>Sport</td><td>Weather</td></tr>"
+            f"<tr><td>Business</td></tr>"
+            f"<tr><td></td><td><h1>Council expands bus network</h1>{story}"
+            f"<table><tr><th>Route</th><th>Stops</th></tr><tr><td>N1 Hospital</td><td>14</td></tr>"
+            f"<tr><td>N2 Station</td><td>9</td></tr></table></td></tr></table></body></html>").encode()
+    body = parse_html(page)["body"]
+    assert STORY[0] in body and STORY[-1] in body and not body.startswith("|")
+    assert "Weather" not in body and "Business" not in body and "|  |" not in body
+    assert "| N1 Hospital | 14 |" in body and "| N2 Station | 9 |" in body

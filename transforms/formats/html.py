@@ -851,8 +851,53 @@ def _main_text(html_text: str, page_url: Optional[str]) -> tuple[Any, list[str]]
 
 
 def _story_paragraphs(text: Optional[str]) -> list[str]:
-    return [p for p in paragraphs(text or "")
+    return [p for p in paragraphs(_unwrap_layout_tables(text or ""))
             if not (len(p.split()) <= COMMENT_POLICY_MAX_WORDS and COMMENT_POLICY.search(p))]
+
+
+# trafilatura writes a table row as "| cell | cell |" (a literal bar in a cell as "\|"). Pages laid
+# out with tables (most of the 2000s) hold their story, menus and empty spacer cells in such rows.
+_CELL_SPLIT = re.compile(r"\s*(?:\\\||(?<!\\)\|)\s*")
+_SENTENCE_END = re.compile(r"[.!?…:\"”’)]$")
+LAYOUT_CELL_MIN_WORDS = 4
+MENU_CELL_MAX_WORDS = 3
+
+
+_FIGURE_CELL = re.compile(r"[-+−]?\d")  # a data table's cell opens with a figure: "25", "0,7567", "306.9 yds."
+
+
+def _unwrap_layout_tables(text: str) -> str:
+    """Table rows of a layout, not of data. A row of more spacer cells than filled ones, or one
+    whose cells hold bars of their own ("Print \\| E-mail \\| Back to top"), is layout: its cells of
+    text become lines, its short labels ("Business", "Search this site") go. A row of short cells
+    without a figure is a menu and goes, unless it heads a data table (a row of as many cells next
+    to it holds a figure or a longer text). Rows of data tables stay as written."""
+    if "|" not in text:
+        return text
+    lines = text.split("\n")
+    rows: list[Optional[list[str]]] = [[c.strip() for c in _CELL_SPLIT.split(line.strip().strip("|"))]
+                                       if line.lstrip().startswith("|") else None for line in lines]
+    kinds: list[str] = []  # "text" (not a row), "layout", "data" or "menu"
+    for line, cells in zip(lines, rows):
+        filled = [c for c in cells if c] if cells is not None else []
+        if cells is None:
+            kinds.append("text")
+        elif len(filled) <= 1 or len(cells) - len(filled) > len(filled) or line.count("\\|") >= 2:
+            kinds.append("layout")
+        elif any(_FIGURE_CELL.match(c) and len(c.split()) <= 4 for c in filled) or any(
+                len(c.split()) > MENU_CELL_MAX_WORDS for c in filled):
+            kinds.append("data")
+        else:
+            kinds.append("menu")
+    out: list[str] = []
+    for i, (line, cells, kind) in enumerate(zip(lines, rows, kinds)):
+        if kind in ("text", "data"):
+            out.append(line)
+        elif kind == "layout":
+            out.extend(c for c in cells if len(c.split()) >= LAYOUT_CELL_MIN_WORDS or _SENTENCE_END.search(c))
+        elif any(0 <= j < len(rows) and kinds[j] == "data" and len(rows[j]) == len(cells) for j in (i - 1, i + 1)):
+            out.append(line)  # the header of a data table
+    return "\n".join(out)
 
 
 def page_tree(html_text: str):
