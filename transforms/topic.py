@@ -265,7 +265,9 @@ class TopicModel:
         best = int(logits.argmax())
         if len(words) <= ARTICLE_WORDS or best not in expert["members"]:
             return logits
-        found = [i for i in map(expert["index"].get, set(words)) if i is not None]
+        # Each word once (binary tf), in text order: a set's order changes with the process's hash
+        # seed, and with it the float sum's last bits (a tie could then go either way between runs).
+        found = [i for i in map(expert["index"].get, dict.fromkeys(words)) if i is not None]
         if not found:
             return logits
         sums = expert["rows"][found].sum(axis=0)

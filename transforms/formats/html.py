@@ -42,6 +42,11 @@ Metadata comes from what the page states, most explicit source first:
   (JSON-LD `headline`, `og:title`, `twitter:title`, `<title>`), else the first declared one;
   site branding ("… | CNN Politics", "heise online - …", "(Published 2009)") is cut from the ends
   of a title when the segment names the site (`og:site_name`, the JSON-LD publisher, the domain).
+  When only the `<title>` is left, a heading of the page that opens or closes it (table layouts:
+  `<td class="contentheading">`, `<span class="articleHeadline">`) is the headline, and a title
+  sharing no word with the story's lead ("Top Stories") gives way to a heading that shares two.
+  Markup inside a `<title>` is removed; one that runs on into script or a comment is cut/dropped.
+- body: trafilatura's text; rows of layout tables unwrapped (`_unwrap_layout_tables`).
 - site: `og:site_name`, the JSON-LD publisher, `application-name`, else the host name.
 - authors: the JSON-LD article's authors and author meta tags; else trafilatura's guess, unless
   the page prints that name only in comment threads or in other stories' cards (a link around a
@@ -675,17 +680,18 @@ def _title(tree, meta: dict[str, str], article_ld: Optional[dict], doc_title: Op
     short = _short_heading_in_title(tree, declared, brands)
     if short:
         return short
-    headings = _page_headings(tree, brands)
     ends = _title_ends(declared)
     if len(others) == 1:  # a sole <h1>: the headline when the title opens or closes with it, or the lead bears it out
-        return others[0] if _squash(others[0]) in ends else _checked_against_lead(others[0], headings, lead)
+        if _squash(others[0]) in ends:
+            return others[0]
+        return _checked_against_lead(others[0], _page_headings(tree, brands), lead)
     if cleaned_meta:
         return cleaned_meta[0]  # declared in metadata (og:title, JSON-LD...), not only by <title>
+    headings = _page_headings(tree, brands)
     # Only the <title> is left: a heading that opens or closes it ("WTNH.com, Connecticut News and
     # Weather - Police cruiser stolen…", "Fergie Cautious When Traveling - The Elements") is the
-    # headline, the rest the site's; else the <title>, unless the lead bears it out not at all.
-    # Of the headings the title opens or closes with, the one the lead bears out best (the other
-    # end may be the site's tagline, "… - Independent and Minor League Sports News").
+    # headline, the rest the site's (of two such headings, the one the lead bears out better: the
+    # other may be the site's tagline); else the <title>, unless the lead bears it out not at all.
     lead_words = _content_words(lead)
     found = [ends[key][0] for key in map(_squash, headings) if key in ends]
     if found:
