@@ -17,7 +17,7 @@ Model (see `transforms.topic`): word vectors distilled from Universal Sentence E
 multilingual v3 (`scripts/distill_word_vectors.py`, run by `--distill`; otherwise the vectors are
 read back from the shipped model), reduced by PCA to VECTOR_DIMS and stored as int8; an English
 head (linear SVMs, one per class, over tf-idf of the words and pairs of the title and lead, plus
-the mean vector of the whole head, with an article expert: linear SVMs over tf-idf of the words of
+the mean vector of the whole head, with an article expert: linear SVMs over binary tf-idf of the words of
 the first 3,000 characters of the texts of over ARTICLE_WORDS words, BBC's full articles, re-ranking
 their five classes for full articles) and a multilingual head (multinomial logistic regression over
 the mean vector). Temperatures and `unknown` thresholds come from held-out predictions on one fifth of the
