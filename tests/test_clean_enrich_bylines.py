@@ -48,3 +48,15 @@ def test_contributed_to_this_report_lines_become_contributors():
     # Not a credit line: the names are not people, or it is not the report that got the contribution.
     for text in ("The company contributed to this report on emissions.", "Smith contributed $5 million to the fund."):
         assert clean_article(_article(f"Shares rose.\n\n{text}")).body.endswith(text)
+
+
+def test_is_boilerplate_reads_the_whole_body_when_the_first_paragraph_is_boilerplate():
+    from transforms.clean import is_boilerplate
+
+    names = ("allAfrica", "allafrica.com")
+    assert is_boilerplate("[allAfrica]\n\nRead more …", names)
+    assert is_boilerplate("allAfrica\n\n[Photo: allAfrica]\n\n(more...)", names)
+    assert not is_boilerplate("[allAfrica]\n\nThe council voted on Tuesday.", names)
+    assert not is_boilerplate("The council voted on Tuesday.\n\n[allAfrica]", names)
+    # A bracketed tag that runs across a paragraph break is read whole.
+    assert is_boilerplate("[allAfrica\n\nnews]\n\n…", names)

@@ -108,3 +108,15 @@ def test_italian_pubdate_is_understood():
 def test_rss_1_rdf_items_are_found():
     root = parse_xml(shared_data("formats", "rss-atom", "feedreader", "Rss10OrfAt.xml").read_bytes())
     assert len(split_feed(root)) == 50
+
+
+def test_text_kind_compares_a_long_text_with_its_title_by_its_head_only():
+    from transforms.formats.feeds import _compact, _same_text, text_kind
+
+    title = "Council expands bus network"
+    cases = [title, "Council expands bus network.", "COUNCIL — expands bus-network!!", "Council expands bus network " * 3,
+             "Council" + " ." * 200 + " expands bus network", "Council expands bus network and more", "Other story"]
+    for text in cases:  # the same answer as compacting all of the text
+        assert _same_text(text, title) == (_compact(text) == _compact(title)), text[:40]
+    assert text_kind(title, ["Council expands bus network…"], "summary") == "headline"
+    assert text_kind(title, ["The city council voted on Tuesday to expand the bus network. Read more"], "summary") == "teaser"

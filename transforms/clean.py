@@ -181,6 +181,13 @@ def _compact(text: str) -> str:
 def is_boilerplate(body: str, names: tuple[str | None, ...] = ()) -> bool:
     """True when a cleaned body holds no words beyond bracketed site tags ("[allAfrica]"),
     ellipses, "read more" links and the given names (the site, the host)."""
+    first, _, more = body.partition("\n\n")
+    if more and "[" not in first and not _is_boilerplate(first, names):
+        return False  # the first paragraph alone has words to keep (no bracketed tag runs out of it)
+    return _is_boilerplate(body, names)
+
+
+def _is_boilerplate(body: str, names: tuple[str | None, ...]) -> bool:
     rest = _compact(_BOILERPLATE.sub(" ", body))
     for name in names:
         key = _compact(name or "")

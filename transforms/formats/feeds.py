@@ -452,13 +452,27 @@ def without_byline(title: Optional[str], authors: list[str]) -> Optional[str]:
     return title
 
 
+def _same_text(text: str, title: str) -> bool:
+    """`_compact(text) == _compact(title)`, without compacting all of a long text: the compacted
+    head of a text is the head of the compacted text, and a head that already differs or runs
+    longer than the title settles it."""
+    key = _compact(title)
+    head = _compact(text[:4 * len(title) + 16])
+    if len(head) > len(key) or head != key[:len(head)]:
+        return False
+    return head == key if len(text) <= 4 * len(title) + 16 else _compact(text) == key
+
+
 def text_kind(title: Optional[str], paras: list[str], field: Optional[str]) -> str:
     """`full`, `teaser` or `headline` for a feed item's text (the rule in this module's docstring)."""
     text = strip_feed_trailer("\n\n".join(paras))
-    if not text or (title and _compact(text) == _compact(title)):
+    if not text or (title and _same_text(text, title)):
         return "headline"
+    words = count_words(text)
     minimum = CONTENT_FULL_MIN_WORDS if field in CONTENT_FIELDS else SUMMARY_FULL_MIN_WORDS
-    if count_words(text) < minimum or _CUT_SHORT.search(text):
+    # A cut-short ending lies on the text's last lines (the rule is anchored at the text's end).
+    tail = text[text.rfind("\n", 0, max(text.rfind("\n"), 0)) + 1:]
+    if words < minimum or _CUT_SHORT.search(tail):
         return "teaser"
     return "full"
 
