@@ -636,11 +636,10 @@ def _checked_against_lead(title: Optional[str], headings: list[str], lead: str) 
     return next((h for h in headings if len(_content_words(h) & lead_words) >= 2), title)
 
 
-def _title_ends(declared: list[str]) -> dict[str, tuple[str, str]]:
+def _title_ends(declared: list[str]) -> dict[str, str]:
     """Runs of segments that open or close a declared title, cut at its separators but not at a
-    bare colon ("Retro-PC: Commodore reaktiviert den C64" opens with a kicker): squashed run ->
-    (the run as written, the rest of the title)."""
-    ends: dict[str, tuple[str, str]] = {}
+    bare colon ("Retro-PC: Commodore reaktiviert den C64" opens with a kicker): squashed -> as written."""
+    ends: dict[str, str] = {}
     for title in declared:
         pieces, seps = _TITLE_SEPARATOR.split(title), _TITLE_SEPARATOR.findall(title)
         for i in range(1, len(pieces)):
@@ -648,8 +647,8 @@ def _title_ends(declared: list[str]) -> dict[str, tuple[str, str]]:
                 continue
             head = "".join(p + sep for p, sep in zip(pieces[:i - 1], seps)) + pieces[i - 1]
             tail = "".join(p + sep for p, sep in zip(pieces[i:-1], seps[i:])) + pieces[-1]
-            ends.setdefault(_squash(head), (head.strip(), tail))
-            ends.setdefault(_squash(tail), (tail.strip(), head))
+            ends.setdefault(_squash(head), head.strip())
+            ends.setdefault(_squash(tail), tail.strip())
     ends.pop("", None)
     return ends
 
@@ -693,7 +692,7 @@ def _title(tree, meta: dict[str, str], article_ld: Optional[dict], doc_title: Op
     # headline, the rest the site's (of two such headings, the one the lead bears out better: the
     # other may be the site's tagline); else the <title>, unless the lead bears it out not at all.
     lead_words = _content_words(lead)
-    found = [ends[key][0] for key in map(_squash, headings) if key in ends]
+    found = [ends[key] for key in map(_squash, headings) if key in ends]
     if found:
         return max(found, key=lambda text: len(_content_words(text) & lead_words))
     fallback = cleaned[0] if cleaned else (
