@@ -555,16 +555,23 @@ def _plausible_headline(text: str, brands: set[str]) -> bool:
     return long_enough and words <= 40 and not _is_brand(text, brands) and not _UI_HEADING.match(text)
 
 
+def _heading_text(node, brands: set[str]) -> Optional[str]:
+    """A heading element's text with branding cut, when it is outside nav/footer/aside and reads as a
+    headline; else None."""
+    if node.xpath(_FURNITURE):
+        return None
+    text = strip_branding(" ".join(node.text_content().split()), brands)
+    return text if _plausible_headline(text, brands) else None
+
+
 def _shown_headlines(tree, brands: set[str]) -> tuple[list[str], list[str]]:
     """(headlines marked as the article's: itemprop=headline, <h1> inside <article>; every other
     plausible <h1>), branding cut, outside nav/footer/aside."""
     marked: list[str] = []
     others: list[str] = []
     for node in tree.xpath('//*[@itemprop="headline"] | //h1')[:12]:
-        if node.tag in ("meta", "link") or node.xpath(_FURNITURE):
-            continue
-        text = strip_branding(" ".join(node.text_content().split()), brands)
-        if not _plausible_headline(text, brands):
+        text = None if node.tag in ("meta", "link") else _heading_text(node, brands)
+        if text is None:
             continue
         in_article = node.get("itemprop") == "headline" or bool(node.xpath("ancestor::article"))
         bucket = marked if in_article else others
@@ -614,10 +621,8 @@ def _page_headings(tree, brands: set[str]) -> list[str]:
     """Plausible headlines among the page's headings, in page order, branding cut."""
     out: list[str] = []
     for node in tree.xpath(_HEADING_XPATH)[:80]:
-        if not isinstance(node.tag, str) or node.tag in _NOT_HEADINGS or node.xpath(_FURNITURE):
-            continue
-        text = strip_branding(" ".join(node.text_content().split()), brands)
-        if text not in out and len(text.split()) <= HEADING_MAX_WORDS and _plausible_headline(text, brands):
+        text = _heading_text(node, brands) if isinstance(node.tag, str) and node.tag not in _NOT_HEADINGS else None
+        if text is not None and text not in out and len(text.split()) <= HEADING_MAX_WORDS:
             out.append(text)
     return out
 
