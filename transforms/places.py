@@ -241,7 +241,7 @@ def _lookup(name: str, table: dict[str, _Entry], language: Optional[str]) -> tup
     """(place, the name as matched) for a candidate, trying it without a possessive ending."""
     key = fold(name)
     found = table.get(key)
-    if found is None and name[-1].lower() not in ".'’s" and "-" not in name:  # no rule below applies
+    if found is None and _nothing_to_strip(name):  # no rule below applies
         return None, key
     if found is None and name.endswith("."):  # a sentence's full stop, not an abbreviation's
         name = name.rstrip(".")
@@ -260,6 +260,11 @@ def _lookup(name: str, table: dict[str, _Entry], language: Optional[str]) -> tup
     return None, key
 
 
+def _nothing_to_strip(name: str) -> bool:
+    """No full stop, possessive, German genitive or compound tail ("-born") for `_lookup` to strip."""
+    return name[-1].lower() not in ".'’s" and "-" not in name
+
+
 def _spelt(entry: _Entry, name: str) -> bool:
     return not entry.spellings or " ".join(name.lower().replace("’", "'").split()) in entry.spellings
 
@@ -275,20 +280,22 @@ def _mentions(text: str, language: Optional[str]) -> list[tuple[str, _Entry, int
     out = []
     for match in _RUN.finditer(text):
         words = match.group(0).split()
-        offsets = []
-        pos = match.start()
-        for w in words:
-            pos = text.index(w, pos)
-            offsets.append(pos)
-            pos += len(w)
         spans: list[tuple[int, int, str, _Entry]] = []
         i = 0
         while i < len(words):
+            word = words[i]
+            if not _is_capitalised(word):  # a connector: no name starts with it
+                i += 1
+                continue
             # A name of several words starts with the first word's key (what _lookup strips is at its end).
-            first_key = fold(words[i])
+            first_key = fold(word)
             longest = min(MAX_WORDS, len(words) - i) if first_key in starts or not first_key else 1
+            if longest == 1 and first_key not in table and _nothing_to_strip(word):
+                # Most words: not a place as they stand or stripped (what _lookup would say, for less)
+                i += 1
+                continue
             for n in range(longest, 0, -1):
-                if not _is_capitalised(words[i]) or not _is_capitalised(words[i + n - 1]):
+                if not _is_capitalised(words[i + n - 1]):
                     continue
                 found, key = _lookup(" ".join(words[i:i + n]), table, language)
                 if found:
@@ -297,6 +304,14 @@ def _mentions(text: str, language: Optional[str]) -> list[tuple[str, _Entry, int
                     break
             else:
                 i += 1
+        if not spans:
+            continue
+        offsets = []  # where each word starts in the text, for the places found
+        pos = match.start()
+        for w in words:
+            pos = text.index(w, pos)
+            offsets.append(pos)
+            pos += len(w)
         for first, end, key, found in spans:
             found = _state_if_state_office(key, found, text, offsets[end - 1] + len(words[end - 1]))
             abbreviation = "." in words[first].rstrip(".")  # U.S., U.K.: Reuters capitalises what follows
@@ -350,7 +365,9 @@ def _beside_a_name(words: list[str], first: int, end: int, table: dict, language
 
 # "Belvidere, Ill.", "OMAHA, Neb.": a US state or Canadian province abbreviated after a town, as
 # wire copy writes them (an abbreviation alone, "Ill." or "Wash.", is too often something else).
-_ABBREVIATED_REGION = re.compile(r"(?<=[A-Za-z]),\s+((?:[A-Z][a-z]{0,4}\.\s?){1,2}|[A-Z]\.[A-Z]\.)")
+# The comma comes first and the letter before it is checked behind it: a pattern that starts with a
+# literal is searched for that character alone (20x faster than trying the lookbehind everywhere).
+_ABBREVIATED_REGION = re.compile(r",(?<=[A-Za-z],)\s+((?:[A-Z][a-z]{0,4}\.\s?){1,2}|[A-Z]\.[A-Z]\.)")
 
 
 def _abbreviated_regions(text: str) -> list[_Entry]:
