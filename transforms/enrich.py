@@ -105,7 +105,8 @@ class _FastIdentifier(LanguageIdentifier):
         while len(frontier):
             level += 1
             reached = np.zeros(len(depth), dtype=bool)
-            reached[self._next[self._row_offsets[frontier, None] + np.arange(256)]] = True
+            for part in range(0, len(frontier), 4096):  # 4096 states x 256 bytes at a time: 8 MB, not 75
+                reached[self._next[self._row_offsets[frontier[part:part + 4096], None] + np.arange(256)]] = True
             frontier = np.flatnonzero(reached & (depth < 0))
             depth[frontier] = level
         return depth
