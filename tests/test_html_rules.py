@@ -194,6 +194,42 @@ def test_a_site_named_by_its_host_is_not_an_author():
     assert parse_html(html_page(head=head))["authors"] == ["Sean Leahy"]
 
 
+def test_the_first_author_meta_tag_that_names_a_person_is_read_not_the_publisher_or_an_account():
+    head = ('<meta name="author" content="Condé Nast"><meta property="article:author" content="Larry Fitzmaurice">'
+            '<meta name="twitter:creator" content="lfitzmaurice">')
+    assert parse_html(html_page(head=head))["authors"] == ["Larry Fitzmaurice"]
+    head = '<meta property="article:author" content="https://www.facebook.com/CNBC"><meta name="author" content="Tom DiChristopher">'
+    assert parse_html(html_page(head=head))["authors"] == ["Tom DiChristopher"]
+
+
+def test_meta_tags_that_write_value_for_content_are_read():
+    head = ('<meta value="Ikran Dahir" name="author">'
+            '<meta property="article:published_time" value="2016-10-04T05:07:09-04:00">')
+    fields = parse_html(html_page(head=head))
+    assert fields["authors"] == ["Ikran Dahir"]
+    assert fields["hints"]["date_stated"] == "2016-10-04"
+
+
+def test_a_time_element_states_the_day_when_nothing_else_does():
+    header = '<p class="timestamp"><time datetime="2016-10-04 05:07:09">10/04/2016 05:07 AM EDT</time></p>'
+    page = html_page(header=header).replace(b"Tuesday, December 8, 2020", b"")
+    fields = parse_html(page)
+    assert fields["hints"]["date_stated"] == "2016-10-04" and fields["hints"]["date_source"] == "<time datetime>"
+    # two days in <time> elements: a list of stories, not the article's date
+    two = header + '<aside><time datetime="2016-09-30">30 Sep</time></aside>'
+    assert parse_html(html_page(header=two).replace(b"Tuesday, December 8, 2020", b""))["hints"].get(
+        "date_source") != "<time datetime>"
+
+
+def test_a_credits_list_given_as_author_keeps_its_writer_only():
+    credits = ("Connie Wang,Sharokh Mirzai,Ariel Pierre-Louis at MSA Models,Kyle Kellogg at Muse Management,"
+               "Caitlin Wooters using MAC Cosmetics")
+    assert clean_authors([credits]) == ["Connie Wang"]
+    # a section named as the author: its lower-case piece and its host are no names
+    assert not any(name.islower() or "Radio-Canada" in name
+                   for name in clean_authors(["Zone Justice et faits divers - ICI.Radio-Canada.ca"]))
+
+
 def test_share_buttons_agencies_and_photo_agencies_are_not_authors():
     assert clean_authors(["Michael Stratford Link Copied"]) == ["Michael Stratford"]
     assert clean_authors(["Agencia Efe"]) == []

@@ -136,7 +136,7 @@ _AUTHOR_PREFIX = re.compile(
 # Role words after a name in Chinese, Japanese or Korean bylines ("홍길동 기자", "张三 记者").
 _AUTHOR_SUFFIX = re.compile(r"\s*(?:기자|특파원|記者|记者|特派員|特派员|編集部|编辑部|撮影|著|訳|監訳)\s*$")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_URLISH = re.compile(r"(?:https?://|www\.)\S*|\S+\.(?:com|org|net|co\.\w+|de|fr|jp|io)\b\S*", re.IGNORECASE)
+_URLISH = re.compile(r"(?:https?://|www\.)\S*|\S+\.(?:com|org|net|co\.\w+|de|fr|jp|io|ca|uk|au|it|es|nl|ch|at|be|in|ru|br|info|tv)\b\S*", re.IGNORECASE)
 _HANDLE = re.compile(r"(?<!\w)@\w+")
 _PARTS = re.compile(r"\s*(?:[;|/,·•\n]|\s(?:and|und|et|y|e|en|og|och|with|mit|avec|con)\s|&|、|，|／"
                     r"|\s(?:翻訳者|訳者|译者|イラスト|撮影|写真)\s*[:：]?)\s*", re.IGNORECASE)
@@ -173,6 +173,8 @@ _MONTH = re.compile(r"^(?:jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|janua
                     r"september|october|november|december|januar|februar|märz|juni|juli|oktober|dezember|"
                     r"janvier|février|mars|avril|juin|juillet|août|septembre|octobre|novembre|décembre)\.?$",
                     re.IGNORECASE)
+# A name with what it was credited for: a photo shoot's credits listed as the page's author.
+_CREDIT = re.compile(r"\s(?:at|for|using|via|wearing)\s+[A-Z]")
 MAX_AUTHOR_WORDS = 6
 MAX_AUTHOR_CHARS = 60
 
@@ -222,7 +224,8 @@ def clean_authors(values: Iterable[Optional[str]], site: Optional[str] = None) -
     Removes e-mails, URLs, handles, byline prefixes in several languages ("By", "Par", "Von",
     "Por", "作者："), agency credits ("Reuters", "AP"), organisation, role and UI strings
     ("Staff", "Teen Vogue Magazine", "Username"), dates and script junk; splits values that name
-    several people ("A, B and C", "A / B", "A; B"); upper-case names are title-cased. A piece of
+    several people ("A, B and C", "A / B", "A; B"), but of a credits list ("A, B, C at Muse
+    Management, D using MAC Cosmetics") only the first; upper-case names are title-cased. A piece of
     a split value must have two words at least (so "Austin, Tex." gives nothing), while a value
     that is one word by itself ("Paul", "doumae") is kept unless it is junk; a later piece that
     is a place ("…, Santa Maria") is dropped. Names equal to the site (`site`) are dropped.
@@ -241,12 +244,14 @@ def clean_authors(values: Iterable[Optional[str]], site: Optional[str] = None) -
         if not text:
             continue
         pieces = [p for p in _PARTS.split(_AUTHOR_PREFIX.sub("", text.strip())) if p and p.strip()]
+        if len(pieces) > 2 and any(_CREDIT.search(p) for p in pieces[1:]):
+            pieces = pieces[:1]  # a production's credits, writer first: "A,B (photos),C at Models,D using MAC"
         for index, piece in enumerate(pieces):
             name = _author_part(piece)
             if name is None or (index > 0 and is_place(name)):  # "Caio Quero, Santa Maria"
                 continue
-            if len(pieces) > 1 and len(name.split()) < 2 and _is_latin_script(name):
-                continue
+            if len(pieces) > 1 and _is_latin_script(name) and (len(name.split()) < 2 or name.islower()):
+                continue  # "Austin, Tex.", "Zone Justice et faits divers": a piece that is no name
             key = _squash(name)
             if not key or key in seen or (site_key and key == site_key):
                 continue

@@ -32,7 +32,8 @@ Metadata comes from what the page states, most explicit source first:
   `/2013/8/3/`, `-20171022-`) wins over a metadata time more than a day away from it; then a day the
   page prints for the article: a short line with a publication cue ("Posted on March 3, 2019",
   "Veröffentlicht am 3. Dezember 2011") or the first date line under the `<h1>` headline ("13 Oct
-  2020 18:29"), in htmldate's languages; then htmldate on the whole page (`original_date=True`:
+  2020 18:29"), in htmldate's languages; then the page's `<time datetime>` elements when they all
+  state one day; then htmldate on the whole page (`original_date=True`:
   metadata, `<time>`, dates printed on the page). A 1 January that the page does not print as a
   date (htmldate's reading of a copyright year) is a guess and is dropped. Null when the page
   states none; a WARC capture time is not a date stated. `hints["date_stated"]` keeps the day as
@@ -48,13 +49,16 @@ Metadata comes from what the page states, most explicit source first:
   Markup inside a `<title>` is removed; one that runs on into script or a comment is cut/dropped.
 - body: trafilatura's text; rows of layout tables unwrapped (`_unwrap_layout_tables`).
 - site: `og:site_name`, the JSON-LD publisher, `application-name`, else the host name.
-- authors: the JSON-LD article's authors and author meta tags; else trafilatura's guess, unless
+- authors: the JSON-LD article's authors, else the first author meta tag that names a person
+  (`article:author` before the generic `author`, which often names the publisher; `twitter:creator`,
+  an account, is not read); else trafilatura's guess, unless
   the page prints that name only in comment threads or in other stories' cards (a link around a
   teaser, an `<article>`/`<li>` with its own linked headline); else the byline the page shows
   (`rel=author` / `itemprop=author` elements, "By" + a link to a profile page). All through
   `transforms.bylines.clean_authors`; names of the site are dropped, except a sole author named
   like the host (a personal domain).
 - language hint: `<html lang>` / `Content-Language` / `og:locale`.
+Meta tags are read from `content`, or from `value` where a page (or the tool that saved it) writes that.
 
 Pages that are not articles (homepages, listings, service pages, paywall/consent stubs) raise
 `transforms.pagekind.NotAnArticle` (stage `filter`) with the reason.
@@ -108,8 +112,12 @@ PUBLISHED_META = ("article:published_time", "og:article:published_time", "articl
                   "datepublished", "publishdate", "publish-date", "pubdate", "publication_date",
                   "parsely-pub-date", "sailthru.date", "dc.date.issued", "dcterms.issued",
                   "dc.date", "dcterms.created", "date")
-AUTHOR_META = ("author", "article:author", "dc.creator", "dcterms.creator", "parsely-author",
-               "sailthru.author", "byl", "twitter:creator")
+# Author meta tags, best first: the first that names a person is read, not all of them; the generic
+# `author` often names the publisher ("Condé Nast" beside `article:author` "Larry Fitzmaurice").
+# `twitter:creator` is not read: it is an account, written without its "@" as often as with it
+# ("tdichristopher", "MSNBC").
+AUTHOR_META = ("article:author", "og:article:author", "article_author", "parsely-author", "byl", "sailthru.author", "dc.creator",
+               "dcterms.creator", "author")
 TITLE_META = ("og:title", "twitter:title", "parsely-title", "sailthru.title", "headline")
 WEAK_TITLE_META = ("dc.title", "title")
 SITE_META = ("og:site_name", "application-name", "al:ios:app_name", "twitter:app:name:iphone")
@@ -134,7 +142,9 @@ def _meta(tree) -> dict[str, str]:
     for node in tree.iter("meta"):
         key = (node.get("property") or node.get("name") or node.get("itemprop")
                or node.get("http-equiv") or "").strip().lower()
-        content = (node.get("content") or "").strip()
+        # `value` where `content` is missing: pages saved by some tools and CMSs write it so
+        # (Mercury's test pages, a real-world set of 152, have it on every <meta>)
+        content = (node.get("content") or node.get("value") or "").strip()
         if key and content and key not in values:
             values[key] = content
     return values
@@ -447,6 +457,12 @@ def _published(tree, meta: dict[str, str], article_ld: Optional[dict], html_text
     day, source = _stated_in_text(_text_pieces(tree) if pieces is None else pieces, title)
     if day is not None:
         return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc), day.isoformat(), source
+    shown = {_stated_day(node.get("datetime")) for node in tree.iter("time") if node.get("datetime")}
+    if len(shown) == 1 and None not in shown:
+        value = next(node.get("datetime") for node in tree.iter("time") if node.get("datetime"))
+        parsed = parse_datetime(value)
+        if parsed is not None:
+            return parsed, shown.pop(), "<time datetime>"
     parsed = parse_datetime(htmldate_value)
     if parsed is not None:
         if (parsed.month, parsed.day) == (1, 1) and not _states_jan1(html_text, parsed.year):
@@ -781,7 +797,9 @@ def _author_values(tree, meta: dict[str, str], article_ld: Optional[dict]) -> tu
     """(names the page declares: JSON-LD article authors, author meta tags; names it shows:
     `rel=author` / `itemprop=author` elements of the first byline block)."""
     declared = _names(article_ld.get("author")) + _names(article_ld.get("creator")) if article_ld else []
-    declared += [meta[k] for k in AUTHOR_META if k in meta and not meta[k].startswith("http")]
+    if not declared:
+        declared = next(([meta[k]] for k in AUTHOR_META
+                         if k in meta and not meta[k].startswith("http") and clean_authors([meta[k]])), [])
     shown = []
     nodes = [n for n in tree.xpath('//*[@rel="author" or @itemprop="author"]')[:20]
              if n.tag not in ("meta", "link") and not n.xpath(_FURNITURE)]
