@@ -14,6 +14,7 @@ from conftest import shared_data
 from transforms.formats import ParseError
 from transforms.formats.charset import decode_document
 from transforms.formats.html import parse_html
+from transforms.pagekind import NotAnArticle
 from transforms.parse import parse_record, sniff_kind, split_file
 from transforms.read import RawFile, expand_input, read_file
 
@@ -126,6 +127,20 @@ def test_a_checksum_list_in_an_input_folder_is_a_parse_error_not_an_article():
     (record,) = split_file(RawFile("memory://SHA256SUMS", data, len(data), None), NOW)
     with pytest.raises(ParseError, match="checksum list"):
         parse_record(record)
+
+
+@pytest.mark.parametrize("name", ["README.md", "SOURCE.md", "LICENSE", "licence.txt", "CHANGELOG.rst"])
+def test_a_folders_readme_or_licence_is_a_filter_dead_letter_not_an_article(name):
+    data = b"# realworld\n\n- **Repository:** https://github.com/example/parser at commit abc123\n\nPurpose: tests.\n"
+    (record,) = split_file(RawFile(f"memory://data/{name}", data, len(data), None), NOW)
+    with pytest.raises(NotAnArticle, match="folder document"):
+        parse_record(record)
+
+
+def test_a_story_file_named_like_a_document_word_is_still_read():
+    data = b"Council expands bus network\n\nThe city council voted on Tuesday to expand the bus network.\n"
+    (record,) = split_file(RawFile("memory://data/source-of-the-nile.txt", data, len(data), None), NOW)
+    assert "The city council voted" in parse_record(record).body
 
 
 @pytest.mark.parametrize("text, encoding", [

@@ -45,6 +45,7 @@ from transforms.formats.charset import decode_document, repair_mojibake, without
 from transforms.formats.ids import domain_label, guid_key, host_of, http_url
 from transforms.formats.markup import html_fragment_paragraphs, local, parse_xml
 from transforms.model import UTC, Article, stable_id
+from transforms.pagekind import NotAnArticle
 from transforms.read import COMPRESSIONS, LimitExceeded, RawFile, ReadError, ReadLimits, compression_of
 from transforms.text import DecodeError, normalise_whitespace, paragraphs, parse_datetime
 from transforms.logs import quiet_third_party
@@ -411,7 +412,17 @@ def parse_text(text: str) -> dict[str, Any]:
     return {"title": title, "body": "\n\n".join(paras)}
 
 
+# Files that document a folder, not news: a README, SOURCE, LICENSE... beside the articles (any
+# extension: README.md, LICENSE.txt, NOTICE). They are `filter` dead letters, so accounting holds.
+_FOLDER_DOCUMENT = re.compile(r"(?:readme|source|sources|license|licence|copying|notice|changelog|changes|"
+                              r"contributing|authors|install)(?:\.(?:md|markdown|rst|txt|text))?",
+                              re.IGNORECASE)
+
+
 def _parse_text_record(record: RawRecord) -> dict[str, Any]:
+    name = posixpath.basename(urlsplit(record.file_uri).path.rstrip("/"))
+    if _FOLDER_DOCUMENT.fullmatch(name):
+        raise NotAnArticle(f"not an article (folder document): {name} documents the folder it is in")
     text, _ = decode_bytes(record.payload)
     return parse_text(text)
 
