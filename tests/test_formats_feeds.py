@@ -58,6 +58,16 @@ def test_item_with_only_a_title_is_a_headline_record():
     assert (article.title, article.body, article.text_kind) == ("Title only", "Title only", "headline")
 
 
+def test_an_item_without_a_date_is_dated_by_its_own_url_and_one_with_a_date_keeps_it():
+    feed = RSS.replace(b"https://news.example.com/2", b"https://news.example.com/news/2017/01/07/business/story/")
+    undated = parse_record(_split(feed)[1])
+    assert undated.published_at == dt.datetime(2017, 1, 7, tzinfo=dt.timezone.utc) and undated.date == "2017-01-07"
+    assert undated.hints["date_source"] == "url"
+    dated = parse_record(_split(feed.replace(b"https://news.example.com/1", b"https://news.example.com/2016/05/05/x"))[0])
+    assert dated.published_at == dt.datetime(2024, 1, 2, 10, tzinfo=dt.timezone.utc)
+    assert parse_record(_split(RSS)[1]).published_at is None  # no date, no dated URL: none invented
+
+
 def test_item_without_title_or_text_is_one_parse_error_not_a_lost_record():
     (record,) = _split(b"<rss version='2.0'><channel><title>T</title><item><link>https://a.example/1</link>"
                        b"</item></channel></rss>")

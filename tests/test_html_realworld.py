@@ -57,7 +57,7 @@ def test_metadata_time_kept_with_its_stated_day():
 
 
 def test_url_date_without_separators_and_single_digit_paths():
-    from transforms.formats.html import _url_day
+    from transforms.urls import url_day as _url_day
 
     assert _url_day("https://arabic.cnn.com/middleeast/2013/8/3/egypt-talks") == dt.date(2013, 8, 3)
     assert _url_day("http://www.20minutes.fr/sport/2155935-20171022-stade-rennais") == dt.date(2017, 10, 22)
@@ -265,7 +265,7 @@ def test_comment_policy_paragraphs_are_not_story_text():
 def test_an_id_and_a_number_in_a_url_are_not_a_date():
     """bustle.com's /articles/194709-13-ways-… (an article id, then "13 ways") once gave
     1947-09-13 and beat the page's own 2016-12-02."""
-    from transforms.formats.html import _url_day
+    from transforms.urls import url_day as _url_day
 
     assert _url_day("https://www.bustle.com/articles/194709-13-ways-to-compliment-women") is None
     assert _url_day("https://example.com/news-20171022-story") == dt.date(2017, 10, 22)

@@ -48,6 +48,7 @@ from transforms.model import UTC, Article, stable_id
 from transforms.pagekind import NotAnArticle
 from transforms.read import COMPRESSIONS, LimitExceeded, RawFile, ReadError, ReadLimits, compression_of
 from transforms.text import DecodeError, normalise_whitespace, paragraphs, parse_datetime
+from transforms.urls import url_day
 from transforms.logs import quiet_third_party
 
 # Every process that parses (the CLI's, local multi_processing workers, Dataflow workers) imports
@@ -570,6 +571,12 @@ def build_article(fields: dict[str, Any], record: RawRecord) -> Article:
     """Validated `Article` from parsed fields; raises pydantic's ValidationError when invalid."""
     url = fields.get("url")
     hints = {k: v for k, v in (fields.get("hints") or {}).items() if v}
+    published = fields.get("published_at")
+    day = url_day(url) if published is None else None
+    if day is not None:  # an item without a date whose own URL states one (/2017/01/07/), as pages do
+        published = dt.datetime(day.year, day.month, day.day, tzinfo=UTC)
+        hints.setdefault("date_stated", day.isoformat())
+        hints.setdefault("date_source", "url")
     # Escaped NULs and controls (`\u0000` in JSON) get past decoding: none reaches a row; text
     # that was mojibake before it was saved ("piÃ©gÃ©e") is repaired.
     text = {name: repair_mojibake(without_controls(fields[name])) if fields.get(name) else fields.get(name)
@@ -583,10 +590,10 @@ def build_article(fields: dict[str, Any], record: RawRecord) -> Article:
         body=text["body"] or "",
         authors=[repair_mojibake(without_controls(a)) for a in fields.get("authors") or []],
         contributors=[repair_mojibake(without_controls(c)) for c in fields.get("contributors") or []],
-        published_at=fields.get("published_at"),
+        published_at=published,
         text_kind=fields.get("text_kind") or "full",
         ingested_at=record.read_at,
-        date=partition_date(fields.get("published_at"), record.mtime, record.read_at),
+        date=partition_date(published, record.mtime, record.read_at),
         hints=hints,
     )
 

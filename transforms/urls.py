@@ -22,6 +22,7 @@ what was read always stays in `source_uri`.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Optional
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
@@ -158,3 +159,26 @@ def is_site_root(url: Optional[str]) -> bool:
     path = re.sub(r"/(?:index|default|home)\.(?:s?html?|php|aspx?|jsp)$", "/", parts.path, flags=re.I)
     lang_root = re.fullmatch(r"/(?:[a-z]{2}(?:[-_][a-z]{2})?)/?", path, re.I)
     return (path in ("", "/") or lang_root is not None) and not parts.query
+
+
+URL_DATES_FROM = dt.date(1994, 1, 1)  # no URL date predates the web
+
+
+def url_day(url: Optional[str]) -> Optional[dt.date]:
+    """The day in a URL's date path: /2013/08/03/, /2013/8/3/, -20171022-, /2019-04-03/."""
+    if not url:
+        return None
+    path = urlsplit(url).path
+    # The separators must agree (2019-04-03 or 20190403): "/articles/194709-13-ways…" is an id
+    # followed by a number, not 13 September 1947. No URL date predates the web.
+    for match in re.finditer(r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])(?=/|$|[._])"
+                             r"|(?<![\d])((?:19|20)\d{2})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?![\d])"
+                             r"|(?<![\d])((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?![\d])", path):
+        groups = [g for g in match.groups() if g]
+        try:
+            day = dt.date(int(groups[0]), int(groups[1]), int(groups[2]))
+        except ValueError:
+            continue
+        if URL_DATES_FROM <= day <= dt.date.today():
+            return day
+    return None

@@ -25,7 +25,8 @@ Per item:
   `dc:publisher`, else the part of the channel title that names the site's domain ("Reuters" in
   "Reuters: World News", "The Guardian" for theguardian.com), else the host of the item's URL
   (the channel link's host when the item link is a feed proxy).
-- `published_at` from `pubDate` / `dc:date` / `published` / `updated`.
+- `published_at` from `pubDate` / `dc:date` / `published` / `updated`; without any, the day in the
+  item's own URL (`/2017/01/07/`, set for every format in `transforms.parse.build_article`).
 - authors (`credited_people`): `author`, `dc:creator`, Atom `author/name`, split only between
   people ("A and B", "A; B", "A, B" when both sides are names); "Hines, P. J." stays one name,
   places ("Austin, Tex.", "in Jerusalem"), roles ("Africa correspondent"), e-mail addresses,

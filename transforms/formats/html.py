@@ -84,7 +84,7 @@ from transforms.formats import ParseError
 from transforms.formats.markup import decode_markup
 from transforms.pagekind import NOT_FOUND, PageSignals, check_article
 from transforms.text import paragraphs, parse_datetime
-from transforms.urls import canonical_url, is_site_root
+from transforms.urls import URL_DATES_FROM, canonical_url, is_site_root, url_day
 
 EXTRACTION_SETTINGS: dict[str, Any] = {
     "favor_precision": True,
@@ -270,31 +270,6 @@ def _stated_day(value: Any) -> Optional[str]:
         return None
 
 
-
-
-URL_DATES_FROM = dt.date(1994, 1, 1)
-
-
-def _url_day(url: Optional[str]) -> Optional[dt.date]:
-    """The day in a URL's date path: /2013/08/03/, /2013/8/3/, -20171022-, /2019-04-03/."""
-    if not url:
-        return None
-    path = urlsplit(url).path
-    # The separators must agree (2019-04-03 or 20190403): "/articles/194709-13-ways…" is an id
-    # followed by a number, not 13 September 1947. No URL date predates the web.
-    for match in re.finditer(r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])(?=/|$|[._])"
-                             r"|(?<![\d])((?:19|20)\d{2})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?![\d])"
-                             r"|(?<![\d])((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?![\d])", path):
-        groups = [g for g in match.groups() if g]
-        try:
-            day = dt.date(int(groups[0]), int(groups[1]), int(groups[2]))
-        except ValueError:
-            continue
-        if URL_DATES_FROM <= day <= dt.date.today():
-            return day
-    return None
-
-
 # A short line of page text that says when the article was published ("Veröffentlicht am 3.
 # Dezember 2011", "Posted on March 3, 2019"); an update/modified line is not a publication date.
 _PUBLISH_CUE = re.compile(
@@ -431,7 +406,7 @@ def _published(tree, meta: dict[str, str], article_ld: Optional[dict], html_text
     prints and htmldate. `<time pubdate>` elements that state different days belong to a list of
     stories, not to the article. Where the metadata states one instant twice, the day is taken from
     the value that carries the publisher's own time zone (not its UTC copy)."""
-    url_day = _url_day(page_url)
+    day_in_url = url_day(page_url)
     candidates: list[tuple[str, Any]] = [(f"meta {key}", meta.get(key)) for key in PUBLISHED_META]
     if article_ld is not None:
         candidates.append(("json-ld datePublished", article_ld.get("datePublished")))
@@ -443,17 +418,17 @@ def _published(tree, meta: dict[str, str], article_ld: Optional[dict], html_text
                   for source, value in candidates]
     parsed_all = [(source, value, parsed) for source, value, parsed in parsed_all if parsed is not None]
     for source, value, parsed in parsed_all[:1]:
-        if url_day is not None and abs((parsed.date() - url_day).days) > 1:
+        if day_in_url is not None and abs((parsed.date() - day_in_url).days) > 1:
             break
-        stated = url_day.isoformat() if url_day is not None else _stated_day(value)
-        if url_day is None and re.search(r"(?:Z|[+-]00:?00)\s*$", str(value)):
+        stated = day_in_url.isoformat() if day_in_url is not None else _stated_day(value)
+        if day_in_url is None and re.search(r"(?:Z|[+-]00:?00)\s*$", str(value)):
             local = next((v for _, v, p in parsed_all if p == parsed and isinstance(v, str)
                           and re.search(r"[+-](?!00:?00)\d{2}:?\d{2}\s*$", v)), None)
             stated = _stated_day(local) if local else stated
         return parsed, stated, source
-    if url_day is not None:
-        return dt.datetime(url_day.year, url_day.month, url_day.day, tzinfo=dt.timezone.utc), \
-            url_day.isoformat(), "url"
+    if day_in_url is not None:
+        return dt.datetime(day_in_url.year, day_in_url.month, day_in_url.day, tzinfo=dt.timezone.utc), \
+            day_in_url.isoformat(), "url"
     day, source = _stated_in_text(_text_pieces(tree) if pieces is None else pieces, title)
     if day is not None:
         return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc), day.isoformat(), source
