@@ -202,6 +202,12 @@ def test_the_first_author_meta_tag_that_names_a_person_is_read_not_the_publisher
     assert parse_html(html_page(head=head))["authors"] == ["Tom DiChristopher"]
 
 
+def test_a_section_given_as_site_name_gives_way_to_the_publisher():
+    head = ('<meta property="og:site_name" content="Magazine">'
+            '<link rel="canonical" href="https://www.nationalgeographic.com/magazine/article/toys">')
+    assert parse_html(html_page(head=head))["site"] == "nationalgeographic.com"
+
+
 def test_meta_tags_that_write_value_for_content_are_read():
     head = ('<meta value="Ikran Dahir" name="author">'
             '<meta property="article:published_time" value="2016-10-04T05:07:09-04:00">')

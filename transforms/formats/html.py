@@ -48,7 +48,8 @@ Metadata comes from what the page states, most explicit source first:
   sharing no word with the story's lead ("Top Stories") gives way to a heading that shares two.
   Markup inside a `<title>` is removed; one that runs on into script or a comment is cut/dropped.
 - body: trafilatura's text; rows of layout tables unwrapped (`_unwrap_layout_tables`).
-- site: `og:site_name`, the JSON-LD publisher, `application-name`, else the host name.
+- site: `og:site_name`, the JSON-LD publisher, `application-name`, else the host name; a common noun
+  ("Magazine", "News": a section of the site) is passed over.
 - authors: the JSON-LD article's authors, else the first author meta tag that names a person
   (`article:author` before the generic `author`, which often names the publisher; `twitter:creator`,
   an account, is not read); else trafilatura's guess, unless
@@ -121,6 +122,9 @@ AUTHOR_META = ("article:author", "og:article:author", "article_author", "parsely
 TITLE_META = ("og:title", "twitter:title", "parsely-title", "sailthru.title", "headline")
 WEAK_TITLE_META = ("dc.title", "title")
 SITE_META = ("og:site_name", "application-name", "al:ios:app_name", "twitter:app:name:iphone")
+# A site name that is a common noun names a section of the site, not its publisher.
+SECTION_NAMES = frozenset("""magazine news blog home homepage online website site web articles article
+stories story nachrichten startseite aktuelles actualités actualites accueil noticias portada notizie""".split())
 
 # Paragraphs about commenting, not part of the story.
 COMMENT_POLICY = re.compile(
@@ -762,8 +766,8 @@ def _site(meta: dict[str, str], article_ld: Optional[dict], objects: list[dict],
         publisher = next((_text(o.get("name")) for o in objects
                           if _type_names(o.get("@type")) & {"newsmediaorganization", "organization"}), None)
     for name in [meta.get("og:site_name"), publisher] + [meta.get(k) for k in SITE_META[1:]]:
-        if name and any(ch.isalpha() for ch in name) and len(name) <= 80:  # not "6.0"
-            return " ".join(name.split())
+        if name and any(ch.isalpha() for ch in name) and len(name) <= 80 and name.strip().casefold() not in SECTION_NAMES:
+            return " ".join(name.split())  # not "6.0", not a section ("Magazine" on National Geographic)
     host = urlsplit(page_url).hostname if page_url else None
     return host[4:] if host and host.startswith("www.") else host
 
