@@ -45,6 +45,13 @@ def test_people_clubs_and_commodities_are_not_places():
     assert names == {"Russia"} or names == set()
 
 
+def test_a_firm_named_after_a_place_is_not_the_place_there_or_later():
+    text = ("The chief executive installed by Anchorage Capital Partners resigned. Anchorage sold its stake "
+            "last year. <Newfoundland Capital Corp Ltd> said it will issue shares. Stores in Sydney, Australia closed.")
+    assert _names(text) == {"Sydney", "Australia"}
+    assert _names("The Afghan capital Kabul was quiet on Monday.") == {"Kabul"}
+
+
 def test_possessives_with_either_apostrophe_and_exonyms_in_the_articles_language():
     assert _names("India’s exports and India's imports grew.") == {"India"}
     assert _names("In Genf trafen sich Vertreter aus Polen, Mönchengladbach und Köln. Deutschlands Wirtschaft wächst.",

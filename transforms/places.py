@@ -13,7 +13,8 @@ names the shipped gazetteer knows *and* that read as places where they stand:
   either apostrophe ("India's", "India’s", and the German genitive "Deutschlands");
 - not part of a person's or organisation's name: a name standing beside another capitalised
   word that is neither a place nor a title or generic word ("Vladimir Putin", "Michael Jordan",
-  "Paris Saint-Germain", "New York Times") is not a place; "US President", "Hauptstadt Berlin" are;
+  "Paris Saint-Germain", "New York Times") is not a place, nor is one followed by a firm's word
+  ("Anchorage Capital Partners", "Newfoundland Capital Corp"); "US President", "Hauptstadt Berlin" are;
 - not a word that is usually something else: brands and commodities ("Brent" crude, "Toyota"),
   words such as "Nice" or "Mobile" (`NOT_PLACES`), city names of three letters or fewer ("Mau");
 - names that are as often people or other things ("Jordan", "Chad", "Georgia", "Sydney",
@@ -342,6 +343,8 @@ def _beside_a_name(words: list[str], first: int, end: int, table: dict, language
     name joined by a connector counts too ("Banque Nationale de Paris", "Electricite de France";
     "Mayor of London" and "Government of India" keep the place), and a possessive place is never
     part of what follows it ("Brazil's Varig")."""
+    if end < len(words) and not _POSSESSIVE.search(words[end - 1]) and fold(words[end].rstrip(".,")) in _COMPANY_AFTER:
+        return True  # "Anchorage Capital Partners", "Dubai Holdings": a firm named after the place
     neighbours = [first - 1] + ([] if _POSSESSIVE.search(words[end - 1]) else [end])
     # The word before a connector: Romance-language company names ("Banque Nationale de Paris"),
     # and with "of" institutions only ("Bank of England"; "Radjabov of Azerbaijan" keeps Azerbaijan).
@@ -361,6 +364,12 @@ def _beside_a_name(words: list[str], first: int, end: int, table: dict, language
             continue
         return True
     return False
+
+
+# Words that, right after a place name, make it a firm's name (a title or generic word such as
+# "Capital" may otherwise stand beside a place: "the Afghan capital Kabul").
+_COMPANY_AFTER = frozenset(fold(w) for w in """capital partners holdings investments investment ventures
+securities airlines airways""".split())
 
 
 # "Belvidere, Ill.", "OMAHA, Neb.": a US state or Canadian province abbreviated after a town, as
