@@ -158,3 +158,13 @@ def test_xml_bomb_and_external_entities_never_expand():
         return  # refused outright: also safe
     assert "aaaaaaaaaa" not in fields["body"] and "root:" not in fields["body"]
     assert "Real text of the story." in fields["body"]
+
+
+def test_a_g2_provider_given_only_by_qcode_is_named_by_its_code_without_scheme_or_www():
+    from lxml import etree
+
+    from transforms.formats.newsml import _provider_name
+
+    assert _provider_name(etree.fromstring('<provider qcode="web:www.xmlteam.com"/>')) == "xmlteam.com"
+    assert _provider_name(etree.fromstring('<provider qcode="nprov:REUTERS"/>')) == "REUTERS"
+    assert _provider_name(etree.fromstring('<provider literal="reuters.com" qcode="nprov:x"/>')) == "reuters.com"

@@ -110,9 +110,18 @@ def _best_body(renditions) -> tuple[list[str], Optional[dict]]:
 # --- NewsML-G2 -------------------------------------------------------------------------------------
 
 def _provider_name(provider) -> Optional[str]:
+    """The provider's name, else its literal, else its qcode's code ("web:www.xmlteam.com" ->
+    "xmlteam.com", "nprov:REUTERS" -> "REUTERS"); a host without its "www."."""
     if provider is None:
         return None
-    return _first_text(child(provider, "name")) or attr(provider, "literal") or attr(provider, "qcode")
+    qcode = attr(provider, "qcode")
+    name = (_first_text(child(provider, "name")) or attr(provider, "literal")
+            or (qcode.split(":", 1)[-1] if qcode else None))
+    return _without_www(name)
+
+
+def _without_www(name: Optional[str]) -> Optional[str]:
+    return name[4:] if name and name.lower().startswith("www.") else name
 
 
 def _g2_headline(meta) -> str:
@@ -228,7 +237,7 @@ def parse_newsml_1(data: bytes) -> dict[str, Any]:
         "body": "\n\n".join(paras),
         "url": None,
         "guid": guid_key(identity, text_of(provider)),
-        "site": text_of(provider) or None,
+        "site": _without_www(text_of(provider)) or None,
         "authors": byline_names(by) if by else list(nitf["authors"]),
         "published_at": published or nitf.get("published_at"),
         "hints": {
