@@ -208,6 +208,17 @@ def test_a_section_given_as_site_name_gives_way_to_the_publisher():
     assert parse_html(html_page(head=head))["site"] == "nationalgeographic.com"
 
 
+def test_a_one_word_author_named_like_the_host_is_the_brand_unless_the_host_is_a_blog_platforms():
+    def authors(url: str, name: str) -> list[str]:
+        head = f'<link rel="canonical" href="{url}"><meta name="author" content="{name}">'
+        return parse_html(html_page(head=head))["authors"]
+
+    assert authors("https://www.ukrinform.net/rubric-economy/3036.html", "Ukrinform") == []
+    assert authors("https://weekly.ascii.jp/elem/000/001/848/1848409/", "ASCII") == []
+    assert authors("https://bjori.blogspot.com/2015/04/next-gen-driver.html", "bjori") == ["bjori"]
+    assert authors("https://map.simonsarris.com/p/eat-the-seed", "Simon Sarris") == ["Simon Sarris"]
+
+
 def test_meta_tags_that_write_value_for_content_are_read():
     head = ('<meta value="Ikran Dahir" name="author">'
             '<meta property="article:published_time" value="2016-10-04T05:07:09-04:00">')

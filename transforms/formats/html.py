@@ -56,8 +56,8 @@ Metadata comes from what the page states, most explicit source first:
   the page prints that name only in comment threads or in other stories' cards (a link around a
   teaser, an `<article>`/`<li>` with its own linked headline); else the byline the page shows
   (`rel=author` / `itemprop=author` elements, "By" + a link to a profile page). All through
-  `transforms.bylines.clean_authors`; names of the site are dropped, except a sole author named
-  like the host (a personal domain).
+  `transforms.bylines.clean_authors`; names of the site are dropped, except a sole author of two
+  words or more named like the host (a personal domain), or of a blog platform's subdomain.
 - language hint: `<html lang>` / `Content-Language` / `og:locale`.
 Meta tags are read from `content`, or from `value` where a page (or the tool that saved it) writes that.
 
@@ -122,6 +122,9 @@ AUTHOR_META = ("article:author", "og:article:author", "article_author", "parsely
 TITLE_META = ("og:title", "twitter:title", "parsely-title", "sailthru.title", "headline")
 WEAK_TITLE_META = ("dc.title", "title")
 SITE_META = ("og:site_name", "application-name", "al:ios:app_name", "twitter:app:name:iphone")
+# Hosts whose subdomains are people's blogs (the subdomain is the owner's name or handle).
+BLOG_PLATFORMS = (".blogspot.com", ".wordpress.com", ".substack.com", ".tumblr.com", ".medium.com",
+                  ".livejournal.com", ".typepad.com", ".over-blog.com", ".hatenablog.com", ".blog.jp")
 # A site name that is a common noun names a section of the site, not its publisher.
 SECTION_NAMES = frozenset("""magazine news blog home homepage online website site web articles article
 stories story nachrichten startseite aktuelles actualités actualites accueil noticias portada notizie""".split())
@@ -958,7 +961,10 @@ def parse_html(data: bytes, url: Optional[str] = None, charset: Optional[str] = 
         authors = clean_authors(values, site=site)
         # Names of the site are not people; but a sole author named like the host only is the
         # owner of a personal domain ("Simon Sarris" on map.simonsarris.com).
-        sole_owner = len(authors) == 1 and _squash(authors[0]) in host_keys - site_keys
+        # A one-word name like the host is the brand ("ASCII" on weekly.ascii.jp, "Ukrinform"), not an
+        # owner, unless the host is a blog platform's ("bjori" on bjori.blogspot.com).
+        sole_owner = len(authors) == 1 and _squash(authors[0]) in host_keys - site_keys and (
+            len(authors[0].split()) > 1 or (host or "").lower().endswith(BLOG_PLATFORMS))
         authors = [name for name in authors if sole_owner or _squash(name) not in brands]
         if values is not declared and values is not shown:
             authors = [name for name in authors if not _only_elsewhere(tree, name)]
