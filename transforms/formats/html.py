@@ -82,6 +82,7 @@ from lxml import html as lxml_html
 
 from transforms.bylines import clean_authors
 from transforms.formats import ParseError
+from transforms.formats.ids import host_of
 from transforms.formats.markup import decode_markup
 from transforms.pagekind import NOT_FOUND, PageSignals, check_article
 from transforms.text import paragraphs, parse_datetime
@@ -117,8 +118,8 @@ PUBLISHED_META = ("article:published_time", "og:article:published_time", "articl
 # `author` often names the publisher ("Condé Nast" beside `article:author` "Larry Fitzmaurice").
 # `twitter:creator` is not read: it is an account, written without its "@" as often as with it
 # ("tdichristopher", "MSNBC").
-AUTHOR_META = ("article:author", "og:article:author", "article_author", "parsely-author", "byl", "sailthru.author", "dc.creator",
-               "dcterms.creator", "author")
+AUTHOR_META = ("article:author", "og:article:author", "article_author", "parsely-author", "byl",
+               "sailthru.author", "dc.creator", "dcterms.creator", "author")
 TITLE_META = ("og:title", "twitter:title", "parsely-title", "sailthru.title", "headline")
 WEAK_TITLE_META = ("dc.title", "title")
 SITE_META = ("og:site_name", "application-name", "al:ios:app_name", "twitter:app:name:iphone")
@@ -439,10 +440,10 @@ def _published(tree, meta: dict[str, str], article_ld: Optional[dict], html_text
     day, source = _stated_in_text(_text_pieces(tree) if pieces is None else pieces, title)
     if day is not None:
         return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc), day.isoformat(), source
-    shown = {_stated_day(node.get("datetime")) for node in tree.iter("time") if node.get("datetime")}
+    stamps = [node.get("datetime") for node in tree.iter("time") if node.get("datetime")]
+    shown = {_stated_day(value) for value in stamps}
     if len(shown) == 1 and None not in shown:
-        value = next(node.get("datetime") for node in tree.iter("time") if node.get("datetime"))
-        parsed = parse_datetime(value)
+        parsed = parse_datetime(stamps[0])
         if parsed is not None:
             return parsed, shown.pop(), "<time datetime>"
     parsed = parse_datetime(htmldate_value)
@@ -769,10 +770,10 @@ def _site(meta: dict[str, str], article_ld: Optional[dict], objects: list[dict],
         publisher = next((_text(o.get("name")) for o in objects
                           if _type_names(o.get("@type")) & {"newsmediaorganization", "organization"}), None)
     for name in [meta.get("og:site_name"), publisher] + [meta.get(k) for k in SITE_META[1:]]:
+        # not "6.0", not a section ("Magazine" on National Geographic)
         if name and any(ch.isalpha() for ch in name) and len(name) <= 80 and name.strip().casefold() not in SECTION_NAMES:
-            return " ".join(name.split())  # not "6.0", not a section ("Magazine" on National Geographic)
-    host = urlsplit(page_url).hostname if page_url else None
-    return host[4:] if host and host.startswith("www.") else host
+            return " ".join(name.split())
+    return host_of(page_url)
 
 
 def _author_values(tree, meta: dict[str, str], article_ld: Optional[dict]) -> tuple[list[str], list[str]]:

@@ -53,9 +53,12 @@ def host_of(url: Optional[str]) -> Optional[str]:
         host = urlsplit(url.strip()).hostname
     except ValueError:
         return None
-    if not host:
-        return None
-    return host[4:] if host.startswith("www.") else host
+    return without_www(host) or None
+
+
+def without_www(host: Optional[str]) -> Optional[str]:
+    """A host name without a leading `www.` ("www.sda-ats.ch" -> "sda-ats.ch")."""
+    return host[4:] if host and host.lower().startswith("www.") else host
 
 
 def registrable_domain(host: Optional[str]) -> tuple[Optional[str], Optional[str]]:

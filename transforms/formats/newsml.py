@@ -32,7 +32,7 @@ from typing import Any, Optional
 from lxml import etree
 
 from transforms.formats import ParseError
-from transforms.formats.ids import guid_key, http_url
+from transforms.formats.ids import guid_key, http_url, without_www
 from transforms.formats.markup import (attr, child, children, descendants, first_descendant,
                                        html_fragment_paragraphs, local, paragraphs_of, parse_xml,
                                        text_of)
@@ -117,11 +117,7 @@ def _provider_name(provider) -> Optional[str]:
     qcode = attr(provider, "qcode")
     name = (_first_text(child(provider, "name")) or attr(provider, "literal")
             or (qcode.split(":", 1)[-1] if qcode else None))
-    return _without_www(name)
-
-
-def _without_www(name: Optional[str]) -> Optional[str]:
-    return name[4:] if name and name.lower().startswith("www.") else name
+    return without_www(name)
 
 
 def _g2_headline(meta) -> str:
@@ -237,7 +233,7 @@ def parse_newsml_1(data: bytes) -> dict[str, Any]:
         "body": "\n\n".join(paras),
         "url": None,
         "guid": guid_key(identity, text_of(provider)),
-        "site": _without_www(text_of(provider)) or None,
+        "site": without_www(text_of(provider)) or None,
         "authors": byline_names(by) if by else list(nitf["authors"]),
         "published_at": published or nitf.get("published_at"),
         "hints": {
