@@ -16,7 +16,9 @@ The rule for a file that changed (a corrected story re-uploaded under the same n
 version supersedes the earlier**. Every row the earlier version produced, in `articles`,
 `duplicates`, `dead_letter` and the dedup index (rows whose `source_uri` is that file, or a record
 `#n` of it), is removed when the new version's rows are committed, so an article id still has one
-row, now the corrected one. A corrected story uploaded under a *new* name with the same canonical
+row, now the corrected one (copies that earlier runs folded into it keep their `duplicates` rows,
+and dedup lets the new version, not one of them, stand for the id: `transforms.fold._orphans`).
+A corrected story uploaded under a *new* name with the same canonical
 URL is a different file: it is a copy of the article already written (its `duplicates` row names
 it), as in one run over both files. `partitions` in the record says where a file's rows went, so
 superseding reads only those partitions.

@@ -63,8 +63,9 @@ class NewsbeamOptions(PipelineOptions):
                                  "fingerprints are added")
         parser.add_argument("--dedup_retention_days", "--dedup-retention-days", dest="dedup_retention_days",
                             type=int, default=_DEDUP.retention_days,
-                            help="dedup index entries older than this many days before its newest entry are "
-                                 "ignored and deleted")
+                            help="dedup index entries older than this many days before its newest entry take "
+                                 "no part in near-duplicate matching and lose their fingerprints; their ids and "
+                                 "content hashes are kept and still fold records of the same id and exact copies")
         parser.add_argument("--shingle_size", "--shingle-size", dest="shingle_size", type=int,
                             default=_DEDUP.shingle_size, help="words per shingle for near-duplicate detection")
         parser.add_argument("--minhash_bands", "--minhash-bands", dest="minhash_bands", type=int,

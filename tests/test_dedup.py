@@ -206,16 +206,53 @@ def test_two_runs_with_the_index_equal_one_run_over_everything(tmp_path):
     assert collect([r for r in rows if r.date == "2024-05-02"], DedupOptions(index=index), tmp_path) == second
 
 
-def test_index_entries_past_retention_are_ignored(tmp_path):
+def test_near_copies_past_retention_are_not_found_and_their_entries_are_slimmed(tmp_path):
+    import pyarrow.parquet as pq
+
+    from transforms.dedup_index import SLIM_KEY, SLIM_VALUE
+
     rows = corpus()
     index = str(tmp_path / "index")
     collect([r for r in rows if r.date == "2024-05-01"], DedupOptions(index=index), tmp_path)
     later = [r.model_copy(update={"date": "2024-09-01"}) for r in rows if r.date == "2024-05-02"]
     got = collect(later, DedupOptions(index=index, retention_days=30), tmp_path)
-    assert not any(row[0] == "duplicate" for row in got)  # the May entries are older than 30 days
-    # and the expired partition has been deleted from the index
+    # The late copies are near copies of May articles, older than 30 days: not matched.
+    assert not any(row[0] == "duplicate" for row in got)
     assert [p.rsplit("/", 1)[-1] for p in index_partitions(index, 30)[0]] == ["date=2024-09-01"]
-    assert index_partitions(index, 30)[1] == []
+    # The May partition stays, without its fingerprints: ids and content hashes only.
+    [expired] = index_partitions(index, 30)[1]
+    [path] = [p for p in (tmp_path / "index" / "date=2024-05-01").iterdir() if p.suffix == ".parquet"]
+    assert expired.endswith("date=2024-05-01")
+    table = pq.read_table(path)
+    assert table.schema.metadata[SLIM_KEY] == SLIM_VALUE
+    assert table.num_rows == 12 and table.column("signature").null_count == 12
+    assert table.column("shingle_set").null_count == 12 and table.column("id").null_count == 0
+
+
+def test_a_record_read_again_past_retention_folds_into_the_article_written_then(tmp_path):
+    """Retention bounds near matching, not identity: an old article read again under another
+    file name (same id) and an exact copy of it, in a run whose newest article is years later,
+    are `duplicates` rows of the article the first run wrote, as within retention."""
+    index = str(tmp_path / "index")
+    old = article("feeds/2019/a.xml#3", story(7), published=dt.datetime(2019, 3, 1, tzinfo=UTC), date="2019-03-01")
+    other = article("feeds/2019/a.xml#4", story(8), published=dt.datetime(2019, 3, 1, tzinfo=UTC), date="2019-03-01")
+    first = collect([old, other], DedupOptions(index=index), tmp_path)
+    assert {row[0] for row in first} == {"article"}
+    # The same item under a new file URI (same id: its canonical URL), edited; an exact copy of
+    # `other` under an id of its own; a new article of 2025.
+    again = old.model_copy(update={"source_uri": "mirror/a.xml#3", "body": "\n\n".join(story(7)[:-1]),
+                                   "content_hash": content_fingerprint("\n\n".join(story(7)[:-1]))})
+    copy = article("mirror/b.txt", story(8), published=dt.datetime(2019, 3, 1, tzinfo=UTC), date="2019-03-01")
+    new = article("feeds/2025/c.xml#1", story(9), published=dt.datetime(2025, 6, 1, tzinfo=UTC), date="2025-06-01")
+    assert again.id == old.id and copy.content_hash == other.content_hash and copy.id != other.id
+    second = collect([again, copy, new], DedupOptions(index=index, retention_days=365), tmp_path)
+    assert second == {("duplicate", old.id, old.id, "near"), ("duplicate", copy.id, other.id, "exact"),
+                      ("article", new.id, new.id, 0)}
+    # Nothing of 2019 was matched as a near copy: the entries are past retention and slim.
+    assert [p.rsplit("/", 1)[-1] for p in index_partitions(index, 365)[1]] == ["date=2019-03-01"]
+    # A third run with neither id nor content of 2019 finds nothing there.
+    third = collect([article("x.txt", story(10), date="2025-06-02")], DedupOptions(index=index), tmp_path)
+    assert {row[0] for row in third} == {"article"}
 
 
 def test_index_rows_through_staged_files_write_the_same_index_and_leave_no_files(tmp_path):
@@ -429,4 +466,29 @@ def test_the_runs_manifest_and_commit_wait_for_the_dedup_index(tmp_path):
     build_pipeline(p, [str(SEEDS)], str(tmp_path / "out"), dedup=DedupOptions(index=str(tmp_path / "index")))
     for step in ("Manifest", "Write/RemoveStaging"):
         upstream = _upstream(p, step)
-        assert any(label.endswith("UpdateIndex/Prune") for label in upstream), (step, sorted(upstream)[:20])
+        assert any(label.endswith("UpdateIndex/SlimExpired") for label in upstream), (step, sorted(upstream)[:20])
+
+
+def test_a_record_read_again_stands_for_its_id_before_earlier_copies_of_it():
+    """A changed file is read again and supersedes its earlier rows: the new reading, not an
+    earlier run's copy of it (a `duplicates` row naming its id), becomes the article; a record
+    read again under a new name still folds into the article row an earlier run wrote."""
+    from transforms.fold import PRIOR_PREFIX, DedupKey, decide
+
+    def key(uri, ident, content, prior=False, copy=False, cluster=""):
+        return DedupKey((PRIOR_PREFIX if prior else "") + uri, ident, content, (False, "2019", 0, uri), (),
+                        prior=prior, cluster_id=cluster or ident, copy=copy)
+
+    article_entry = key("a.jsonl#0", "X", "old", prior=True)
+    mirror_entry = key("mirror.jsonl#0", "X", "old", prior=True, copy=True)
+    corrected = key("a.jsonl#0", "X", "new")
+    got = decide([article_entry, mirror_entry, corrected], params=None)
+    assert got.get("a.jsonl#0") is None or got["a.jsonl#0"].canonical_id is None  # the article again
+    # Without the rule the earlier copy's entry, first by rank as an earlier run's, took the id.
+    from transforms import fold
+    assert fold._orphans([article_entry, mirror_entry, corrected]) == set()
+    assert fold._orphans([mirror_entry, corrected]) == {mirror_entry.record_key}
+    # The mirror read again instead (the article's entry stands): a copy of the article.
+    again = key("mirror.jsonl#0", "X", "newer")
+    got = decide([article_entry, mirror_entry, again], params=None)
+    assert got["mirror.jsonl#0"].canonical_id == "X" and got["mirror.jsonl#0"].method == "near"

@@ -193,3 +193,51 @@ def test_three_scheduled_runs_on_cloud_storage_equal_one_run(tmp_path, run_newsb
     assert not fs.exists("nb-lake/inc/_pending") or not fs.find("nb-lake/inc/_pending")
     assert run_newsbeam("gs://nb-raw/", "gs://nb-lake/one", "--skip_enrich")[0] == 0
     _assert_same_as_one_run("gs://nb-lake/inc", "gs://nb-lake/one")
+
+
+def _wire(path: Path, items: list[tuple[str, str, str]]) -> None:
+    """A JSON Lines wire file of (url, date, body) items."""
+    import json
+
+    lines = [json.dumps({"url": url, "title": f"Story {url.rsplit('/', 1)[-1]}", "published": date,
+                         "text": text}) for url, date, text in items]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _body(seed: int) -> str:
+    import random
+
+    rng = random.Random(seed)
+    words = "port union wage court minister storm harvest market council river school bridge".split()
+    return "\n\n".join(" ".join(rng.choice(words) for _ in range(60)) + "." for _ in range(4))
+
+
+def test_an_old_article_read_again_under_a_new_name_years_later_keeps_one_row(tmp_path, run_newsbeam):
+    """Retention (365 days before the newest article) bounds near matching only: items of 2009
+    read again under new file names, next to an item of 2025, are `duplicates` rows of the rows
+    written in 2009's run, and a corrected version of the old file still replaces its rows."""
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    old = [(f"https://news.example/2009/0{n}/story-{n}", f"2009-0{n}-01T08:00:00Z", _body(n)) for n in (1, 2, 3)]
+    _wire(raw / "2009" / "wire.jsonl", old)
+    code, first = run_newsbeam(str(raw), str(out), "--skip_enrich")
+    assert code == 0 and first["counts"]["articles"] == 3
+    _wire(raw / "mirror" / "wire-copy.jsonl", old)
+    _wire(raw / "2025" / "wire.jsonl", [("https://news.example/2025/06/new", "2025-06-01T08:00:00Z", _body(9))])
+    code, second = run_newsbeam(str(raw), str(out), "--skip_enrich")
+    assert code == 0 and second["balanced"]
+    assert (second["counts"]["records_in"], second["counts"]["articles"], second["counts"]["duplicates"]) == (4, 1, 3)
+    tables = _tables(out)
+    ids = [row["id"] for row in tables["articles"]]
+    assert len(ids) == 4 == len(set(ids))
+    copies = {row["source_uri"].rsplit("/", 2)[-2]: row for row in tables["duplicates"]}
+    assert set(copies) == {"mirror"} and len(tables["duplicates"]) == 3
+    assert all(row["method"] == "exact" and row["canonical_id"] == row["id"] for row in tables["duplicates"])
+    # The 2009 file corrected: its new version supersedes, and is not taken for a copy of itself.
+    fixed = [(url, date, text + "\n\nCorrection: an earlier version misnamed the council.") for url, date, text in old]
+    _wire(raw / "2009" / "wire.jsonl", fixed)
+    code, third = run_newsbeam(str(raw), str(out), "--skip_enrich")
+    assert code == 0 and third["incremental"]["files_changed"] == 1
+    articles = _tables(out)["articles"]
+    assert sorted(row["id"] for row in articles) == sorted(ids)
+    assert sum("Correction:" in row["body"] for row in articles) == 3

@@ -26,7 +26,7 @@ from transforms.dedup_index import (  # noqa: F401 - re-exported: the stage's pu
     index_partitions,
     index_row,
     prior_key,
-    prune_index,
+    slim_expired,
     read_index_file,
     write_index_partition,
 )
@@ -145,7 +145,8 @@ class DedupDecisions(beam.PTransform):
                 keys
                 | "IndexRows" >> beam.ParDo(_IndexRowFn(params), beam.pvalue.AsIter(table))
                 | "UpdateIndex" >> WriteDedupIndex(self.options.index_output or self.options.index,
-                                                   self.options.retention_days, self.staging))
+                                                   self.options.retention_days, self.staging,
+                                                   settled=self.options.index))
         return table
 
 

@@ -3,15 +3,24 @@
 Cross-run dedup (`index=URL`): the fingerprints of every record a run saw (articles and copies,
 with the canonical id each was folded into) are written to a Parquet index partitioned by
 `date=`. The next run reads the entries less than `retention_days` older than its newest article
-(or the index's newest entry, if later), deletes older partitions, and lets the entries take part
-in both exact and near dedup as rank-0 keys: a new copy of an earlier article becomes a
-`duplicates` row pointing at the earlier canonical id. Entries of records that the run reads again
-(same source and id) are replaced, so rerunning a job is idempotent. Runs over consecutive parts
-of an input give the same articles and clusters as one run over all of it whenever no later part
-holds a copy that the rank rule would prefer to its earlier canonical (true for time-ordered runs
-of dated articles). Limits: an earlier run's `duplicate_count` is not revised, and two clusters
-emitted separately by earlier runs are not merged when a new article bridges them (it joins the
-one whose canonical ranks first).
+(or the index's newest entry, if later) and lets them take part in both exact and near dedup as
+rank-0 keys: a new copy of an earlier article becomes a `duplicates` row pointing at the earlier
+canonical id. Entries of records that the run reads again (same source and id) are replaced, so
+rerunning a job is idempotent. Runs over consecutive parts of an input give the same articles and
+clusters as one run over all of it whenever no later part holds a copy that the rank rule would
+prefer to its earlier canonical (true for time-ordered runs of dated articles). Limits: an earlier
+run's `duplicate_count` is not revised, and two clusters emitted separately by earlier runs are not
+merged when a new article bridges them (it joins the one whose canonical ranks first).
+
+Retention bounds near-duplicate matching, not identity: entries past retention are not deleted
+but slimmed (`slim_expired`: their MinHash signature and shingle set, ~1.7 KB of the ~1.8 KB of an
+entry, become null; id, source, canonical id, content hash and rank stay). A run looks up, among
+them, the entries that share an id or a content hash with one of its records (`identity_keys`: a
+64-bit hash of each of its ids and content hashes, one array per run, against the same hash of the
+expired entries' two columns) and only those join dedup, as prior keys without a fingerprint. So a
+record read again under a new file name, however old its article, folds into the article row an
+earlier run wrote (an article id has one row, as DESIGN.md promises), and so does an exact copy
+of it; a near copy of an article older than the retention is an article of its own.
 """
 
 from __future__ import annotations
@@ -24,11 +33,12 @@ from typing import NamedTuple, Optional
 
 import apache_beam as beam
 import fsspec
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from transforms import progress
-from transforms.dedup_shuffle import newest_of, remove_folder
+from transforms.dedup_shuffle import mark, marks_of, newest_of, remove_folder
 from transforms.fold import PRIOR_PREFIX, DedupKey
 from transforms.minhash import MinHashParams
 
@@ -44,8 +54,13 @@ INDEX_SCHEMA = pa.schema([
         "description": "the body's shingle set (sorted uint32, little-endian) when it has at most 4,096 shingles"}),
     pa.field("minhash", pa.string(), metadata={"description": "parameters of `signature`: k=..,perm=..,seed=.."}),
     pa.field("rank", pa.string(), metadata={"description": "canonical rank: no-time flag|published|-richness"}),
+    pa.field("copy", pa.bool_(), metadata={
+        "description": "true: the record became a duplicates row; false: its row is in articles (null in older indexes)"}),
 ])
 _DATE_DIR = re.compile(r"date=(\d{4}-\d{2}-\d{2})$")
+# File metadata of an index file whose entries are past retention and hold no fingerprints.
+SLIM_KEY, SLIM_VALUE = b"newsbeam.index", b"identity"
+FINGERPRINT_COLUMNS = ("signature", "shingle_set")
 
 
 def minhash_tag(params: MinHashParams) -> str:
@@ -61,7 +76,8 @@ def index_row(key: DedupKey, table: dict, params: MinHashParams) -> dict:
             "content_hash": key.content_hash, "signature": key.signature, "shingles": key.shingles,
             "shingle_set": key.exact,
             "minhash": minhash_tag(params),
-            "rank": f"{int(no_time)}|{published}|{richness}", "date": key.date}
+            "rank": f"{int(no_time)}|{published}|{richness}",
+            "copy": bool(decision is not None and decision.canonical_id), "date": key.date}
 
 
 def prior_key(row: dict, params: MinHashParams) -> DedupKey:
@@ -71,8 +87,9 @@ def prior_key(row: dict, params: MinHashParams) -> DedupKey:
     same = row["minhash"] == minhash_tag(params)
     return DedupKey(PRIOR_PREFIX + row["source_uri"], row["id"], row["content_hash"],
                     (no_time == "1", published, int(richness), row["source_uri"]), (),
-                    row["signature"] if same else b"", row.get("date", ""), True, row["cluster_id"],
-                    int(row.get("shingles") or 0), (row.get("shingle_set") or b"") if same else b"")
+                    (row["signature"] or b"") if same else b"", row.get("date", ""), True, row["cluster_id"],
+                    int(row.get("shingles") or 0), (row.get("shingle_set") or b"") if same else b"",
+                    row["id"] != row["cluster_id"] if row.get("copy") is None else bool(row["copy"]))
 
 
 def index_partitions(index: str, retention_days: int, newest: str = "") -> tuple[list[str], list[str]]:
@@ -99,10 +116,11 @@ def index_partitions(index: str, retention_days: int, newest: str = "") -> tuple
     return keep, expired
 
 
-def _index_files(index: str, retention_days: int, newest: str = "") -> list[str]:
+def _index_files(index: str, retention_days: int, newest: str = "", expired: bool = False) -> list[str]:
+    """The files of the partitions within retention (`expired`: of those past it)."""
     fs, _ = fsspec.core.url_to_fs(index.rstrip("/"))
     files = []
-    for folder in index_partitions(index, retention_days, newest)[0]:
+    for folder in index_partitions(index, retention_days, newest)[1 if expired else 0]:
         files.extend(sorted(p for p in fs.ls(folder, detail=False)
                             if p.endswith(".parquet") and not p.rsplit("/", 1)[-1].startswith(".")))
     return [fs.unstrip_protocol(f) for f in files]
@@ -151,18 +169,74 @@ def write_index_partition(index: str, date: str, rows: list[dict]) -> str:
     return final
 
 
-def prune_index(index: str, retention_days: int) -> int:
-    """Delete the `date=` folders past retention; returns how many."""
+def slim_expired(index: str, retention_days: int) -> int:
+    """Slim the files of the `date=` partitions past retention (module docstring): each is
+    rewritten under its own name with null signatures and shingle sets, once; returns how many."""
     fs, _ = fsspec.core.url_to_fs(index.rstrip("/"))
-    expired = index_partitions(index, retention_days)[1]
-    for folder in expired:
-        fs.rm(folder, recursive=True)
-    return len(expired)
+    slimmed = 0
+    for url in _index_files(index, retention_days, expired=True):
+        path = fs._strip_protocol(url)
+        with fs.open(path, "rb") as handle:
+            if (pq.read_schema(handle).metadata or {}).get(SLIM_KEY) == SLIM_VALUE:
+                continue
+        with fs.open(path, "rb") as handle:
+            table = pq.read_table(handle)
+        for name in FINGERPRINT_COLUMNS:
+            if name in table.column_names:
+                at = table.column_names.index(name)
+                table = table.set_column(at, table.schema.field(name), pa.nulls(table.num_rows, pa.binary()))
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), SLIM_KEY: SLIM_VALUE})
+        temp = f"{path.rsplit('/', 1)[0]}/.slim-{uuid.uuid4().hex}.tmp"
+        try:
+            with fs.open(temp, "wb") as handle:
+                pq.write_table(table, handle, compression="zstd")
+            fs.mv(temp, path)
+        finally:
+            if fs.exists(temp):
+                fs.rm(temp)
+        slimmed += 1
+    return slimmed
+
+
+def identity_keys(url: str, params: MinHashParams, marks: np.ndarray) -> list[DedupKey]:
+    """The entries of an index file past retention that share an id or a content hash with this
+    run's records (`marks`, sorted), as prior keys without a fingerprint: they fold exact copies
+    and records of the same id, never near copies. Reads the file's two identity columns, and the
+    rest only for the entries found (usually none)."""
+    if not len(marks):
+        return []
+    with fsspec.open(url, "rb") as handle:
+        file = pq.ParquetFile(handle)
+        identity = file.read(columns=["id", "content_hash"])
+        found = np.zeros(identity.num_rows, dtype=bool)
+        for name in ("id", "content_hash"):
+            hashed = np.fromiter((mark(text) if text else 0 for text in identity.column(name).to_pylist()),
+                                 dtype=np.uint64, count=identity.num_rows)
+            found |= np.isin(hashed, marks, assume_unique=False)
+        if not found.any():
+            return []
+        columns = [name for name in file.schema_arrow.names if name not in FINGERPRINT_COLUMNS]
+        rows = file.read(columns=columns).filter(pa.array(found)).to_pylist()
+    date = _DATE_DIR.search(url.rsplit("/", 2)[-2])
+    keys = []
+    for row in rows:
+        row.update(date=date.group(1) if date else "", signature=b"", shingle_set=b"")
+        keys.append(prior_key(row, params)._replace(signature=b"", exact=b""))
+    progress.add("dedup", expired_found=len(keys))
+    return keys
+
+
+def _union(arrays) -> np.ndarray:
+    """Marks of many elements -> one sorted array (an associative combine: partial results too)."""
+    arrays = [a for a in arrays if len(a)]
+    return np.unique(np.concatenate(arrays)) if arrays else np.empty(0, dtype=np.uint64)
 
 
 class ReadDedupIndex(beam.PTransform):
     """This run's keys (or `KeyPack`s) -> an `IndexFile` per file of the index entries within
-    retention of its newest date (the step that takes the keys reads them as prior `DedupKey`s)."""
+    retention of its newest date (the step that takes the keys reads them as prior `DedupKey`s),
+    and the prior keys of the entries past retention that share an id or a content hash with one
+    of this run's records."""
 
     def __init__(self, index: str, retention_days: int, params: MinHashParams):
         super().__init__()
@@ -172,13 +246,21 @@ class ReadDedupIndex(beam.PTransform):
         retention, params = self.retention_days, self.params
         newest = (keys | "Dates" >> beam.Map(newest_of)
                   | "Newest" >> beam.CombineGlobally(lambda dates: max(dates, default="")))
-        return (
-            keys.pipeline
-            | "IndexRoot" >> beam.Create([self.index])
+        marks = keys | "Marks" >> beam.Map(marks_of) | "AllMarks" >> beam.CombineGlobally(_union)
+        root = keys.pipeline | "IndexRoot" >> beam.Create([self.index])
+        recent = (
+            root
             | "IndexFiles" >> beam.FlatMap(_index_files, retention, beam.pvalue.AsSingleton(newest))
             | "Spread" >> beam.Reshuffle()
             | "ReadIndex" >> beam.Map(IndexFile, params)
         )
+        expired = (
+            root
+            | "ExpiredFiles" >> beam.FlatMap(_index_files, retention, beam.pvalue.AsSingleton(newest), True)
+            | "SpreadExpired" >> beam.Reshuffle()
+            | "LookUpExpired" >> beam.FlatMap(identity_keys, params, beam.pvalue.AsSingleton(marks))
+        )
+        return (recent, expired) | "AllPrior" >> beam.Flatten()
 
 
 PACK_ROWS = 2000  # index rows of one date packed into one shuffled element
@@ -250,23 +332,27 @@ class _PackByDate(beam.DoFn):
 
 
 class WriteDedupIndex(beam.PTransform):
-    """Index rows -> one Parquet file per `date=` partition, then expired partitions removed;
-    outputs the number of files written, once all are written and pruned (what a run's commit
+    """Index rows -> one Parquet file per `date=` partition, then the partitions past retention
+    slimmed; outputs the number of files written, once all are written and slimmed (what a run's commit
     must wait for). With `staging` (a folder URL) the rows go through files in a fresh folder
-    under it (`_PackByDate`), removed once every partition is written."""
+    under it (`_PackByDate`), removed once every partition is written. `settled`: the index this
+    run's entries are moved into later (an incremental run writes them under its pending folder
+    first), whose partitions past retention are slimmed too."""
 
-    def __init__(self, index: str, retention_days: int, staging: Optional[str] = None):
+    def __init__(self, index: str, retention_days: int, staging: Optional[str] = None,
+                 settled: Optional[str] = None):
         super().__init__()
-        self.index, self.retention_days = index, retention_days
+        self.index, self.retention_days, self.settled = index, retention_days, settled
         self.staging = f"{staging.rstrip('/')}/index-{uuid.uuid4().hex}" if staging else None
 
     def expand(self, rows):
-        index, retention, staging = self.index, self.retention_days, self.staging
+        index, retention, staging, settled = self.index, self.retention_days, self.staging, self.settled
 
         def done(written: int) -> int:
             if staging:
                 remove_folder(staging)
-            prune_index(index, retention)
+            for folder in dict.fromkeys(filter(None, (index, settled))):
+                slim_expired(folder, retention)
             return written
 
         return (
@@ -276,5 +362,5 @@ class WriteDedupIndex(beam.PTransform):
             | "WriteIndex" >> beam.MapTuple(lambda date, packs: write_index_partition(
                 index, date, unpack_index_rows(packs)))
             | "Written" >> beam.combiners.Count.Globally()
-            | "Prune" >> beam.Map(done)
+            | "SlimExpired" >> beam.Map(done)
         )

@@ -72,6 +72,7 @@ class KeyPack(NamedTuple):
     path: str
     keys: int
     newest: str  # the newest `date` among them ("" when none has one)
+    marks: bytes = b""  # `identity_marks` of their ids and content hashes (uint64, little-endian)
 
     def read(self) -> list[DedupKey]:
         with fsspec.open(self.path, "rb") as handle:
@@ -84,7 +85,8 @@ def write_key_pack(folder: str, keys: list[DedupKey]) -> KeyPack:
     path = f"{root}/keys-{uuid.uuid4().hex}.pkl"
     with fs.open(path, "wb") as handle:
         handle.write(pickle.dumps(keys, protocol=pickle.HIGHEST_PROTOCOL))
-    return KeyPack(fs.unstrip_protocol(path), len(keys), max((k.date or "" for k in keys), default=""))
+    return KeyPack(fs.unstrip_protocol(path), len(keys), max((k.date or "" for k in keys), default=""),
+                   identity_marks(keys).astype("<u8").tobytes())
 
 
 def keys_of(element) -> list[DedupKey]:
@@ -95,6 +97,23 @@ def keys_of(element) -> list[DedupKey]:
 
 def newest_of(element: Union[DedupKey, KeyPack]) -> str:
     return element.newest if isinstance(element, KeyPack) else element.date
+
+
+def mark(text: str) -> int:
+    """64-bit hash of an id or content hash (what the dedup index's expired entries are looked up by)."""
+    return xxhash.xxh64_intdigest(text.encode("utf-8", "surrogatepass"))
+
+
+def identity_marks(keys: list[DedupKey]) -> np.ndarray:
+    """The marks of the keys' ids and content hashes (uint64; a record without a body has no hash)."""
+    return np.fromiter((mark(text) for key in keys for text in (key.id, key.content_hash) if text),
+                       dtype=np.uint64)
+
+
+def marks_of(element: Union[DedupKey, KeyPack]) -> np.ndarray:
+    if isinstance(element, KeyPack):
+        return np.frombuffer(element.marks, dtype="<u8").astype(np.uint64)
+    return identity_marks([element])
 
 
 # --- packed shuffles ----------------------------------------------------------------------------

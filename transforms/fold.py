@@ -111,6 +111,7 @@ class DedupKey(NamedTuple):
     cluster_id: str = ""  # for prior keys: the canonical id that earlier run folded it into
     shingles: int = 0  # distinct shingles of the body (for the containment rule)
     exact: bytes = b""  # the shingle set (`minhash.exact_set`) of a short enough body: exact verification
+    copy: bool = False  # for prior keys: that run made it a `duplicates` row (not the article row)
 
     @property
     def order(self) -> tuple:
@@ -149,9 +150,24 @@ PRIOR_PREFIX = "index:"  # record keys of index entries, so they never collide w
 
 
 def _without_reprocessed(keys: list[DedupKey]) -> list[DedupKey]:
-    """Index entries of records this run reads again are replaced by the new reading."""
+    """Index entries of records this run reads again are replaced by the new reading, and so are
+    the entries of earlier copies folded into such a record (`_orphans`)."""
     fresh = {k.record_key for k in keys if not k.prior}
-    return [k for k in keys if not (k.prior and k.record_key[len(PRIOR_PREFIX):] in fresh)]
+    kept = [k for k in keys if not (k.prior and k.record_key[len(PRIOR_PREFIX):] in fresh)]
+    orphans = _orphans(kept)
+    return [k for k in kept if k.record_key not in orphans] if orphans else kept
+
+
+def _orphans(keys: Iterable[DedupKey]) -> set[str]:
+    """Record keys of earlier copies whose canonical article is read again by this run: an entry
+    folded into id X when this run has a record of id X and no earlier entry of X's article row is
+    left (its file changed, and the new version supersedes its rows: `pipeline/incremental.py`).
+    The new reading, not the copy, then stands for X; the copy's `duplicates` row still names X."""
+    keys = list(keys)
+    fresh_ids = {k.id for k in keys if not k.prior}
+    standing = {k.id for k in keys if k.prior and not k.copy}
+    return {k.record_key for k in keys
+            if k.prior and k.copy and k.canonical_id in fresh_ids and k.canonical_id not in standing}
 
 
 def fold_group(keys: Iterable[DedupKey]) -> DedupKey:
@@ -251,6 +267,10 @@ def near_decisions(keys: dict[int, DedupKey], edges: list[tuple[int, int, float]
                    params: MinHashParams) -> Iterable[tuple[str, Decision]]:
     """Keys by record number and their verified edges -> the decisions of every key, clusters
     folded by `resolve_clusters`."""
+    orphans = _orphans(keys.values())
+    if orphans:
+        keys = {n: k for n, k in keys.items() if k.record_key not in orphans}
+        edges = [edge for edge in edges if edge[0] in keys and edge[1] in keys]
     clusters = resolve_clusters(edges, {n: k.shingles for n, k in keys.items()},
                                 {n: k.order for n, k in keys.items()},
                                 {n: k.signature for n, k in keys.items()}, params,
@@ -275,6 +295,8 @@ def exact_survivors(keys: Iterable[DedupKey]) -> list[DedupKey]:
 def near_survivors(keys: Iterable[DedupKey], params: MinHashParams) -> list[DedupKey]:
     """Near dedup in memory, on the cores of the Beam path (`near_duplicate_groups`)."""
     keys = list(keys)
+    orphans = _orphans(keys)
+    keys = [k for k in keys if k.record_key not in orphans]
     by_key = {k.record_key: k for k in keys}
     groups = near_duplicate_groups({k.record_key: k.signature for k in keys},
                                    {k.record_key: k.shingles for k in keys}, params,
