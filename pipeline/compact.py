@@ -41,7 +41,7 @@ import pyarrow.parquet as pq
 
 from pipeline.incremental import EMPTY_FILE, INDEX_DIR, read_layout
 from transforms.model import TABLES, UTC
-from transforms.write import WriteOptions, file_name
+from transforms.write import WriteOptions, file_name, row_keys
 
 LOG = logging.getLogger("newsbeam.compact")
 JOURNALS = "_runs/_compact"
@@ -76,10 +76,8 @@ def _partitions(fs, root: str, top: str) -> list[str]:
 
 
 def _row_keys(table: pa.Table, top: str) -> list[str]:
-    if top == "dead_letter":
-        uris, indexes, stages = (table.column(c).to_pylist() for c in ("source_uri", "record_index", "stage"))
-        return [f"{u}|{i}|{s}" for u, i, s in zip(uris, indexes, stages)]
-    return table.column("source_uri" if top == INDEX_DIR else "id").to_pylist()
+    """The rows' keys, as the writer names files by them (an index entry: its source)."""
+    return table.column("source_uri").to_pylist() if top == INDEX_DIR else row_keys(table, top)
 
 
 def _read_partition(fs, files: list[str], top: str) -> tuple[pa.Table, list[str]]:

@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import json
 import logging
 import os
@@ -62,6 +61,7 @@ from apache_beam.metrics import Metrics
 from transforms import progress
 from transforms.model import TABLES, UTC
 from transforms.read import FileRef, expand_input
+from transforms.write import file_name, row_keys
 
 LOG = logging.getLogger("newsbeam.incremental")
 
@@ -395,12 +395,10 @@ def _drop_rows(fs, path: str, uris: set[str]) -> int:
     kept = table.filter(pa.array(keep, pa.bool_()))
     removed = table.num_rows - kept.num_rows
     if removed and kept.num_rows:
-        key = "id" if "id" in kept.column_names else "source_uri"
-        ids = kept.column(key).to_pylist()
-        if key == "id" and "source_uri" in kept.column_names:  # dead_letter ids are not unique
-            ids = [f"{i}" for i in ids]
-        digest = hashlib.blake2b("\n".join(map(str, ids)).encode(), digest_size=10).hexdigest()
-        _write_parquet(fs, f"{path.rsplit('/', 1)[0]}/part-{digest}.parquet", kept.replace_schema_metadata(meta))
+        # Named by its rows' keys as the writer names files (an index file: by its entries' sources).
+        table_name = (meta or {}).get(b"newsbeam.table", b"").decode()
+        keys = row_keys(kept, table_name) if table_name in TABLES else kept.column("source_uri").to_pylist()
+        _write_parquet(fs, f"{path.rsplit('/', 1)[0]}/{file_name(keys)}", kept.replace_schema_metadata(meta))
     if removed:
         fs.rm(path)
     return removed

@@ -222,6 +222,7 @@ def test_near_copies_past_retention_are_not_found_and_their_entries_are_slimmed(
     # The May partition stays, without its fingerprints: ids and content hashes only.
     [expired] = index_partitions(index, 30)[1]
     [path] = [p for p in (tmp_path / "index" / "date=2024-05-01").iterdir() if p.suffix == ".parquet"]
+    assert path.name.endswith(".slim.parquet")
     assert expired.endswith("date=2024-05-01")
     table = pq.read_table(path)
     assert table.schema.metadata[SLIM_KEY] == SLIM_VALUE

@@ -233,6 +233,12 @@ def test_an_old_article_read_again_under_a_new_name_years_later_keeps_one_row(tm
     copies = {row["source_uri"].rsplit("/", 2)[-2]: row for row in tables["duplicates"]}
     assert set(copies) == {"mirror"} and len(tables["duplicates"]) == 3
     assert all(row["method"] == "exact" and row["canonical_id"] == row["id"] for row in tables["duplicates"])
+    # A second mirror in a later run: three more copies with the same ids, in the same partitions;
+    # their file must not take the name (and place) of the first mirror's.
+    _wire(raw / "mirror2" / "wire-copy.jsonl", old)
+    code, again = run_newsbeam(str(raw), str(out), "--skip_enrich")
+    assert code == 0 and again["counts"]["duplicates"] == 3
+    assert len(_tables(out)["duplicates"]) == 6
     # The 2009 file corrected: its new version supersedes, and is not taken for a copy of itself.
     fixed = [(url, date, text + "\n\nCorrection: an earlier version misnamed the council.") for url, date, text in old]
     _wire(raw / "2009" / "wire.jsonl", fixed)
@@ -241,3 +247,9 @@ def test_an_old_article_read_again_under_a_new_name_years_later_keeps_one_row(tm
     articles = _tables(out)["articles"]
     assert sorted(row["id"] for row in articles) == sorted(ids)
     assert sum("Correction:" in row["body"] for row in articles) == 3
+    assert len(_tables(out)["duplicates"]) == 6
+    # Compaction keeps every copy's row (one row per copy and source, not per id).
+    from pipeline.compact import compact
+
+    compact(str(out))
+    assert len(_tables(out)["duplicates"]) == 6 and len(_tables(out)["articles"]) == 4

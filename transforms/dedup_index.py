@@ -14,7 +14,8 @@ merged when a new article bridges them (it joins the one whose canonical ranks f
 
 Retention bounds near-duplicate matching, not identity: entries past retention are not deleted
 but slimmed (`slim_expired`: their MinHash signature and shingle set, ~1.7 KB of the ~1.8 KB of an
-entry, become null; id, source, canonical id, content hash and rank stay). A run looks up, among
+entry, become null in a file renamed `*.slim.parquet`; id, source, canonical id, content hash, rank
+and whether the record became a copy stay). A run looks up, among
 them, the entries that share an id or a content hash with one of its records (`identity_keys`: a
 64-bit hash of each of its ids and content hashes, one array per run, against the same hash of the
 expired entries' two columns) and only those join dedup, as prior keys without a fingerprint. So a
@@ -60,6 +61,7 @@ INDEX_SCHEMA = pa.schema([
 _DATE_DIR = re.compile(r"date=(\d{4}-\d{2}-\d{2})$")
 # File metadata of an index file whose entries are past retention and hold no fingerprints.
 SLIM_KEY, SLIM_VALUE = b"newsbeam.index", b"identity"
+SLIM_SUFFIX = ".slim.parquet"
 FINGERPRINT_COLUMNS = ("signature", "shingle_set")
 
 
@@ -117,12 +119,14 @@ def index_partitions(index: str, retention_days: int, newest: str = "") -> tuple
 
 
 def _index_files(index: str, retention_days: int, newest: str = "", expired: bool = False) -> list[str]:
-    """The files of the partitions within retention (`expired`: of those past it)."""
-    fs, _ = fsspec.core.url_to_fs(index.rstrip("/"))
-    files = []
-    for folder in index_partitions(index, retention_days, newest)[1 if expired else 0]:
-        files.extend(sorted(p for p in fs.ls(folder, detail=False)
-                            if p.endswith(".parquet") and not p.rsplit("/", 1)[-1].startswith(".")))
+    """The files of the partitions within retention (`expired`: of those past it). One recursive
+    listing of the index, not one per partition: past retention there are years of partitions."""
+    fs, root = fsspec.core.url_to_fs(index.rstrip("/"))
+    folders = {p.rstrip("/") for p in index_partitions(index, retention_days, newest)[1 if expired else 0]}
+    if not folders:
+        return []
+    files = sorted(p for p in fs.find(root) if p.endswith(".parquet") and p.rsplit("/", 1)[0] in folders
+                   and not p.rsplit("/", 1)[-1].startswith("."))
     return [fs.unstrip_protocol(f) for f in files]
 
 
@@ -170,15 +174,15 @@ def write_index_partition(index: str, date: str, rows: list[dict]) -> str:
 
 
 def slim_expired(index: str, retention_days: int) -> int:
-    """Slim the files of the `date=` partitions past retention (module docstring): each is
-    rewritten under its own name with null signatures and shingle sets, once; returns how many."""
+    """Slim the files of the `date=` partitions past retention (module docstring): each becomes
+    `<name>.slim.parquet` with null signatures and shingle sets, once (a slim file is known by its
+    name, so a run reads no footer of the years already slimmed); returns how many."""
     fs, _ = fsspec.core.url_to_fs(index.rstrip("/"))
     slimmed = 0
     for url in _index_files(index, retention_days, expired=True):
         path = fs._strip_protocol(url)
-        with fs.open(path, "rb") as handle:
-            if (pq.read_schema(handle).metadata or {}).get(SLIM_KEY) == SLIM_VALUE:
-                continue
+        if path.endswith(SLIM_SUFFIX):
+            continue
         with fs.open(path, "rb") as handle:
             table = pq.read_table(handle)
         for name in FINGERPRINT_COLUMNS:
@@ -186,14 +190,16 @@ def slim_expired(index: str, retention_days: int) -> int:
                 at = table.column_names.index(name)
                 table = table.set_column(at, table.schema.field(name), pa.nulls(table.num_rows, pa.binary()))
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), SLIM_KEY: SLIM_VALUE})
-        temp = f"{path.rsplit('/', 1)[0]}/.slim-{uuid.uuid4().hex}.tmp"
+        folder, name = path.rsplit("/", 1)
+        temp = f"{folder}/.slim-{uuid.uuid4().hex}.tmp"
         try:
             with fs.open(temp, "wb") as handle:
                 pq.write_table(table, handle, compression="zstd")
-            fs.mv(temp, path)
+            fs.mv(temp, f"{folder}/{name[:-len('.parquet')]}{SLIM_SUFFIX}")  # same rows, same name: a rerun overwrites
         finally:
             if fs.exists(temp):
                 fs.rm(temp)
+        fs.rm(path)
         slimmed += 1
     return slimmed
 

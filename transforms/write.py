@@ -38,7 +38,7 @@ from apache_beam.metrics import Metrics
 from pydantic import BaseModel
 
 from transforms import progress
-from transforms.model import TABLES, _Record, arrow_schema
+from transforms.model import TABLES, Duplicate, _Record, arrow_schema
 
 _SLUG = re.compile(r"[^a-z0-9-]+")
 
@@ -96,7 +96,23 @@ def partition_path(table: str, record: _Record, partition_by: str = "date,topic"
 
 
 def _record_id(record: _Record) -> str:
+    """The key a row's file is named and sorted by (`row_keys`): unique per row of its table, so two
+    runs never write different rows under one file name."""
+    if isinstance(record, Duplicate):
+        return f"{record.id}|{record.source_uri}"
     return getattr(record, "id", None) or f"{record.source_uri}|{record.record_index}|{record.stage}"
+
+
+def row_keys(table: pa.Table, name: str) -> list[str]:
+    """`_record_id` of every row of a file of table `name`: an article's id; a copy's id and
+    source (the copies of one article can share its id: the same item read again under another
+    file name, in this run or a later one); a dead letter's source, record index and stage."""
+    if name == "articles":
+        return table.column("id").to_pylist()
+    if name == "duplicates":
+        return [f"{i}|{u}" for i, u in zip(table.column("id").to_pylist(), table.column("source_uri").to_pylist())]
+    uris, indexes, stages = (table.column(c).to_pylist() for c in ("source_uri", "record_index", "stage"))
+    return [f"{u}|{i}|{s}" for u, i, s in zip(uris, indexes, stages)]
 
 
 @functools.lru_cache(maxsize=None)  # deriving a schema walks every field (~1 ms); a file needs it once
