@@ -218,7 +218,8 @@ def identity_keys(url: str, params: MinHashParams, marks: np.ndarray) -> list[De
         for name in ("id", "content_hash"):
             hashed = np.fromiter((mark(text) if text else 0 for text in identity.column(name).to_pylist()),
                                  dtype=np.uint64, count=identity.num_rows)
-            found |= np.isin(hashed, marks, assume_unique=False)
+            at = np.minimum(np.searchsorted(marks, hashed), len(marks) - 1)  # marks are sorted
+            found |= marks[at] == hashed
         if not found.any():
             return []
         columns = [name for name in file.schema_arrow.names if name not in FINGERPRINT_COLUMNS]
