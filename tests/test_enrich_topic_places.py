@@ -61,3 +61,23 @@ def test_ambiguous_place_words_need_context():
     georgia = [p for p in find_places(None, "Georgia said Russian troops left Tbilisi.") if p.name == "Georgia"]
     assert georgia and georgia[0].country_code == "GE"
     assert {p.name for p in find_places(None, "King Abdullah of Jordan met officials in Amman.")} >= {"Jordan", "Amman"}
+
+
+def test_in_a_sport_story_a_city_that_names_a_club_is_the_club():
+    """Real shapes of BBC Sport 2004-05 copy: a role after the name, a fixture, a score, a team
+    sheet and a squad list name the club; a place preposition and an Olympic bid keep the city."""
+    story = ("Newcastle boss Graeme Souness praised his side. Lee Bowyer put Newcastle ahead early on.\n\n"
+             "Newcastle 2-1 Bolton\n\nNewcastle will be at home to Chelsea, and the trip to Barcelona follows. "
+             "Leeds: Balshaw, Rees, Christophers. Squad: A Foley (Munster), J Hayes (Munster).")
+    sport = {p.name for p in find_places(None, story, "en", topic="sport")}
+    assert not sport & {"Newcastle", "Leeds", "Münster"} and "Barcelona" in sport
+    # The same words in a story of another topic: the rule is for sport copy only.
+    assert {"Leeds", "Münster"} <= {p.name for p in find_places(None, story, "en", topic="economy-business-finance")}
+    bid = "London beat Paris to host the 2012 Olympics, with Madrid and Moscow behind. Games in London."
+    assert {"London", "Paris", "Madrid", "Moscow"} <= {p.name for p in find_places(None, bid, "en", topic="sport")}
+    # In a sport story a club named once is the club wherever no place preposition stands before it.
+    assert {p.name for p in find_places(None, "Liverpool fans sang. Liverpool won 2-0 in Liverpool.", "en",
+                                        topic="sport")} == {"Liverpool"}
+    counts = {p.name: p.count for p in find_places(None, "Liverpool fans sang. Liverpool won. They met in Liverpool.",
+                                                   "en", topic="sport")}
+    assert counts == {"Liverpool": 1}

@@ -204,7 +204,7 @@ def enrich_article(article: Article) -> Article:
         "topic_code": topic_code,
         "topic_score": topic_score,
         "topic_source": source,
-        "places": find_places(article.title, article.body, language),
+        "places": find_places(article.title, article.body, language, topic),
         "word_count": count_words(article.body),
     })
 

@@ -17,6 +17,9 @@ names the shipped gazetteer knows *and* that read as places where they stand:
   ("Anchorage Capital Partners", "Newfoundland Capital Corp"); "US President", "Hauptstadt Berlin" are;
 - not a word that is usually something else: brands and commodities ("Brent" crude, "Toyota"),
   words such as "Nice" or "Mobile" (`NOT_PLACES`), city names of three letters or fewer ("Mau");
+- in a `sport` story, not a city that names a club somewhere in it ("Newcastle boss", "Leeds v
+  Saracens", "Newcastle 2-1 Bolton", "A Foley (Munster)": `_club_context`) unless a place
+  preposition stands before it;
 - names that are as often people or other things ("Jordan", "Chad", "Georgia", "Sydney",
   "Charlotte") count only when the story shows they are places (`AMBIGUOUS`: a cue word such as
   "Amman", or the name after a place preposition such as "in"/"in"/"à"/"en" somewhere in the story).
@@ -274,8 +277,8 @@ def _is_capitalised(word: str) -> bool:
     return word[:1].isupper()
 
 
-def _mentions(text: str, language: Optional[str]) -> list[tuple[str, _Entry, int, bool]]:
-    """(matched key, place, start, beside-a-name) for the place names in capitalised runs, longest first."""
+def _mentions(text: str, language: Optional[str]) -> list[tuple[str, _Entry, int, int, bool]]:
+    """(matched key, place, start, end, beside-a-name) for the place names in capitalised runs, longest first."""
     table = _table(language)
     starts = _multiword_starts(language)
     out = []
@@ -319,7 +322,7 @@ def _mentions(text: str, language: Optional[str]) -> list[tuple[str, _Entry, int
             club = any(0 <= j < len(words) and fold(words[j]) in CLUB_WORDS for j in (first - 1, end))
             beside = club or (not abbreviation and (language not in NOUN_CAPITALISING or key in GIVEN_NAME_PLACES)
                               and _beside_a_name(words, first, end, table, language))
-            out.append((key, found, offsets[first], beside))
+            out.append((key, found, offsets[first], offsets[end - 1] + len(words[end - 1]), beside))
     return out
 
 
@@ -390,22 +393,49 @@ def _abbreviated_regions(text: str) -> list[_Entry]:
     return out
 
 
-def find_places(title: Optional[str], body: str, language: Optional[str] = None) -> list[Place]:
+# A city name that stands for a sports club (used in `sport` stories only): followed by a role only
+# a club has, in a fixture ("Newcastle v Chelsea"), after a transfer verb ("joined Newcastle"), with
+# a score beside it, heading a team sheet ("Newcastle: Given, Carr, ...") or as a player's club in
+# brackets ("A Foley (Munster)"). Not results verbs: "London beat Paris to the 2012 Games" is a bid.
+_CLUB_ROLE_AFTER = re.compile(
+    r"(?:['’]s?)?\s+(?:fans|supporters|players?|manager|boss|striker|forward|midfielder|defender|goalkeeper|"
+    r"keeper|captain|skipper|coach|winger|full-back|centre-back|fly-half|scrum-half|hooker|flanker|lock|prop|"
+    r"squad|chairman|academy|youngster)\b")
+_CLUB_BEFORE = re.compile(r"\b(?:v|vs|versus|join|joined|joining|joins|rejoin|rejoined)\.?\s+$")
+_CLUB_AFTER = re.compile(r"\s+(?:v|vs|versus)\.?\s+[A-Z]|\s+\d{1,2}\s*[-–]\s*\d{1,2}\b|:\s+[A-Z][\w’'-]+"
+                         r"(?:\s+[A-Z][\w’'-]+)?,")
+_SCORE_BEFORE = re.compile(r"\b\d{1,2}\s*[-–]\s*\d{1,2}\s+$")
+
+
+def _club_context(text: str, start: int, end: int) -> bool:
+    before = text[max(0, start - 16):start]
+    return bool(_CLUB_ROLE_AFTER.match(text, end) or _CLUB_AFTER.match(text, end) or _CLUB_BEFORE.search(before)
+                or _SCORE_BEFORE.search(before) or (before.endswith("(") and text.startswith(")", end)))
+
+
+def find_places(title: Optional[str], body: str, language: Optional[str] = None,
+                topic: Optional[str] = None) -> list[Place]:
     """Places mentioned in title and body, most mentioned first; `language` (ISO 639-1) adds the
-    country names of that language."""
+    country names of that language; in a `sport` story (`topic`) cities that name a club are left
+    out (`_club_context`)."""
     text = f"{title}\n\n{body}" if title else body
     lower = None  # the folded text, for the cue words of ambiguous names: folded when one occurs
     mentions = _mentions(text, language)
+    # A sport story's city seen as a club somewhere ("Newcastle manager", "against Liverpool") is
+    # the club wherever it stands without a place preposition ("Newcastle beat Chelsea"; "the
+    # trip to Barcelona" keeps the city).
+    clubs = {key for key, found, start, end, beside in mentions
+             if found.kind == "city" and _club_context(text, start, end)} if topic == "sport" else set()
     # An ambiguous name counts when a cue word or a place preposition shows it is a place somewhere.
     shown: set[str] = set()
-    for key, _, start, beside in mentions:
+    for key, _, start, _, beside in mentions:
         if key in AMBIGUOUS and key != "georgia" and not beside and _PREPOSITION.search(text[max(0, start - 12):start]):
             shown.add(key)
     # A city name seen as part of a person's name ("Viswanathan Anand") is that person elsewhere too
     # ("Anand settled for a draw"), unless a place preposition shows the place.
-    people = {key for key, found, _, beside in mentions if beside and found.kind == "city"}
+    people = {key for key, found, _, _, beside in mentions if beside and found.kind == "city"} | clubs
     counts: dict[_Entry, int] = {}  # keyed without the spelling: one place, whatever name it went by
-    for key, found, start, beside in mentions:
+    for key, found, start, _, beside in mentions:
         if beside or (key in people and not _PREPOSITION.search(text[max(0, start - 12):start])):
             continue
         if key in AMBIGUOUS and key not in shown:
