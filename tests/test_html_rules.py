@@ -333,3 +333,17 @@ def test_a_table_layout_keeps_its_story_and_loses_its_spacers_and_menus():
     assert STORY[0] in body and STORY[-1] in body and not body.startswith("|")
     assert "Weather" not in body and "Business" not in body and "|  |" not in body
     assert "| N1 Hospital | 14 |" in body and "| N2 Station | 9 |" in body
+
+
+def test_arabic_press_bylines_and_web_agency_credits():
+    """Real values of realworld pages: Al Bayan's "city - publication", Al Yaum's "name - city",
+    Akhbar El Yom's DC.Creator credit of its web developer, Sputnik Arabic's brand as author."""
+    assert clean_authors(["أبوظبي - البيان"], site="البيان") == []
+    assert clean_authors(["حسام أبو العلا - القاهرة"], site="alyaum") == ["حسام أبو العلا"]
+    assert clean_authors(["Developed By Heba Musa"]) == []
+    assert clean_authors(["Jean-Luc Martin - Lagardère"]) == ["Jean-Luc Martin - Lagardère"]  # Latin: left whole
+    page = html_page(head="<meta name='DC.Creator' content='Developed By Heba Musa'>"
+                          "<meta name='author' content='Sputnik'>")
+    assert parse_html(page, url="https://arabic.sputniknews.com/x/1.html")["authors"] == []
+    # The same one-word author on a host that is not its name plus a media word stays.
+    assert parse_html(page, url="https://example.org/x/1.html")["authors"] == ["Sputnik"]

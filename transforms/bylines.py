@@ -175,6 +175,12 @@ _MONTH = re.compile(r"^(?:jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|janua
                     re.IGNORECASE)
 # A name with what it was credited for: a photo shoot's credits listed as the page's author.
 _CREDIT = re.compile(r"\s(?:at|for|using|via|wearing)\s+[A-Z]")
+# A web agency's credit shown where the author goes ("Developed By Heba Musa"): no author of the story.
+SITE_CREDIT = re.compile(r"^(?:developed|designed|powered|hosted|maintained|built)\s+by\b", re.IGNORECASE)
+# Arabic-press bylines joined by a spaced dash: "city - publication" ("أبوظبي - البيان") or "name -
+# city" ("حسام أبو العلا - القاهرة"). The name, if any, comes first; a part naming the site means
+# the other part is the city. (Latin-script values keep their dashes: "Zone Justice - ICI.Radio-Canada.ca".)
+_DASH = re.compile(r"\s+[-–—]\s+")
 MAX_AUTHOR_WORDS = 6
 MAX_AUTHOR_CHARS = 60
 
@@ -228,7 +234,9 @@ def clean_authors(values: Iterable[Optional[str]], site: Optional[str] = None) -
     Management, D using MAC Cosmetics") only the first; upper-case names are title-cased. A piece of
     a split value must have two words at least (so "Austin, Tex." gives nothing), while a value
     that is one word by itself ("Paul", "doumae") is kept unless it is junk; a later piece that
-    is a place ("…, Santa Maria") is dropped. Names equal to the site (`site`) are dropped.
+    is a place ("…, Santa Maria") is dropped. Names equal to the site (`site`) are dropped, and so
+    are a web agency's credit ("Developed By …") and the city of an Arabic-press byline ("name -
+    city", "city - publication").
     """
     site_key = _squash(site or "")
     names: list[str] = []
@@ -241,8 +249,13 @@ def clean_authors(values: Iterable[Optional[str]], site: Optional[str] = None) -
         text = _URLISH.sub(" ", text)
         text = _HANDLE.sub(" ", text)
         text = " ".join(text.split(" ")).strip()
-        if not text:
+        if not text or SITE_CREDIT.match(text):
             continue
+        dashed = _DASH.split(text)
+        if len(dashed) == 2 and not _is_latin_script(text):
+            if site_key and site_key in (_squash(dashed[0]), _squash(dashed[1])):
+                continue  # "أبوظبي - البيان": the city and the publication
+            text = dashed[0]  # "حسام أبو العلا - القاهرة": the name, then the city
         pieces = [p for p in _PARTS.split(_AUTHOR_PREFIX.sub("", text.strip())) if p and p.strip()]
         if len(pieces) > 2 and any(_CREDIT.search(p) for p in pieces[1:]):
             pieces = pieces[:1]  # a production's credits, writer first: "A,B (photos),C at Models,D using MAC"

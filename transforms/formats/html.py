@@ -80,7 +80,7 @@ import trafilatura
 from lxml import etree
 from lxml import html as lxml_html
 
-from transforms.bylines import clean_authors
+from transforms.bylines import SITE_CREDIT, clean_authors
 from transforms.formats import ParseError
 from transforms.formats.ids import host_of
 from transforms.formats.markup import decode_markup
@@ -473,6 +473,18 @@ def _brand_keys(site: Optional[str], host: Optional[str], extra: list[str]) -> s
         keys.update(_squash(l) for l in labels)
         keys.add(_squash(name))
     return {k for k in keys if len(k) >= 3}
+
+
+# What a brand adds to its name in its host ("sputnik" + "news" = sputniknews.com).
+_BRAND_TAILS = ("news", "tv", "online", "media", "today", "daily", "times", "post", "press", "radio")
+
+
+def _named_like_brand(name: str, brands: set[str]) -> bool:
+    """A name of the site (`_brand_keys`), or a one-word name that its host extends with a media
+    word ("Sputnik" on arabic.sputniknews.com)."""
+    key = _squash(name)
+    return key in brands or (len(name.split()) == 1 and len(key) >= 4 and any(
+        brand == key + tail for brand in brands for tail in _BRAND_TAILS))
 
 
 def _home_link_names(tree) -> list[str]:
@@ -958,6 +970,10 @@ def parse_html(data: bytes, url: Optional[str] = None, charset: Optional[str] = 
     host_keys = _brand_keys(None, host, [])
     site_keys = _brand_keys(None, None, [site, _text(article_ld.get("publisher")) if article_ld else None])
     guessed = getattr(doc, "author", None) or ""
+    credits = [value for value in meta.values() if SITE_CREDIT.match(value)]
+    if guessed and credits:  # trafilatura reads a web agency's credit ("Developed By Heba Musa") as an author
+        guessed = "; ".join(piece for piece in guessed.split(";")
+                            if not any(piece.strip() and piece.strip() in credit for credit in credits))
     for values in (declared, [guessed], shown):
         authors = clean_authors(values, site=site)
         # Names of the site are not people; but a sole author named like the host only is the
@@ -966,7 +982,7 @@ def parse_html(data: bytes, url: Optional[str] = None, charset: Optional[str] = 
         # owner, unless the host is a blog platform's ("bjori" on bjori.blogspot.com).
         sole_owner = len(authors) == 1 and _squash(authors[0]) in host_keys - site_keys and (
             len(authors[0].split()) > 1 or (host or "").lower().endswith(BLOG_PLATFORMS))
-        authors = [name for name in authors if sole_owner or _squash(name) not in brands]
+        authors = [name for name in authors if sole_owner or not _named_like_brand(name, brands)]
         if values is not declared and values is not shown:
             authors = [name for name in authors if not _only_elsewhere(tree, name)]
         if authors:
