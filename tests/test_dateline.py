@@ -20,6 +20,9 @@ from transforms.dateline import find_dateline, parse_dateline
     ("BETHESDA, Md. (AP) _ DiamondRock Hospitality Co. on Monday reported earnings.", "Bethesda", "US", "AP", None),
     ("(ANSA) - Rome, October 11 - Italian Foreign Minister Angelino Alfano said.", "Rome", "IT", "ANSA", "October 11"),
     ("(ANSA) - ROMA, 1 LUG - Il governo ha approvato il decreto.", "Rome", "IT", "ANSA", "1 LUG"),
+    # a "By" line run into the dateline by a paragraph's line break (Superdesk's WordPress export)
+    ("By Tester Harare, July 19 (The SDNewTester) - Cash-strapped StarAfrica Corporation is set to sell.",
+     "Harare", "ZW", "The SDNewTester", "July 19"),
 ])
 def test_wire_datelines_are_split_and_resolved(body, city, country, agency, date_text):
     dateline, rest = find_dateline(body)

@@ -160,6 +160,15 @@ def _build(text: str, pre: str, agency_raw: Optional[str], *, sep: str, trusted:
             city = gazetteer.resolve_city(" ".join(words[:n]))
             if city is not None:
                 break
+    if city is None and re.match(r"(?i)by\s", city_text) and len(city_text.split()) > 2:
+        # A byline run into the dateline (a "By Tester" line and "Harare, July 19 (...) -" joined by
+        # a paragraph's line break): the place is the longest tail that names a city.
+        words = city_text.split()
+        for n in range(2, len(words)):
+            city = gazetteer.resolve_city(" ".join(words[n:]), country_code, region.admin1 if region else None)
+            if city is not None:
+                text = text[text.index(words[n]):] if words[n] in text else text
+                break
     if city is None and region is None and country_code is None:
         # A country name alone is a dateline too ("SINGAPORE", "KUWAIT"), resolved as its capital
         # only when the gazetteer has a city of that name.
