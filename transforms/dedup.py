@@ -137,7 +137,8 @@ class DedupDecisions(beam.PTransform):
         params = self.options.minhash()
         everything = keys
         if self.options.index:
-            prior = keys | "Prior" >> ReadDedupIndex(self.options.index, self.options.retention_days, params)
+            reader = ReadDedupIndex(self.options.index, self.options.retention_days, params)
+            prior = keys | "Prior" >> reader
             everything = (keys, prior) | "WithPrior" >> beam.Flatten()
         table = everything | "Decide" >> _ExactAndNear(params if self.near else None, self.batch, self.staging)
         if self.options.index:
@@ -146,7 +147,7 @@ class DedupDecisions(beam.PTransform):
                 | "IndexRows" >> beam.ParDo(_IndexRowFn(params), beam.pvalue.AsIter(table))
                 | "UpdateIndex" >> WriteDedupIndex(self.options.index_output or self.options.index,
                                                    self.options.retention_days, self.staging,
-                                                   settled=self.options.index))
+                                                   settled=self.options.index, newest=reader.newest))
         return table
 
 
