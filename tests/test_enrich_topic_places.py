@@ -73,6 +73,9 @@ def test_in_a_sport_story_a_city_that_names_a_club_is_the_club():
     assert not sport & {"Newcastle", "Leeds", "Münster"} and "Barcelona" in sport
     # The same words in a story of another topic: the rule is for sport copy only.
     assert {"Leeds", "Münster"} <= {p.name for p in find_places(None, story, "en", topic="economy-business-finance")}
+    # Results words name teams too ("against Portsmouth", "Chelsea beat Portsmouth"), but not in a bid story.
+    assert "Portsmouth" not in {p.name for p in find_places(
+        None, "He scored twice on his debut against Portsmouth. Chelsea later beat Portsmouth.", "en", topic="sport")}
     bid = "London beat Paris to host the 2012 Olympics, with Madrid and Moscow behind. Games in London."
     assert {"London", "Paris", "Madrid", "Moscow"} <= {p.name for p in find_places(None, bid, "en", topic="sport")}
     # In a sport story a club named once is the club wherever no place preposition stands before it.

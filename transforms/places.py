@@ -396,7 +396,8 @@ def _abbreviated_regions(text: str) -> list[_Entry]:
 # A city name that stands for a sports club (used in `sport` stories only): followed by a role only
 # a club has, in a fixture ("Newcastle v Chelsea"), after a transfer verb ("joined Newcastle"), with
 # a score beside it, heading a team sheet ("Newcastle: Given, Carr, ...") or as a player's club in
-# brackets ("A Foley (Munster)"). Not results verbs: "London beat Paris to the 2012 Games" is a bid.
+# brackets ("A Foley (Munster)"); results words ("against Portsmouth", "Newcastle beat") only outside
+# a story about a bid to host an event ("London beat Paris to host the 2012 Games").
 _CLUB_ROLE_AFTER = re.compile(
     r"(?:['’]s?)?\s+(?:fans|supporters|players?|manager|boss|striker|forward|midfielder|defender|goalkeeper|"
     r"keeper|captain|skipper|coach|winger|full-back|centre-back|fly-half|scrum-half|hooker|flanker|lock|prop|"
@@ -405,10 +406,19 @@ _CLUB_BEFORE = re.compile(r"\b(?:v|vs|versus|join|joined|joining|joins|rejoin|re
 _CLUB_AFTER = re.compile(r"\s+(?:v|vs|versus)\.?\s+[A-Z]|\s+\d{1,2}\s*[-–]\s*\d{1,2}\b|:\s+[A-Z][\w’'-]+"
                          r"(?:\s+[A-Z][\w’'-]+)?,")
 _SCORE_BEFORE = re.compile(r"\b\d{1,2}\s*[-–]\s*\d{1,2}\s+$")
+# Results verbs name a team too, except in a story about a city's bid to host a sporting event.
+_RESULT_AFTER = re.compile(r"(?:['’]s)?\s+(?:beat|beating|drew|draw|lost|won|win|wins|thrashed|edged|trail|trailed|"
+                           r"held|hammered|defeated|host|hosts|visit|visits|face|faces)\s")
+_RESULT_BEFORE = re.compile(r"\b(?:against|beat|beating|beaten by|defeat(?:ed)?|to face|facing|faces|face|play|plays|"
+                            r"played|playing|host|hosts|hosted|hosting|visit|visits|visiting|edged|thrashed|"
+                            r"hammered|over|lost to|draw with|drew with|win at|win over)\s+$")
+_BID = re.compile(r"\b(?:bids?|bidding|candidate|candidacy|candidature|host(?:ing)? the|host city)\b", re.IGNORECASE)
 
 
-def _club_context(text: str, start: int, end: int) -> bool:
+def _club_context(text: str, start: int, end: int, results: bool = False) -> bool:
     before = text[max(0, start - 16):start]
+    if results and (_RESULT_AFTER.match(text, end) or _RESULT_BEFORE.search(before)):
+        return True
     return bool(_CLUB_ROLE_AFTER.match(text, end) or _CLUB_AFTER.match(text, end) or _CLUB_BEFORE.search(before)
                 or _SCORE_BEFORE.search(before) or (before.endswith("(") and text.startswith(")", end)))
 
@@ -424,8 +434,9 @@ def find_places(title: Optional[str], body: str, language: Optional[str] = None,
     # A sport story's city seen as a club somewhere ("Newcastle manager", "against Liverpool") is
     # the club wherever it stands without a place preposition ("Newcastle beat Chelsea"; "the
     # trip to Barcelona" keeps the city).
+    results = topic == "sport" and not _BID.search(text)
     clubs = {key for key, found, start, end, beside in mentions
-             if found.kind == "city" and _club_context(text, start, end)} if topic == "sport" else set()
+             if found.kind == "city" and _club_context(text, start, end, results)} if topic == "sport" else set()
     # An ambiguous name counts when a cue word or a place preposition shows it is a place somewhere.
     shown: set[str] = set()
     for key, _, start, _, beside in mentions:
