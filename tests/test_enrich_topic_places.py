@@ -78,6 +78,8 @@ def test_in_a_sport_story_a_city_that_names_a_club_is_the_club():
         None, "He scored twice on his debut against Portsmouth. Chelsea later beat Portsmouth.", "en", topic="sport")}
     bid = "London beat Paris to host the 2012 Olympics, with Madrid and Moscow behind. Games in London."
     assert {"London", "Paris", "Madrid", "Moscow"} <= {p.name for p in find_places(None, bid, "en", topic="sport")}
+    assert {p.name for p in find_places(None, "Athens hosted the Olympics. Athens hosts the final.", "en",
+                                        topic="sport")} == {"Athens"}
     # In a sport story a club named once is the club wherever no place preposition stands before it.
     assert {p.name for p in find_places(None, "Liverpool fans sang. Liverpool won 2-0 in Liverpool.", "en",
                                         topic="sport")} == {"Liverpool"}

@@ -412,7 +412,8 @@ _RESULT_AFTER = re.compile(r"(?:['’]s)?\s+(?:beat|beating|drew|draw|lost|won|w
 _RESULT_BEFORE = re.compile(r"\b(?:against|beat|beating|beaten by|defeat(?:ed)?|to face|facing|faces|face|play|plays|"
                             r"played|playing|host|hosts|hosted|hosting|visit|visits|visiting|edged|thrashed|"
                             r"hammered|over|lost to|draw with|drew with|win at|win over)\s+$")
-_BID = re.compile(r"\b(?:bids?|bidding|candidate|candidacy|candidature|host(?:ing)? the|host city)\b", re.IGNORECASE)
+_BID = re.compile(r"\b(?:bids?|bidding|candidate|candidacy|candidature|host(?:s|ed|ing)? the|host city)\b",
+                  re.IGNORECASE)
 
 
 def _club_context(text: str, start: int, end: int, results: bool = False) -> bool:
