@@ -347,3 +347,15 @@ def test_arabic_press_bylines_and_web_agency_credits():
     assert parse_html(page, url="https://arabic.sputniknews.com/x/1.html")["authors"] == []
     # The same one-word author on a host that is not its name plus a media word stays.
     assert parse_html(page, url="https://example.org/x/1.html")["authors"] == ["Sputnik"]
+
+
+def test_an_about_page_is_a_service_page_even_with_og_type_article():
+    """creativecommons.org/mission/ ("Who We Are"): a WordPress plugin sets og:type article on every
+    page; a service title at a one-segment service path is the about page. A section of that name
+    holding articles keeps them."""
+    head = "<meta property='og:type' content='article'>"
+    with pytest.raises(NotAnArticle, match="service page"):
+        parse_html(html_page(head=head, title="Who We Are"), url="https://creativecommons.org/mission/")
+    story = parse_html(html_page(head=head, title="Our mission to the Moon"),
+                       url="https://news.example.com/mission/apollo-11-anniversary")
+    assert story["title"] == "Our mission to the Moon"

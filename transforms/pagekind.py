@@ -67,6 +67,9 @@ SERVICE_PATHS = frozenset({
     "privacy", "privacy-policy", "terms", "terms-of-use", "terms-of-service", "help", "faq", "jobs", "careers",
     "cart", "checkout", "shop", "store", "hosting", "pricing", "sitemap", "impressum", "datenschutz",
 })
+# Paths of "about" pages when they are the whole path (a section of that name holds articles:
+# /team/new-striker-signs, /mission/apollo-11-anniversary).
+ABOUT_PATHS = frozenset({"who-we-are", "mission", "our-mission", "our-story", "team", "our-team"})
 SEARCH_PARAMS = ("q", "s", "query", "search", "keyword", "keywords", "term")
 STUB_PHRASES = re.compile(
     r"subscribe (?:now |today )?to (?:continue|read|keep reading|unlock)|to continue reading|"
@@ -86,6 +89,7 @@ BOT_WALL = re.compile(
 SERVICE_TITLE = re.compile(
     r"^(?:terms(?: of (?:service|use))?|terms and conditions|privacy(?: policy| notice)?|cookie policy|"
     r"impressum|datenschutz(?:erklärung)?|mentions légales|aviso legal|contact(?: us)?|kontakt|about(?: us)?|"
+    r"who we are|our (?:mission|story|team)|meet the team|"
     r"über uns|log ?in|sign ?in|sign ?up|register|subscribe|subscription|my account|search(?: results)?|"
     r"people search|suche|newsletter|site ?map|help|faq|404|page not found|not found|error)$", re.IGNORECASE)
 # A line the page shows when it is an error page ("Sorry, the page you were looking for in this blog
@@ -154,7 +158,8 @@ def _path_kind(url: Optional[str]) -> Optional[str]:
     if segments and all(re.fullmatch(r"(?:19|20)\d{2}|0?[1-9]|1[0-2]|[12]\d|3[01]", s) for s in segments) \
             and re.fullmatch(r"(?:19|20)\d{2}", segments[0]):
         return "archive"  # a dated archive: /2011/, /2011/03/
-    if segments and segments[0] in SERVICE_PATHS and len(segments) <= 2:
+    if (segments and segments[0] in SERVICE_PATHS and len(segments) <= 2) or (
+            len(segments) == 1 and segments[0] in ABOUT_PATHS):
         return "listing"
     if (segments and segments[0] in LISTING_PATHS and len(segments) <= 3
             and not any(re.search(r"\d{3,}", s) or s.count("-") >= 4 for s in segments[1:])):
@@ -194,13 +199,16 @@ def classify(signals: PageSignals) -> tuple[str, str]:
         return "listing", f"a legal document ({signals.title or signals.paragraphs[0][:60]!r}), no article markup"
     if marked:
         return "article", "declares itself an article"
-    if typed_article and path_kind != "homepage":  # og:type=article alone: some sites set it on every page
+    service = SERVICE_TITLE.match(signals.title.strip(" .:|-"))
+    if typed_article and path_kind != "homepage" and not (service and path_kind == "listing"):
+        # og:type=article alone: some sites set it on every page (WordPress plugins on "Who We Are"
+        # at /mission/ too: a service title at a service path is that page)
         return "article", "declares itself an article (og:type)"
     listy = not is_prose and (prose < 0.5 or words < PROSE_MIN_WORDS)
     if path_kind == "homepage":
         return "homepage", (f"site front page ({signals.url}) without article markup "
                             f"({words} words, {prose:.0%} prose)")
-    if SERVICE_TITLE.match(signals.title.strip(" .:|-")):
+    if service:
         return "listing", f"service page titled {signals.title!r} without article markup"
     if signals.title_is_site and listy and prose < 0.5:
         return "homepage", f"title is only the site name and the text is a list ({words} words, {prose:.0%} prose)"
