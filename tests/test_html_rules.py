@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 
 from transforms.bylines import clean_authors, person_names
-from transforms.formats.html import _text_day, parse_html
+from transforms.formats.html import _last_resort_authors, _meta, _text_day, page_tree, parse_html
 from transforms.pagekind import NotAnArticle
 
 STORY = [
@@ -186,6 +186,57 @@ def test_authors_of_other_stories_cards_and_of_comments_are_not_the_articles():
                 "<p>Great read.</p></li></ul></div>")
     fields = parse_html(html_page(after=cards + comments))
     assert "Michael J. Mooney" not in fields["authors"] and "Bparis" not in fields["authors"]
+
+
+def test_a_byline_marked_only_by_its_class_gives_the_author():
+    # <span class="byline-name"> (today.com), a name printed twice for two screens (Ars Technica),
+    # a name beside "Alle Artikel" in the same block (goodnight.at)
+    assert parse_html(html_page(header="<div class='article-inline-byline'>By <span class='byline-name'>"
+                                       "Melissa Allison</span></div>"))["authors"] == ["Melissa Allison"]
+    assert parse_html(html_page(after="<div class='author-mini-bio'><a href='#'>Chris Stokel-Walker</a>"
+                                      "<span>Chris Stokel-Walker</span></div>"))["authors"] == ["Chris Stokel-Walker"]
+    assert parse_html(html_page(after="<div class='teaser-box author'><div>Julia Deutsch</div>"
+                                      "<a href='/autor/julia'>Alle Artikel</a></div>"))["authors"] == ["Julia Deutsch"]
+
+
+def test_class_bylines_of_other_stories_labels_and_agencies_give_no_author():
+    # the story's byline names an agency: the opinion teaser's columnist further down is not its author
+    header = ("<div class='article__author'><div class='author__name'>Par AFP</div></div>")
+    teaser = ("<section class='section--opinion'><div class='thumbnail--opinion'>"
+              "<div class='thumbnail__author'>Par Sylvain Fort</div></div></section>")
+    assert parse_html(html_page(header=header, after=teaser))["authors"] == []
+    # the class rule alone (trafilatura's own guess comes before it): a "More from" grid of other
+    # stories, a post wrapper classed by its login ("author-kinra"), labels, an editorial team
+    def class_rule(**parts) -> list[str]:
+        tree = page_tree(html_page(**parts).decode())
+        return _last_resort_authors(tree, _meta(tree))
+
+    assert class_rule(header="<div class='zox-byline-wrap'>Anna Weber</div>") == ["Anna Weber"]
+    grid = "<div class='post-more-grid'><div class='zox-byline-wrap'>Michael Ordman November 15, 2015</div></div>"
+    assert class_rule(after=grid) == []
+    wrapper = "<div class='hentry post author-kinra'><p>Bonner Fall</p><p>" + " ".join(["Text"] * 20) + "</p></div>"
+    assert class_rule(after=wrapper) == []
+    assert class_rule(header="<div class='author-info'>Connect Directly</div>") == []
+    assert class_rule(header="<span class='author'>ΣΥΝΤΑΚΤΙΚΗ ΟΜΑΔΑ</span>") == []
+
+
+def test_the_written_by_card_of_seo_plugins_gives_the_author_below_the_shown_byline():
+    head = '<meta name="twitter:label1" content="Written by"><meta name="twitter:data1" content="Sameer Rahim">'
+    assert parse_html(html_page(head=head))["authors"] == ["Sameer Rahim"]
+    # it names the account that posted (an editor): a byline the page shows comes first
+    shown = "<p>By <a rel='author' href='/author/duncan-bell'>Duncan Bell</a></p>"
+    assert parse_html(html_page(head=head, header=shown))["authors"] == ["Duncan Bell"]
+    head = '<meta name="twitter:label1" content="Verfasst von"><meta name="twitter:data1" content="Anna Weber">'
+    assert parse_html(html_page(head=head))["authors"] == ["Anna Weber"]
+    assert parse_html(html_page(head='<meta name="cXenseParse:author" content="Daniel Wood">'))["authors"] == ["Daniel Wood"]
+
+
+def test_the_storys_own_article_element_is_not_another_storys_card():
+    # a byline inside the story's <article>, which also holds a linked heading (a related link)
+    related = "<h3><a href='/other'>Other story</a></h3>"
+    page = html_page(header="<p class='byline'>By <a class='author' href='/users/Sam%20Byford'>Sam Byford</a></p>",
+                     after=related)
+    assert parse_html(page)["authors"] == ["Sam Byford"]
 
 
 def test_a_site_named_by_its_host_is_not_an_author():

@@ -160,9 +160,12 @@ jour actualisé actualizado aggiornato modifié modificado com net org
 uppdaterad publicerad oppdatert publisert opdateret publiceret bijgewerkt gepubliceerd atualizado
 päivitetty julkaistu zaktualizowano opublikowano
 agencia agência agenzia agentur agence creative copied
+redakcja redakce redacția redactia redakcia редакция редакции редакція συντακτική συντακτικη ομάδα ομαδα σύνταξη συνταξη
 """.split())
 # Share-button text glued to a byline ("Michael Stratford Link Copied").
-_UI_TAIL = re.compile(r"\s+(?:link copied|copy link|copied|share(?: this)?|follow(?: on \w+)?|email)$", re.IGNORECASE)
+_UI_TAIL = re.compile(r"\s+(?:link copied|copy link|copied|share(?: this)?|follow(?: on \w+)?|email|"
+                      r"(?:alle|all|more|mehr|weitere|tous (?:les|ses)|todos (?:los|sus)) (?:artikel|articles?|posts|stories|"
+                      r"beiträge|artículos|articoli)|view (?:all|profile)|see all)$", re.IGNORECASE)
 _AGENCY = re.compile(rf"^(?:{_AGENCY_WORDS}|Agence France Presse|AFP-JIJI|Kyodo News|Press Association|"
                      r"Reuters Staff|AP Staff|The Associated Press|Associated Press Writer|Getty Images?|"
                      r"EFE|Europa Press|ANP|APA|SDA|Lusa|TASS|RIA Novosti|Yonhap|PTI|IANS|ANI|TNN|KNA|epd|Belga|CTK|MTI)$",
@@ -202,6 +205,9 @@ def _author_part(part: str) -> Optional[str]:
     part = _AUTHOR_SUFFIX.sub("", part).strip(" .,;:-–—")
     part = _UI_TAIL.sub("", part)
     words = part.split()
+    half = len(words) // 2
+    if len(words) % 2 == 0 and words[:half] == words[half:]:
+        words = words[:half]  # a name printed twice (a desktop and a mobile copy of the byline)
     while len(words) > 1 and _MONTH.match(words[-1]):  # "PATRICK REEVELL December" (a date cut short)
         words.pop()
     part = " ".join(words)

@@ -54,8 +54,11 @@ Metadata comes from what the page states, most explicit source first:
   (`article:author` before the generic `author`, which often names the publisher; `twitter:creator`,
   an account, is not read); else trafilatura's guess, unless
   the page prints that name only in comment threads or in other stories' cards (a link around a
-  teaser, an `<article>`/`<li>` with its own linked headline); else the byline the page shows
-  (`rel=author` / `itemprop=author` elements, "By" + a link to a profile page). All through
+  teaser, a short `<article>`/`<li>` with its own linked headline); else the byline the page shows
+  (`rel=author` / `itemprop=author` elements, "By" + a link to a profile page); else the "Written
+  by" card of SEO plugins (`twitter:label1`/`twitter:data1`), else the first element classed as a
+  byline or author whose short text is a name of two to four capitalised words (not in "More
+  from"/related/teaser blocks; none when the story's own byline names an agency). All through
   `transforms.bylines.clean_authors`; names of the site are dropped, except a sole author of two
   words or more named like the host (a personal domain), or of a blog platform's subdomain.
 - language hint: `<html lang>` / `Content-Language` / `og:locale`.
@@ -118,8 +121,13 @@ PUBLISHED_META = ("article:published_time", "og:article:published_time", "articl
 # `author` often names the publisher ("Condé Nast" beside `article:author` "Larry Fitzmaurice").
 # `twitter:creator` is not read: it is an account, written without its "@" as often as with it
 # ("tdichristopher", "MSNBC").
-AUTHOR_META = ("article:author", "og:article:author", "article_author", "parsely-author", "byl",
-               "sailthru.author", "dc.creator", "dcterms.creator", "author")
+AUTHOR_META = ("article:author", "og:article:author", "article_author", "parsely-author", "cxenseparse:author",
+               "byl", "sailthru.author", "dc.creator", "dcterms.creator", "author")
+# The "Written by" card of SEO plugins (Yoast writes `twitter:label1` "Written by" beside
+# `twitter:data1` "Jane Doe"; the plugin's own translations in the other languages).
+WRITTEN_BY = re.compile(r"^(?:written by|author|by|verfasst von|geschrieben von|autor(?:in)?|écrit par|auteur|"
+                        r"escrito por|scritto da|autore|geschreven door|skrevet af|skrivet av|napisane przez)$",
+                        re.IGNORECASE)
 TITLE_META = ("og:title", "twitter:title", "parsely-title", "sailthru.title", "headline")
 WEAK_TITLE_META = ("dc.title", "title")
 SITE_META = ("og:site_name", "application-name", "al:ios:app_name", "twitter:app:name:iphone")
@@ -821,8 +829,66 @@ def _author_values(tree, meta: dict[str, str], article_ld: Optional[dict]) -> tu
     return declared, shown
 
 
+def _author_sources(*sources):
+    """The author value lists in rank order; a callable is called only when it is reached."""
+    for source in sources:
+        yield source() if callable(source) else source
+
+
+def _last_resort_authors(tree, meta: dict[str, str]) -> list[str]:
+    """Authors of a page that neither declares nor shows one by the usual marks (read only when the
+    page declares none, trafilatura guesses none and no `rel=author` or "By" + profile link shows
+    one): the "Written by" card of SEO plugins (`twitter:label1` "Written by", `twitter:data1` the
+    name; ranked low, as it names the account that posted, an editor at some magazines), else the
+    first element whose class or id names a byline or an author ("byline-name", "article_byline",
+    "author-card__name") and whose text is a name of two to four capitalised words."""
+    for key, label in meta.items():
+        value = meta.get(f"twitter:data{key[len('twitter:label'):]}") if key.startswith("twitter:label") else None
+        if value and WRITTEN_BY.match(label.strip()) and clean_authors([value]):
+            return [value]
+    for node in tree.xpath(_BYLINE_CLASS)[:40]:
+        if node.xpath(_FURNITURE) or _COMMENTS.search(f"{node.get('id', '')} {node.get('class', '')}") or any(
+                _RELATED.search(f"{a.get('id', '')} {a.get('class', '')}") for a in node.iterancestors()):
+            continue
+        # The whole text ("By" and the name in two elements), else its pieces one by one (the name,
+        # then "All articles" or "News" in elements of their own).
+        pieces = [" ".join(piece.split()) for piece in node.itertext() if piece.strip()]
+        if sum(len(piece.split()) for piece in pieces) > BYLINE_BLOCK_WORDS:
+            continue  # a bio, a post's wrapper (WordPress classes it "author-<login>"), a credits bar
+        for text in (" ".join(pieces), *pieces):
+            name = _BYLINE_NAME.match(text)
+            if (name and not any(w.casefold() in _NOT_NAME_WORDS for w in name.group(1).split())
+                    and clean_authors([name.group(1)]) and not _elsewhere(node, text)):
+                return [name.group(1)]
+        if pieces and BYLINE_OPENER.match(pieces[0]):
+            return []  # the story's byline names no person ("Par AFP"): later ones are other stories'
+    return []
+
+
+# Elements whose class or id names a byline or its author.
+_LOWER = "translate(concat(@class, ' ', @id), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+_BYLINE_CLASS = (f"//body//*[not(self::script or self::style or self::img or self::meta)]"
+                 f"[contains({_LOWER}, 'byline') or contains({_LOWER}, 'author') or contains({_LOWER}, 'autor')]")
+BYLINE_BLOCK_WORDS = 14
+BYLINE_OPENER = re.compile(r"(?:by|von|par|por|di|door|av|af)\s*:?\s+\S", re.IGNORECASE)
+# Blocks of other stories: "More from", "Related", "Recommended", "Trending" grids and widgets.
+_RELATED = re.compile(r"related|(?:^|[\s_-])more(?:$|[\s_-])|recommend|popular|trending|teaser|(?<!post-)thumbnail|widget|"
+                      r"sidebar|promo",
+                      re.IGNORECASE)
+# Words of links and labels in author blocks ("All articles", "Read more", "Connect directly").
+_NOT_NAME_WORDS = frozenset("""all alle tous todos tutti more mehr plus más read lesen lire leer leggi see
+articles article artikel artikeln beiträge stories story posts post top latest related connect directly
+about über contact write written""".split())
+# A byline that is a name alone: an optional "By"/"Von"/"Par"..., then two to four words of a cased
+# script, each capitalised (particles "de", "van", "von", "al-"... allowed), and nothing after it.
+_NAME_WORD = r"(?:[A-ZÀ-ÖØ-ÞĀ-ſА-ЯЁЄІЇҐΑ-Ω][\w'’.-]*)"
+_PARTICLE = r"(?:de|da|di|do|dos|das|del|della|van|von|der|den|ter|le|la|du|al|el|bin|ibn|y|e)"
+_BYLINE_NAME = re.compile(rf"^(?:(?i:by|von|par|por|di|door|av|af)\s*:?\s+)?"
+                          rf"({_NAME_WORD}(?:\s+(?:{_PARTICLE}\s+)?{_NAME_WORD}){{1,3}})$")
+
+
 # Links to a writer's page, and the word that opens a byline before one.
-AUTHOR_PAGE = re.compile(r"/(?:authors?|profiles?|people|staff|writers?|contributors?|autor(?:en)?|auteurs?|"
+AUTHOR_PAGE = re.compile(r"/(?:authors?|profiles?|people|staff|writers?|editors?|contributors?|autor(?:en)?|auteurs?|"
                          r"redakteur|journalists?|columnists?)/[^/?#]+", re.IGNORECASE)
 BYLINE_LEAD = re.compile(r"(?:^|\s)(?:by|von|par|por|di|door|av|af)\s*:?\s*$", re.IGNORECASE)
 
@@ -830,6 +896,8 @@ BYLINE_LEAD = re.compile(r"(?:^|\s)(?:by|von|par|por|di|door|av|af)\s*:?\s*$", r
 # of other stories (a link or a teaser block with its own linked headline).
 _COMMENTS = re.compile(r"comment|disqus|reply|respon[sd]", re.IGNORECASE)
 TEASER_DEPTH = 6
+CARD_MAX_CHARS = 1000
+_LONG_PARAGRAPH = ".//p[string-length(normalize-space()) > 80]"
 
 
 def _elsewhere(node, name: str) -> bool:
@@ -839,8 +907,9 @@ def _elsewhere(node, name: str) -> bool:
             break
         if ancestor.tag == "a" and len(ancestor.text_content().strip()) > len(name) + 20:
             return True  # a link around a whole card: headline, byline, teaser
-        if ancestor.tag in ("article", "li") and ancestor.xpath(".//*[self::h1 or self::h2 or self::h3 or self::h4]//a[@href]"):
-            return True
+        if ancestor.tag in ("article", "li") and ancestor.xpath(".//*[self::h1 or self::h2 or self::h3 or self::h4]//a[@href]") \
+                and len(ancestor.text_content()) < CARD_MAX_CHARS and len(ancestor.xpath(_LONG_PARAGRAPH)) < 3:
+            return True  # a card: a linked headline, a byline, a teaser (not the story's own <article>)
     for ancestor in node.iterancestors():
         if _COMMENTS.search(f"{ancestor.get('id', '')} {ancestor.get('class', '')}") and ancestor.tag != "body":
             return True
@@ -974,7 +1043,7 @@ def parse_html(data: bytes, url: Optional[str] = None, charset: Optional[str] = 
     if guessed and credits:  # trafilatura reads a web agency's credit ("Developed By Heba Musa") as an author
         guessed = "; ".join(piece for piece in guessed.split(";")
                             if not any(piece.strip() and piece.strip() in credit for credit in credits))
-    for values in (declared, [guessed], shown):
+    for values in _author_sources(declared, [guessed], shown, lambda: _last_resort_authors(tree, meta)):
         authors = clean_authors(values, site=site)
         # Names of the site are not people; but a sole author named like the host only is the
         # owner of a personal domain ("Simon Sarris" on map.simonsarris.com).
