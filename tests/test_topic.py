@@ -113,6 +113,15 @@ def test_unknown_for_tiny_texts_and_unknown_words():
     assert classify_topic("1234 5678 9012 3456 7890", "de") == (UNKNOWN, None, 0.0)
 
 
+def test_a_language_the_word_vectors_do_not_read_gets_unknown_not_a_guess():
+    finnish = ("Vastaamoon kohdistunut tietomurto oli syyttäjien mukaan erityisen suunnitelmallinen, ja "
+               "syytetty vaati lunnaita tuhansilta potilailta sähköpostilla.")
+    assert classify_topic(finnish, "fi") == (UNKNOWN, None, 0.0)
+    # the same words declared as a language the table reads are scored as usual
+    assert classify_topic(finnish, "de")[2] > 0
+    assert classify_topic("Der Bundestag hat am Freitag den Haushalt für das kommende Jahr beschlossen.", "de")[0] != UNKNOWN
+
+
 def test_english_terms_come_from_title_and_lead():
     text = "Hospital doctors warn of vaccine shortage\n\n" + "filler " * (LEAD_WORDS - 6) + "footballer goalkeeper"
     terms = features(text)
