@@ -58,9 +58,11 @@ class Tick(beam.PTransform):
         return pcoll | beam.ParDo(_TickFn(self.stage, self.name, self.weight))
 
 
-def guarded(pcoll, label: str, transform, stage: str):
-    """Apply `transform`; return (good elements, dead letters of the failed ones)."""
-    good, bad = pcoll | label >> transform.with_exception_handling()
+def guarded(pcoll, label: str, transform, stage: str, partial: bool = False):
+    """Apply `transform`; return (good elements, dead letters of the failed ones). With `partial`
+    an element's outputs go on as they are made, also those before a failure (Beam otherwise
+    holds all of an element's outputs until it is done)."""
+    good, bad = pcoll | label >> transform.with_exception_handling(partial=partial)
     dead = bad | f"{label}Failures" >> DeadLetters(stage)
     dead | f"{label}FailuresProgress" >> Tick(stage, "dead_letters")
     return good, dead
@@ -76,7 +78,7 @@ def read_articles(files, limits: ReadLimits):
     graph (`pipeline/streaming.py`) both start with these steps. A file that cannot be read or
     split counts as one record (its dead letter); every other record is one of `records`. Records
     and cleaned articles are counted into the live progress here, for both graphs."""
-    raw, read_dead = guarded(files, "Read", beam.ParDo(ReadFileFn(limits)), "read")
+    raw, read_dead = guarded(files, "Read", beam.ParDo(ReadFileFn(limits)), "read", partial=True)
     records, split_dead = guarded(raw, "Split", beam.FlatMap(_split, limits).with_output_types(RawRecord),
                                   "parse")
     parsed, parse_dead = guarded(records, "Parse", beam.Map(parse_record, limits).with_output_types(Article),

@@ -28,7 +28,8 @@ class NewsbeamOptions(PipelineOptions):
                             help="fsspec URL of the output root (articles/, duplicates/, dead_letter/, _runs/)")
         parser.add_argument("--max_file_bytes", "--max-file-bytes", dest="max_file_bytes", type=int,
                             default=_LIMITS.max_file_bytes,
-                            help="largest decompressed size of one input file, in bytes")
+                            help="largest decompressed size of one input file, in bytes (a WARC is read as a "
+                                 "stream of records and is not bounded by it)")
         parser.add_argument("--max_record_bytes", "--max-record-bytes", dest="max_record_bytes", type=int,
                             default=_LIMITS.max_record_bytes,
                             help="largest size of one article record, in bytes")

@@ -124,3 +124,86 @@ def test_wget_angle_bracket_target_uri():
     article = parse_record(split_file(raw, NOW)[2])
     assert article.hints["warc_target_uri"] == ("https://creativecommons.org/2024/03/28/cc-joins-civil-society-"
                                                 "letter-urging-u-s-to-support-openness-and-transparency-in-ai/")
+
+
+# --- a crawl file read as a stream ------------------------------------------------------------------
+
+def _big_crawl(pages: int = 8) -> bytes:
+    """Pages of ~40 KB each between the records a crawl also holds (requests, images, redirects)."""
+    http = "Content-Type: application/http; msgtype=response\r\n"
+    filler = b"".join(b"<p>Council minutes, item %d: the committee heard residents on the new bus lanes "
+                      b"and the parking charges near the station, and deferred a vote.</p>" % i for i in range(250))
+    out = [_record("warcinfo", "", b"software: test\r\n")]
+    for n in range(pages):
+        page = PAGE.replace(b"Mayor opens bridge", b"Mayor opens bridge %d" % n).replace(b"</article>", filler + b"</article>")
+        out += [_record("request", f"https://news.example.com/{n}", b"GET / HTTP/1.1\r\n\r\n",
+                        "Content-Type: application/http; msgtype=request\r\n"),
+                _record("response", f"https://news.example.com/story/{n}", _http(page), http),
+                _record("response", f"https://news.example.com/img/{n}.jpg", _http(b"\xff\xd8" * 30000, ctype="image/jpeg"), http)]
+    return b"".join(out)
+
+
+def test_a_warc_is_read_as_a_stream_of_pieces_that_split_like_the_whole_file(tmp_path):
+    from transforms.read import ReadLimits, read_pieces
+
+    data = _big_crawl()
+    path = tmp_path / "CC-NEWS-20240101-00000.warc.gz"
+    path.write_bytes(b"".join(gzip.compress(data[i:i + 50_000]) for i in range(0, len(data), 50_000)))
+    # max_file_bytes far below the file's size: a WARC is not bounded by it, its pieces are
+    limits = ReadLimits(max_file_bytes=100_000, warc_piece_bytes=1)
+    pieces = list(read_pieces(FileRef(str(path), path.stat().st_size, None), limits))
+    assert len(pieces) > 3 and all(piece.kind == "warc" for piece in pieces)
+    assert max(len(piece.data) for piece in pieces) < 200_000 < len(data)
+    streamed = [record for piece in pieces for record in split_file(piece, NOW)]
+    whole = split_file(RawFile(str(path), data, None, None), NOW)
+    assert [(r.index, r.payload) for r in streamed] == [(r.index, r.payload) for r in whole]
+    assert [r.source_uri for r in streamed] == [f"{path}#{i}" for i in range(8)]
+    # the skipped records are counted with the pieces: 1 warcinfo, 8 requests, 8 images
+    skipped = {}
+    for piece in pieces:
+        for reason, count in piece.skipped:
+            skipped[reason] = skipped.get(reason, 0) + count
+    assert skipped == {"warcinfo": 1, "request": 8, "response:image": 8}
+    # read_file joins the pieces: the same records again
+    assert [r.payload for r in split_file(read_file(FileRef(str(path), None, None), limits), NOW)] == \
+        [r.payload for r in whole]
+
+
+def test_a_truncated_streamed_warc_keeps_its_records_and_the_break_is_one_dead_letter(tmp_path):
+    from transforms.read import ReadLimits, read_pieces
+
+    data = _big_crawl(4)
+    cut = data[: data.index(b"https://news.example.com/story/3") + 3000]  # inside the 4th page
+    path = tmp_path / "cut.warc"
+    path.write_bytes(cut)
+    pieces = list(read_pieces(FileRef(str(path), None, None), ReadLimits(warc_piece_bytes=1)))
+    records = [record for piece in pieces for record in split_file(piece, NOW)]
+    assert [r.index for r in records] == [0, 1, 2, 3]
+    assert [parse_record(r).title for r in records[:3]] == [f"Mayor opens bridge {n}" for n in range(3)]
+    with pytest.raises(ParseError, match="truncated WARC"):
+        parse_record(records[3])
+
+
+def test_skipped_records_stream_by_without_being_held_in_memory():
+    from transforms.formats.warc import RecordStream
+
+    http = "Content-Type: application/http; msgtype=response\r\n"
+    video = _record("response", "https://news.example.com/clip.mp4", _http(b"\x00" * 20_000_000, ctype="video/mp4"), http)
+    data = video + _record("response", "https://news.example.com/bridge", _http(PAGE), http)
+    stream, largest = RecordStream(), 0
+    for start in range(0, len(data), 65_536):
+        stream.feed(data[start:start + 65_536])
+        largest = max(largest, len(stream.buffer))
+    kept, skipped, tail = stream.finish()
+    assert largest <= 2 * 65_536 and len(kept) == 1 and skipped == {"response:video": 1} and tail is None
+
+
+def test_a_crawl_file_beyond_max_file_bytes_runs_through_the_cli(tmp_path, run_newsbeam):
+    path = tmp_path / "in" / "crawl.warc.gz"
+    path.parent.mkdir()
+    path.write_bytes(gzip.compress(_big_crawl(6)))
+    code, manifest = run_newsbeam(path.parent, tmp_path / "out", "--max-file-bytes", "100000")
+    assert code == 0
+    counts = manifest["counts"]
+    assert counts["records_in"] == 6 and counts["articles"] + counts["duplicates"] == 6
+    assert counts["records_in"] == counts["articles"] + counts["duplicates"] + counts["dead_letter"]

@@ -22,6 +22,8 @@ all parse. Format cores live in `transforms.formats`, one module per format.
 
 from __future__ import annotations
 
+import collections
+
 import bz2
 import datetime as dt
 import io
@@ -202,22 +204,27 @@ WARC_SKIPPED = Metrics.counter("newsbeam", "warc_records_skipped")
 
 
 def _records(raw: RawFile, read_at: dt.datetime, kind: str, payloads: list[bytes]) -> list[RawRecord]:
-    return [RawRecord(raw.uri, i, kind, payload, raw.mtime, read_at) for i, payload in enumerate(payloads)]
+    return [RawRecord(raw.uri, raw.first_index + i, kind, payload, raw.mtime, read_at)
+            for i, payload in enumerate(payloads)]
 
 
 def _split_warc(raw: RawFile, read_at: dt.datetime) -> list[RawRecord]:
+    """A WARC, or one piece of it (`read_pieces`: record indices go on from `first_index`, and the
+    records the reader dropped on purpose are counted with the piece's own)."""
     parts = warc.split_warc(raw.data)
-    skipped = sum(parts.skipped.values())
+    by_reason = collections.Counter(parts.skipped) + collections.Counter(dict(raw.skipped))
+    skipped = sum(by_reason.values())
     if skipped:
         WARC_SKIPPED.inc(skipped)
     payloads = parts.records + ([parts.broken_tail] if parts.broken_tail is not None else [])
     if raw.truncated and parts.broken_tail is None:
         # The compressed stream broke exactly between two WARC records: the break is one record.
         return _records(raw, read_at, "warc", payloads) + [
-            RawRecord(raw.uri, len(payloads), TRUNCATED, raw.truncated.encode(), raw.mtime, read_at)]
-    if not payloads:
+            RawRecord(raw.uri, raw.first_index + len(payloads), TRUNCATED, raw.truncated.encode(), raw.mtime,
+                      read_at)]
+    if not payloads and not raw.first_index:
         raise ParseError(f"WARC holds no HTML response records ({skipped} other records skipped: "
-                         + ", ".join(f"{k} x{v}" for k, v in sorted(parts.skipped.items())) + ")")
+                         + ", ".join(f"{k} x{v}" for k, v in sorted(by_reason.items())) + ")")
     return _records(raw, read_at, "warc", payloads)
 
 
@@ -316,6 +323,8 @@ def _split_archive(raw: RawFile, read_at: dt.datetime, limits: ReadLimits, depth
 def split_file(raw: RawFile, read_at: dt.datetime, limits: ReadLimits = ReadLimits(),
                depth: int = 0) -> list[RawRecord]:
     """One file -> its records. Raises only when the whole file is unusable."""
+    if raw.kind == "warc":  # a piece of a WARC read as a stream: whole records (and the last one's tail)
+        return _split_warc(raw, read_at)
     if not raw.data.strip():
         raise ParseError("file is empty")
     data = _inflate(raw.data, limits)

@@ -25,6 +25,7 @@ Guarantees:
 from __future__ import annotations
 
 import bz2
+import collections
 import dataclasses
 import datetime as dt
 import hashlib
@@ -72,9 +73,12 @@ class ReadLimits:
     max_record_bytes: int = 16 * 1024 * 1024  # bytes per article record
     max_ratio: float = 200.0  # decompressed / stored size, checked past `ratio_floor_bytes`
     ratio_floor_bytes: int = 8 * 1024 * 1024
+    # A WARC is read as a stream of records, handed on in pieces of about this many bytes of HTML
+    # responses: its size is not bounded by `max_file_bytes` (a Common Crawl file inflates to ~5 GB).
+    warc_piece_bytes: int = 32 * 1024 * 1024
 
     def __post_init__(self):
-        for name in ("max_file_bytes", "max_record_bytes", "ratio_floor_bytes"):
+        for name in ("max_file_bytes", "max_record_bytes", "ratio_floor_bytes", "warc_piece_bytes"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive number of bytes, got {getattr(self, name)}")
         if self.max_ratio <= 1:
@@ -98,6 +102,11 @@ class RawFile(NamedTuple):
     # Why a compressed stream ended early, when it did: `data` then holds what decompressed
     # before the break, and record splitting keeps every whole record in it.
     truncated: Optional[str] = None
+    # A piece of a crawl file read as a stream (`read_pieces`): its kind ("warc"), the file index
+    # of its first record, and the records dropped on purpose since the previous piece, by reason.
+    kind: Optional[str] = None
+    first_index: int = 0
+    skipped: tuple[tuple[str, int], ...] = ()
 
 
 # --- matching ----------------------------------------------------------------------------------
@@ -596,15 +605,35 @@ def _named_compression(uri: str) -> Optional[str]:
     return next((kind for ext, kind in COMPRESSIONS.items() if name.endswith(ext)), None)
 
 
-def read_file(ref: FileRef, limits: ReadLimits = ReadLimits(), sniff: bool = True) -> RawFile:
-    """The decompressed bytes of one file, or `LimitExceeded`/`ReadError` with the reason.
+def read_file(ref: FileRef, limits: ReadLimits = ReadLimits()) -> RawFile:
+    """The decompressed bytes of one file, or `LimitExceeded`/`ReadError` with the reason: the
+    pieces of `read_pieces` joined (a WARC's, as the whole file would split)."""
+    pieces = list(read_pieces(ref, limits))
+    if len(pieces) == 1:
+        return pieces[0]
+    skipped: collections.Counter[str] = collections.Counter()
+    for piece in pieces:
+        skipped.update(dict(piece.skipped))
+    return pieces[-1]._replace(data=b"".join(piece.data for piece in pieces), first_index=0,
+                               skipped=tuple(sorted(skipped.items())))
+
+
+def read_pieces(ref: FileRef, limits: ReadLimits = ReadLimits(), sniff: bool = True) -> Iterator[RawFile]:
+    """The decompressed bytes of one file, as one `RawFile`; a WARC (the content starts "WARC/")
+    as a stream of pieces of whole HTML response records (`transforms.formats.warc.RecordStream`),
+    so that a crawl file of any size is read in bounded memory. `LimitExceeded`/`ReadError` with
+    the reason when the file cannot be read (a WARC's pieces before such an error stay read).
 
     A compressed stream that ends early (or is damaged part-way) keeps what decompressed before
     the break (see `RawFile.truncated`); a stream that yields nothing at all is a `ReadError`.
     """
+    from transforms.formats.warc import RecordStream
+
     if ref.problem:
         raise ReadError(ref.problem)
     chunks, total, truncated, kind = [], 0, None, None
+    crawl: Optional[RecordStream] = None
+    first_index = 0
     try:
         with _open_stored(ref) as stored:
             head = stored.read(8)
@@ -616,29 +645,47 @@ def read_file(ref: FileRef, limits: ReadLimits = ReadLimits(), sniff: bool = Tru
             stream = _inflate_chunks(handle, kind) if kind else iter(lambda: handle.read(READ_CHUNK), b"")
             try:
                 for chunk in stream:
+                    if not total and chunk.lstrip(b"\r\n").startswith(b"WARC/"):
+                        crawl = RecordStream()
                     total += len(chunk)
-                    chunks.append(chunk)
-                    if total > limits.max_file_bytes:
-                        raise LimitExceeded(f"file inflates past max_file_bytes={limits.max_file_bytes}")
                     if (guarded and ref.size and total > limits.ratio_floor_bytes
                             and total / ref.size > limits.max_ratio):
                         raise LimitExceeded(
                             f"{kind or 'archive member'} inflates more than max_ratio={limits.max_ratio:g}x "
                             f"({ref.size} stored bytes -> over {total} bytes): likely a decompression bomb")
+                    if crawl is None:
+                        chunks.append(chunk)
+                        if total > limits.max_file_bytes:
+                            raise LimitExceeded(f"file inflates past max_file_bytes={limits.max_file_bytes}")
+                        continue
+                    crawl.feed(chunk)
+                    if crawl.broken:
+                        break  # the rest is one dead letter whatever it holds: no need to read it
+                    if crawl.kept_bytes >= limits.warc_piece_bytes:
+                        records, skipped = crawl.take()
+                        yield RawFile(ref.uri, b"".join(records), ref.size, ref.mtime, None, "warc", first_index,
+                                      tuple(sorted(skipped.items())))
+                        first_index += len(records)
             except _StreamBreak as exc:
                 if total:
                     truncated = f"{exc} after {total} bytes"
                 elif _named_compression(ref.uri) == kind:
                     raise ReadError(f"cannot read {kind} stream: {exc}") from exc
                 else:  # an unnamed "magic number" that starts no stream: the bytes are the file
-                    return read_file(ref, limits, sniff=False)
+                    yield from read_pieces(ref, limits, sniff=False)
+                    return
     except ReadError:
         raise
     except (EOFError, OSError, ValueError, RuntimeError) as exc:
         raise ReadError(f"cannot read file: {type(exc).__name__}: {exc}") from exc
     except Exception as exc:  # noqa: BLE001 - archive and fsspec backends raise their own error types
         raise ReadError(f"cannot read file: {type(exc).__name__}: {exc}") from exc
-    return RawFile(ref.uri, b"".join(chunks), ref.size, ref.mtime, truncated)
+    if crawl is None:
+        yield RawFile(ref.uri, b"".join(chunks), ref.size, ref.mtime, truncated)
+        return
+    records, skipped, tail = crawl.finish()
+    yield RawFile(ref.uri, b"".join(records) + (tail or b""), ref.size, ref.mtime, truncated, "warc",
+                  first_index, tuple(sorted(skipped.items())))
 
 
 def stored_digest(ref: FileRef, head_bytes: int = 1024) -> Optional[tuple[int, str, bytes]]:
@@ -698,9 +745,12 @@ class ReadFileFn(beam.DoFn):
         self.bytes_read = Metrics.counter("newsbeam", "bytes_read")
 
     def process(self, ref: FileRef) -> Iterable[RawFile]:
+        """The file, or the pieces of a WARC as they are read (the step runs with partial
+        exception handling, so pieces go on before the file ends, and a failure part-way is one
+        dead letter after them)."""
         try:
-            raw = read_file(ref, self.limits)
+            for raw in read_pieces(ref, self.limits):
+                self.bytes_read.inc(len(raw.data))
+                yield raw
         finally:  # a file that fails is done too (as a dead letter)
             progress.add("read", files=1, bytes=ref.size or 0)
-        self.bytes_read.inc(len(raw.data))
-        yield raw

@@ -11,6 +11,10 @@
   every record before it is kept, and the rest from the break on becomes one payload that
   `parse_warc_record` rejects with the reason, i.e. exactly one dead letter.
 
+`RecordStream` is the same walk over a stream of chunks: `transforms.read.read_pieces` feeds it
+while the file decompresses and hands on whole HTML records in pieces, so a crawl file of any size
+is read in bounded memory (skipped records are dropped as they stream by, never buffered).
+
 `parse_warc_record` reads one record with warcio (which undoes HTTP chunking and gzip/deflate
 transfer encodings) and hands the page to `transforms.formats.html` with the record's target
 URI (an archive capture's target such as `web.archive.org/web/<ts>/<url>` gives the original
@@ -114,6 +118,92 @@ def split_warc(data: bytes) -> WarcSplit:
             records.append(data[start:end])
         pos = end
     return WarcSplit(records, dict(skipped), None)
+
+
+class RecordStream:
+    """`split_warc` over a stream: decompressed chunks go in (`feed`), whole HTML response records
+    come out (`take`), so a crawl file of any size is read in bounded memory. Records `split_warc`
+    skips are dropped as soon as their header (and HTTP head) is in, and their bytes are never
+    buffered (an image or video of any size costs nothing); they are counted in `skipped` until
+    the next `take`. A break (bytes that are not a WARC header, or a header without a length)
+    ends the walk: `broken` is set, and the bytes from the break on become the tail that `finish`
+    returns after the last records, which `split_warc` then reads as the broken tail (one dead
+    letter); a record still open when the input ends is such a tail too (a truncated file)."""
+
+    def __init__(self):
+        self.buffer = bytearray()
+        self.kept: list[bytes] = []
+        self.kept_bytes = 0
+        self.skipped: collections.Counter[str] = collections.Counter()
+        self.broken = False
+        self._discard = 0  # bytes still to drop of a skipped record
+        self._discard_head = b""  # that record's header, the tail if the input ends inside it
+
+    def feed(self, chunk: bytes) -> None:
+        if self.broken:
+            return
+        if self._discard:
+            dropped = min(self._discard, len(chunk))
+            self._discard -= dropped
+            chunk = chunk[dropped:]
+            if not chunk:
+                return
+        self.buffer += chunk
+        self._walk()
+
+    def _walk(self) -> None:
+        buf, pos = self.buffer, 0
+        while True:
+            while pos < len(buf) and buf[pos] in (10, 13):
+                pos += 1
+            if pos >= len(buf):
+                break
+            head_end = _HEADER_END.search(buf, pos, pos + MAX_HEADER_BYTES)
+            if not buf.startswith(b"WARC/"[: len(buf) - pos], pos):
+                self.broken = True
+                break
+            if head_end is None:
+                self.broken = len(buf) - pos >= MAX_HEADER_BYTES
+                break
+            headers = _headers(bytes(buf[pos:head_end.start()]))
+            length = headers.get("content-length", "")
+            if not length.isdigit():
+                self.broken = True
+                break
+            block_start, end = head_end.end(), head_end.end() + int(length)
+            if end <= len(buf):
+                reason = _skip_reason(headers, bytes(buf[block_start:end]))
+                if reason:
+                    self.skipped[reason] += 1
+                else:
+                    self.kept.append(bytes(buf[pos:end]))
+                    self.kept_bytes += end - pos
+                pos = end
+                continue
+            # An open record: once its HTTP head is in, a skipped one is dropped as it streams by.
+            available = len(buf) - block_start
+            if available >= min(int(length), MAX_HEADER_BYTES):
+                reason = _skip_reason(headers, bytes(buf[block_start:block_start + MAX_HEADER_BYTES]))
+                if reason:
+                    self.skipped[reason] += 1
+                    self._discard, self._discard_head = end - len(buf), bytes(buf[pos:block_start])
+                    pos = len(buf)
+            break
+        del buf[:pos]
+
+    def take(self) -> tuple[list[bytes], dict[str, int]]:
+        """The whole kept records so far and the skip counts since the last take."""
+        kept, skipped = self.kept, dict(self.skipped)
+        self.kept, self.kept_bytes, self.skipped = [], 0, collections.Counter()
+        return kept, skipped
+
+    def finish(self) -> tuple[list[bytes], dict[str, int], Optional[bytes]]:
+        """At the end of the input: the last kept records, skip counts, and the broken tail."""
+        kept, skipped = self.take()
+        if self._discard:
+            return kept, skipped, self._discard_head  # a skipped record cut short: the file is truncated
+        tail = bytes(self.buffer).lstrip(b"\r\n")
+        return kept, skipped, tail or None
 
 
 def _site_root(url: Optional[str]) -> bool:
