@@ -6,7 +6,7 @@ shaped like a Common Crawl file: per page a request record, the HTML response (t
 `--image-kib` KiB (the bulk a crawl's records carry besides pages), every record its own gzip
 member. Then it runs `newsbeam run` over it into a fresh OUT and reports wall time, the peak RSS of
 the process tree (sampled every 0.2 s, as `bench.run` does), the file's decompressed size and the
-manifest's counts. Results land in `bench/results/crawl-<pages>.json`.
+manifest's counts. Results land in `bench/results/crawl-<pages>-<image KiB>.json`.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def main(argv: Optional[list[str]] = None) -> dict:
     report = {"pages": args.pages, "image_kib": args.image_kib, "stored_bytes": crawl.stat().st_size,
               "decompressed_bytes": size, **result, "counts": manifest.get("counts", {})}
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"crawl-{args.pages}.json").write_text(json.dumps(report, indent=2))
+    (RESULTS / f"crawl-{args.pages}-{args.image_kib}.json").write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
     return report
 
