@@ -160,7 +160,8 @@ jour actualisé actualizado aggiornato modifié modificado com net org
 uppdaterad publicerad oppdatert publisert opdateret publiceret bijgewerkt gepubliceerd atualizado
 päivitetty julkaistu zaktualizowano opublikowano
 agencia agência agenzia agentur agence creative copied
-redakcja redakce redacția redactia redakcia редакция редакции редакція συντακτική συντακτικη ομάδα ομαδα σύνταξη συνταξη
+redakcja redakce redacția redactia redakcia redaktor redaktori redaksia redaksi редакция редакции редакція συντακτική
+συντακτικη ομάδα ομαδα σύνταξη συνταξη
 """.split())
 # Share-button text glued to a byline ("Michael Stratford Link Copied").
 _UI_TAIL = re.compile(r"\s+(?:link copied|copy link|copied|share(?: this)?|follow(?: on \w+)?|email|"
