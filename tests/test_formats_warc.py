@@ -196,6 +196,13 @@ def test_skipped_records_stream_by_without_being_held_in_memory():
         largest = max(largest, len(stream.buffer))
     kept, skipped, tail = stream.finish()
     assert largest <= 2 * 65_536 and len(kept) == 1 and skipped == {"response:video": 1} and tail is None
+    # cut short inside the video: not a skipped record but the broken tail (one dead letter), as whole
+    cut = RecordStream()
+    for start in range(0, 1_000_000, 65_536):
+        cut.feed(data[start:min(start + 65_536, 1_000_000)])
+    kept, skipped, tail = cut.finish()
+    assert kept == [] and skipped == {} and tail.startswith(b"WARC/1.0") and b"clip.mp4" in tail
+    assert split_warc(tail).broken_tail == tail
 
 
 def test_a_crawl_file_beyond_max_file_bytes_runs_through_the_cli(tmp_path, run_newsbeam):

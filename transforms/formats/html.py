@@ -865,12 +865,14 @@ def _last_resort_authors(tree, meta: dict[str, str]) -> list[str]:
     return []
 
 
+# The word that opens a byline ("By", "Von", "Par"...).
+_LEAD_WORDS = "by|von|par|por|di|door|av|af"
 # Elements whose class or id names a byline or its author.
 _LOWER = "translate(concat(@class, ' ', @id), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
 _BYLINE_CLASS = (f"//body//*[not(self::script or self::style or self::img or self::meta)]"
                  f"[contains({_LOWER}, 'byline') or contains({_LOWER}, 'author') or contains({_LOWER}, 'autor')]")
 BYLINE_BLOCK_WORDS = 14
-BYLINE_OPENER = re.compile(r"(?:by|von|par|por|di|door|av|af)\s*:?\s+\S", re.IGNORECASE)
+BYLINE_OPENER = re.compile(rf"(?:{_LEAD_WORDS})\s*:?\s+\S", re.IGNORECASE)
 # Blocks of other stories: "More from", "Related", "Recommended", "Trending" grids and widgets.
 _RELATED = re.compile(r"related|(?:^|[\s_-])more(?:$|[\s_-])|recommend|popular|trending|teaser|(?<!post-)thumbnail|widget|"
                       r"sidebar|promo",
@@ -883,14 +885,14 @@ about über contact write written""".split())
 # script, each capitalised (particles "de", "van", "von", "al-"... allowed), and nothing after it.
 _NAME_WORD = r"(?:[A-ZÀ-ÖØ-ÞĀ-ſА-ЯЁЄІЇҐΑ-Ω][\w'’.-]*)"
 _PARTICLE = r"(?:de|da|di|do|dos|das|del|della|van|von|der|den|ter|le|la|du|al|el|bin|ibn|y|e)"
-_BYLINE_NAME = re.compile(rf"^(?:(?i:by|von|par|por|di|door|av|af)\s*:?\s+)?"
+_BYLINE_NAME = re.compile(rf"^(?:(?i:{_LEAD_WORDS})\s*:?\s+)?"
                           rf"({_NAME_WORD}(?:\s+(?:{_PARTICLE}\s+)?{_NAME_WORD}){{1,3}})$")
 
 
 # Links to a writer's page, and the word that opens a byline before one.
 AUTHOR_PAGE = re.compile(r"/(?:authors?|profiles?|people|staff|writers?|editors?|contributors?|autor(?:en)?|auteurs?|"
                          r"redakteur|journalists?|columnists?)/[^/?#]+", re.IGNORECASE)
-BYLINE_LEAD = re.compile(r"(?:^|\s)(?:by|von|par|por|di|door|av|af)\s*:?\s*$", re.IGNORECASE)
+BYLINE_LEAD = re.compile(rf"(?:^|\s)(?:{_LEAD_WORDS})\s*:?\s*$", re.IGNORECASE)
 
 # Where a name stands for someone other than the article's author: comment threads and the cards
 # of other stories (a link or a teaser block with its own linked headline).

@@ -71,6 +71,8 @@ def _http_head(block: bytes) -> tuple[Optional[int], str]:
 
 
 def _skip_reason(headers: dict[str, str], block: bytes) -> Optional[str]:
+    """Why a record is skipped, or None for an HTML page; `block` needs only its first
+    MAX_HEADER_BYTES (the HTTP head)."""
     rec_type = headers.get("warc-type", "").lower()
     if rec_type not in KEPT_TYPES:
         return rec_type or "untyped"
@@ -111,7 +113,7 @@ def split_warc(data: bytes) -> WarcSplit:
         end = block_start + length
         if length < 0 or end > size:
             return WarcSplit(records, dict(skipped), data[start:])
-        reason = _skip_reason(headers, data[block_start:end])
+        reason = _skip_reason(headers, data[block_start:min(end, block_start + MAX_HEADER_BYTES)])
         if reason:
             skipped[reason] += 1
         else:
@@ -138,6 +140,7 @@ class RecordStream:
         self.broken = False
         self._discard = 0  # bytes still to drop of a skipped record
         self._discard_head = b""  # that record's header, the tail if the input ends inside it
+        self._discard_reason = ""
 
     def feed(self, chunk: bytes) -> None:
         if self.broken:
@@ -146,6 +149,8 @@ class RecordStream:
             dropped = min(self._discard, len(chunk))
             self._discard -= dropped
             chunk = chunk[dropped:]
+            if not self._discard:  # streamed by whole: skipped (cut short, it is the broken tail instead)
+                self.skipped[self._discard_reason] += 1
             if not chunk:
                 return
         self.buffer += chunk
@@ -171,8 +176,10 @@ class RecordStream:
                 self.broken = True
                 break
             block_start, end = head_end.end(), head_end.end() + int(length)
+            if len(buf) - block_start < min(int(length), MAX_HEADER_BYTES):
+                break  # its HTTP head is not in yet
+            reason = _skip_reason(headers, bytes(buf[block_start:min(end, block_start + MAX_HEADER_BYTES)]))
             if end <= len(buf):
-                reason = _skip_reason(headers, bytes(buf[block_start:end]))
                 if reason:
                     self.skipped[reason] += 1
                 else:
@@ -180,14 +187,10 @@ class RecordStream:
                     self.kept_bytes += end - pos
                 pos = end
                 continue
-            # An open record: once its HTTP head is in, a skipped one is dropped as it streams by.
-            available = len(buf) - block_start
-            if available >= min(int(length), MAX_HEADER_BYTES):
-                reason = _skip_reason(headers, bytes(buf[block_start:block_start + MAX_HEADER_BYTES]))
-                if reason:
-                    self.skipped[reason] += 1
-                    self._discard, self._discard_head = end - len(buf), bytes(buf[pos:block_start])
-                    pos = len(buf)
+            if reason:  # an open record to skip: dropped as it streams by, counted once it has
+                self._discard, self._discard_head = end - len(buf), bytes(buf[pos:block_start])
+                self._discard_reason = reason
+                pos = len(buf)
             break
         del buf[:pos]
 
