@@ -13,7 +13,7 @@ import pytest
 
 from conftest import read_table, shared_data
 from transforms.clean import NotAnArticle, clean_article, clean_body, strip_feed_trailer, strip_shortcodes
-from transforms.formats.feeds import credited_people
+from transforms.formats.feeds import CONTENT_FULL_MIN_WORDS, credited_people, text_kind
 from transforms.formats.ids import guid_key
 from transforms.logs import configure_logging
 from transforms.model import stable_id
@@ -145,6 +145,12 @@ def test_text_kind_tells_full_text_teasers_and_headlines_apart():
     assert {a.text_kind for a in _articles("formats", "newsml-g2", "superdesk-core", "dpa.xml")} == {"full"}
 
 
+def test_text_kind_counts_the_words_of_a_long_text():
+    # a head of few long "words" (a URL, a table row) does not make a long text a teaser
+    assert text_kind("Title", ["x" * 2000, "word " * (CONTENT_FULL_MIN_WORDS + 5)], "content") == "full"
+    assert text_kind("Title", ["x" * 2000, "word " * 5], "content") == "teaser"
+
+
 def test_headline_records_sharing_a_title_are_not_exact_copies():
     science = [clean_article(a) for a in _articles("realworld", "rss-parser", "input", "rss-1.rss")]
     assert len({a.content_hash for a in science}) == len(science)
@@ -202,6 +208,11 @@ def test_feed_trailers_leave_the_body():
     assert strip_feed_trailer('Body.\n\nThis post appeared first on "Microsoft Tech Community".') == "Body."
     story = "The post office appeared first on the list of closures, officials said on Monday."
     assert strip_feed_trailer(story) == story
+    # Only a long text's tail is searched, and the look-behind still sees the text before it.
+    long = "Officials met again on Monday. " * 400  # 12,400 characters
+    assert strip_feed_trailer(long + "THE POST Big news APPEARED FIRST ON Example Blog.") == long.rstrip()
+    assert strip_feed_trailer(long + "The entry was published on Example Blog.") == long.rstrip()
+    assert strip_feed_trailer(long) == long.rstrip()
 
 
 # --- third-party log noise --------------------------------------------------------------------------

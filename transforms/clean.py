@@ -95,9 +95,21 @@ FEED_TRAILER = re.compile(
     r"\s+(?:first\s+)?(?:on|at)\s+[^\n,;]{1,80}?)\.?\s*$", re.IGNORECASE | re.DOTALL)
 
 
+# A trailer is at most a few hundred characters long (its parts are bounded above), so only the
+# text's last TRAILER_SPAN characters are searched: a match anchored at the end cannot start before.
+TRAILER_SPAN = 4096
+
+
 def strip_feed_trailer(text: str) -> str:
     """Text without a closing "The post X appeared first on Y." trailer."""
-    return FEED_TRAILER.sub("", text.rstrip()).rstrip()
+    text = text.rstrip()
+    start = max(0, len(text) - TRAILER_SPAN)
+    tail = text[start:].lower()
+    if "appeared" not in tail and "published" not in tail:  # every trailer says one or the other
+        return text
+    # search from a position (not a slice): the look-behind and `^` still see the real text
+    match = FEED_TRAILER.search(text, start)
+    return text[:match.start()].rstrip() if match else text
 # What is left of a body that is only boilerplate: bracketed tags, ellipses, "read more" links.
 _BOILERPLATE = re.compile(
     r"\[[^\]]{0,60}\]|\(\s*more\s*(?:\.\.\.|…)?\s*\)|\.\.\.|…"

@@ -205,7 +205,8 @@ def enrich_article(article: Article) -> Article:
         "topic_score": topic_score,
         "topic_source": source,
         "places": find_places(article.title, article.body, language, topic),
-        "word_count": count_words(article.body),
+        # Clean counted the body it set; an article built elsewhere (no count yet) is counted here.
+        "word_count": article.word_count or count_words(article.body),
     })
 
 

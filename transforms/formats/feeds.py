@@ -469,8 +469,13 @@ def text_kind(title: Optional[str], paras: list[str], field: Optional[str]) -> s
     text = strip_feed_trailer("\n\n".join(paras))
     if not text or (title and _same_text(text, title)):
         return "headline"
-    words = count_words(text)
     minimum = CONTENT_FULL_MIN_WORDS if field in CONTENT_FIELDS else SUMMARY_FULL_MIN_WORDS
+    # Words of a head long enough to hold `minimum` of them first: a head never has more words than
+    # the whole text (a word cut at the end still counts once), so only a short head needs the rest.
+    head = text[:16 * minimum]
+    words = count_words(head)
+    if words < minimum and len(head) < len(text):
+        words = count_words(text)
     # A cut-short ending lies on the text's last lines (the rule is anchored at the text's end).
     tail = text[text.rfind("\n", 0, max(text.rfind("\n"), 0)) + 1:]
     if words < minimum or _CUT_SHORT.search(tail):
