@@ -245,6 +245,22 @@ def test_a_site_named_by_its_host_is_not_an_author():
     assert parse_html(html_page(head=head))["authors"] == ["Sean Leahy"]
 
 
+def test_the_name_the_title_tag_adds_to_the_headline_is_the_site_not_an_author():
+    # A page that declares no site name but credits itself as author ("المدينة نيوز", "News.yam.md").
+    headline = "Council expands bus network"
+    for brand in ("المدينة نيوز", "News.yam.md"):
+        page = html_page(head=f'<meta name="author" content="{brand}">').replace(
+            f"<title>{headline}</title>".encode(), f"<title>{headline} - {brand}</title>".encode())
+        fields = parse_html(page)
+        assert fields["title"] == headline and fields["authors"] == []
+    # a person stays, and so does a name the title does not set apart as the site's
+    page = html_page(head='<meta name="author" content="Lina Haddad">').replace(
+        f"<title>{headline}</title>".encode(), f"<title>{headline} - Harbour Daily</title>".encode())
+    assert parse_html(page)["authors"] == ["Lina Haddad"]
+    page = html_page(head='<meta name="author" content="News.yam.md">')
+    assert parse_html(page)["authors"] == ["News.yam.md"]
+
+
 def test_the_first_author_meta_tag_that_names_a_person_is_read_not_the_publisher_or_an_account():
     head = ('<meta name="author" content="Condé Nast"><meta property="article:author" content="Larry Fitzmaurice">'
             '<meta name="twitter:creator" content="lfitzmaurice">')

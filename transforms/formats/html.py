@@ -660,6 +660,22 @@ def _checked_against_lead(title: Optional[str], headings: list[str], lead: str) 
     return next((h for h in headings if len(_content_words(h) & lead_words) >= 2), title)
 
 
+def _title_remainder_keys(tree, title: Optional[str]) -> set[str]:
+    """The name a <title> adds before or after the headline, squashed, when it is cut off at a
+    separator and short enough to be a brand (`BRAND_MAX_WORDS`): "Headline - Site" -> {"site"}."""
+    node = tree.find(".//title")
+    key = _squash(title or "")
+    if not key or node is None:
+        return set()
+    text = " ".join(node.text_content().split())
+    whole = _squash(text)
+    if whole == key:
+        return set()
+    rest = whole[len(key):] if whole.startswith(key) else whole[:-len(key)] if whole.endswith(key) else ""
+    ends = _title_ends([text])
+    return {rest} if len(rest) >= 3 and rest in ends and len(ends[rest].split()) <= BRAND_MAX_WORDS else set()
+
+
 def _title_ends(declared: list[str]) -> dict[str, str]:
     """Runs of segments that open or close a declared title, cut at its separators but not at a
     bare colon ("Retro-PC: Commodore reaktiviert den C64" opens with a kicker): squashed -> as written."""
@@ -1038,6 +1054,9 @@ def parse_html(data: bytes, url: Optional[str] = None, charset: Optional[str] = 
 
     authors: list[str] = []
     declared, shown = _author_values(tree, meta, article_ld)
+    # The site also names itself where the <title> goes on past the headline ("Headline - المدينة
+    # نيوز"): a page that declares no site name but credits itself as author.
+    author_brands = brands | _title_remainder_keys(tree, title)
     host_keys = _brand_keys(None, host, [])
     site_keys = _brand_keys(None, None, [site, _text(article_ld.get("publisher")) if article_ld else None])
     guessed = getattr(doc, "author", None) or ""
@@ -1053,7 +1072,7 @@ def parse_html(data: bytes, url: Optional[str] = None, charset: Optional[str] = 
         # owner, unless the host is a blog platform's ("bjori" on bjori.blogspot.com).
         sole_owner = len(authors) == 1 and _squash(authors[0]) in host_keys - site_keys and (
             len(authors[0].split()) > 1 or (host or "").lower().endswith(BLOG_PLATFORMS))
-        authors = [name for name in authors if sole_owner or not _named_like_brand(name, brands)]
+        authors = [name for name in authors if sole_owner or not _named_like_brand(name, author_brands)]
         if values is not declared and values is not shown:
             authors = [name for name in authors if not _only_elsewhere(tree, name)]
         if authors:
