@@ -22,11 +22,20 @@ class DecodeError(ValueError):
     stage = "parse"
 
 
+_TRAILING_BLANKS = re.compile(r"[ \t\f\v]+\n")
+_BLANK_RUN = re.compile(r"\n{3,}")
+_LINE_BREAK = re.compile(r"\s*\n\s*")
+
+
 def normalise_whitespace(text: str) -> str:
     """Unix newlines, no trailing spaces, no runs of more than one blank line."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
-    text = re.sub(r"[ \t\f\v]+\n", "\n", text)
-    text = re.sub(r"\n{3,}", "\n\n", text)
+    # each substitution only where it can apply: most texts have neither (a scan for a pair of
+    # characters costs a fraction of the regular expression's)
+    if " \n" in text or "\t\n" in text or "\f\n" in text or "\v\n" in text:
+        text = _TRAILING_BLANKS.sub("\n", text)
+    if "\n\n\n" in text:
+        text = _BLANK_RUN.sub("\n\n", text)
     return text.strip()
 
 
@@ -38,7 +47,7 @@ def paragraphs(text: str) -> list[str]:
     blocks = [b for b in re.split(r"\n\s*\n", text)]
     if len(blocks) == 1 and text.count("\n") >= 2:
         blocks = text.split("\n")
-    return [re.sub(r"\s*\n\s*", " ", b).strip() for b in blocks if b.strip()]
+    return [(_LINE_BREAK.sub(" ", b) if "\n" in b else b).strip() for b in blocks if b.strip()]
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
