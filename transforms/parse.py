@@ -22,9 +22,8 @@ all parse. Format cores live in `transforms.formats`, one module per format.
 
 from __future__ import annotations
 
-import collections
-
 import bz2
+import collections
 import datetime as dt
 import io
 import json
