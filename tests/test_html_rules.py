@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 
 from transforms.bylines import clean_authors, person_names
-from transforms.formats.html import _last_resort_authors, _meta, _text_day, page_tree, parse_html
+from transforms.formats.html import _last_resort_authors, _meta, _text_day, close_runaway_title, page_tree, parse_html
 from transforms.pagekind import NotAnArticle
 
 STORY = [
@@ -426,3 +426,16 @@ def test_an_about_page_is_a_service_page_even_with_og_type_article():
     story = parse_html(html_page(head=head, title="Our mission to the Moon"),
                        url="https://news.example.com/mission/apollo-11-anniversary")
     assert story["title"] == "Our mission to the Moon"
+
+
+def test_a_title_never_closed_does_not_swallow_the_page():
+    # A spliced head (seen in a 2008 news crawl): the title runs into script text and is never
+    # closed, so a parser would read the whole page as the title.
+    page = html_page().replace(b"<title>Council expands bus network</title>",
+                               b"<title>Council expands bus network(OAS_version >= 11)\n<script>var x=1;</script>")
+    assert b"</title>" not in page.split(b"<h1>")[0]
+    fields = parse_html(page)
+    assert fields["title"] == "Council expands bus network"
+    assert "northern districts" in fields["body"] and "night line" in fields["body"]
+    assert close_runaway_title(html_page().decode()) == html_page().decode()  # a closed title: untouched
+    assert close_runaway_title("<html><body><p>no title</p></body></html>").endswith("</html>")

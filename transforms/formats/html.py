@@ -1010,6 +1010,23 @@ def _unwrap_layout_tables(text: str) -> str:
     return "\n".join(out)
 
 
+_TITLE_OPEN = re.compile(r"<title\b[^>]*>", re.IGNORECASE)
+_TITLE_CLOSE = re.compile(r"</title\s*>", re.IGNORECASE)
+
+
+def close_runaway_title(html_text: str) -> str:
+    """A page whose first `<title>` is never closed (a truncated or spliced head): parsers read a
+    title's content as text up to `</title>`, so the whole page would be its title and the story
+    lost. Such a title is closed at the end of its line or at the next tag, whichever comes first."""
+    opened = _TITLE_OPEN.search(html_text)
+    if opened is None or _TITLE_CLOSE.search(html_text, opened.end()):
+        return html_text
+    rest = html_text[opened.end():]
+    ends = [i for i in (rest.find("\n"), rest.find("<")) if i >= 0]
+    cut = min(ends) if ends else len(rest)
+    return f"{html_text[:opened.end()]}{rest[:cut]}</title>{rest[cut:]}"
+
+
 def page_tree(html_text: str):
     """Parse a page for metadata; ParseError when there is no document at all."""
     try:
@@ -1023,7 +1040,7 @@ def parse_html(data: bytes, url: Optional[str] = None, charset: Optional[str] = 
 
     Raises ParseError when the page has no text, `NotAnArticle` (stage `filter`) when it is not an
     article."""
-    html_text = decode_markup(data, charset)
+    html_text = close_runaway_title(decode_markup(data, charset))
     tree = page_tree(html_text)
     meta = _meta(tree)
     page_url = _page_url(tree, meta, url)
