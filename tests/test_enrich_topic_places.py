@@ -86,3 +86,17 @@ def test_in_a_sport_story_a_city_that_names_a_club_is_the_club():
     counts = {p.name: p.count for p in find_places(None, "Liverpool fans sang. Liverpool won. They met in Liverpool.",
                                                    "en", topic="sport")}
     assert counts == {"Liverpool": 1}
+
+
+def test_a_name_another_city_also_bears_is_the_local_town_where_the_story_places_it():
+    def places(text):
+        return {(p.name, p.country_code) for p in find_places(None, text, "en")}
+
+    # "Bethlehem", "Pueblo" and "Augusta" are also alternate names of Belém, Puebla and Augsburg.
+    assert ("Belém", "BR") in places("Pilgrims gathered in Bethlehem on Tuesday.")  # nothing places it
+    assert ("Bethlehem", "PS") in places("Pilgrims walked from Jerusalem to Bethlehem on Tuesday.")  # 8 km away
+    assert ("Pueblo", "US") in places("Storms hit Pueblo and Denver, officials in Colorado said.")
+    assert ("Augusta", "US") in places("The Masters opened in Augusta, Ga., on Thursday.")
+    # A namesake the story does not place, or a small one, loses: Seville in Ohio, Strasburg in Virginia.
+    assert ("Sevilla", "ES") in places("Federer won in Seville. Fans in New York cheered.")
+    assert not {name for name, _ in places("Strasburg, Washington, 9-4; Scherzer, Washington, 8-5.")} & {"Strasburg"}

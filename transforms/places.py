@@ -20,6 +20,9 @@ names the shipped gazetteer knows *and* that read as places where they stand:
 - in a `sport` story, not a city that names a club somewhere in it ("Newcastle boss", "Leeds v
   Saracens", "Newcastle 2-1 Bolton", "A Foley (Munster)": `_club_context`) unless a place
   preposition stands before it;
+- a name that is also a larger city's alternate name ("Bethlehem" is Belém's, "Pueblo" Puebla's)
+  is the town of that very name when the story places it there: its state or province named, or a
+  city within `NAMESAKE_KM` of it (`_local_namesake`);
 - names that are as often people or other things ("Jordan", "Chad", "Georgia", "Sydney",
   "Charlotte") count only when the story shows they are places (`AMBIGUOUS`: a cue word such as
   "Amman", or the name after a place preposition such as "in"/"in"/"à"/"en" somewhere in the story).
@@ -30,6 +33,7 @@ Results are sorted by count, then name, so they are deterministic.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from typing import NamedTuple, Optional
 
@@ -424,6 +428,33 @@ def _club_context(text: str, start: int, end: int, results: bool = False) -> boo
                 or _SCORE_BEFORE.search(before) or (before.endswith("(") and text.startswith(")", end)))
 
 
+NAMESAKE_KM = 100  # a named city this near a town shows the story is about that town's area
+NAMESAKE_MIN_POPULATION = 20_000  # smaller towns lose to the other reading ("Strasburg, Washington" is a pitcher)
+
+
+def _distance_km(a, b) -> float:
+    """Great-circle distance between two gazetteer cities."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (a.latitude, a.longitude, b.latitude, b.longitude))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6371 * math.asin(math.sqrt(h))
+
+
+def _local_namesake(key: str, found: _Entry, regions: set[tuple[str, str]], cities: list) -> _Entry:
+    """A city matched by another city's alternate name ("Pueblo" is also Puebla's, "Augusta"
+    Augsburg's, "Bethlehem" Belém's) is the town of that very name when the story shows that town's
+    area: it names the town's state or province ("Pueblo ... Colorado"), or a city within NAMESAKE_KM
+    of it ("Bethlehem ... Jerusalem"), and the town has NAMESAKE_MIN_POPULATION people. Only a town
+    the story places counts: "Seville" in a US story stays the Spanish city."""
+    if found.kind != "city" or fold(found.name) == key:
+        return found
+    namesakes = [c for c in get_gazetteer().by_name.get(key, ()) if c.population >= NAMESAKE_MIN_POPULATION and (
+                 (c.country_code, c.admin1) in regions or any(_distance_km(c, o) <= NAMESAKE_KM for o in cities))]
+    if not namesakes:
+        return found
+    town = max(namesakes, key=lambda c: c.population)
+    return _Entry("city", town.name, town.country_code, town.geonameid)
+
+
 def find_places(title: Optional[str], body: str, language: Optional[str] = None,
                 topic: Optional[str] = None) -> list[Place]:
     """Places mentioned in title and body, most mentioned first; `language` (ISO 639-1) adds the
@@ -446,7 +477,7 @@ def find_places(title: Optional[str], body: str, language: Optional[str] = None,
     # A city name seen as part of a person's name ("Viswanathan Anand") is that person elsewhere too
     # ("Anand settled for a draw"), unless a place preposition shows the place.
     people = {key for key, found, _, _, beside in mentions if beside and found.kind == "city"} | clubs
-    counts: dict[_Entry, int] = {}  # keyed without the spelling: one place, whatever name it went by
+    kept: list[tuple[str, _Entry]] = []
     for key, found, start, _, beside in mentions:
         if beside or (key in people and not _PREPOSITION.search(text[max(0, start - 12):start])):
             continue
@@ -457,9 +488,22 @@ def find_places(title: Optional[str], body: str, language: Optional[str] = None,
                     continue
                 # Georgia without Tbilisi in English copy: the US state.
                 found = _Entry("region", "Georgia", "US", get_gazetteer().regions["georgia"].geonameid)
+        kept.append((key, found))
+    abbreviated = _abbreviated_regions(text)
+    if any(found.kind == "city" and fold(found.name) != key for key, found in kept):  # a city by another name
+        # Where the story is: the states and provinces it names, and the cities it names by their own name.
+        gazetteer = get_gazetteer()
+        regions = {(r.country_code, r.admin1) for r in map(gazetteer.region, [found.name for _, found in kept
+                                                                              if found.kind == "region"]
+                                                           + [found.name for found in abbreviated]) if r}
+        cities = [gazetteer.by_id[found.geonames_id] for key, found in kept
+                  if found.kind == "city" and fold(found.name) == key and found.geonames_id in gazetteer.by_id]
+        kept = [(key, _local_namesake(key, found, regions, cities)) for key, found in kept]
+    counts: dict[_Entry, int] = {}  # keyed without the spelling: one place, whatever name it went by
+    for _, found in kept:
         found = found._replace(spellings=())
         counts[found] = counts.get(found, 0) + 1
-    for found in _abbreviated_regions(text):
+    for found in abbreviated:
         counts[found] = counts.get(found, 0) + 1
     places = [Place(name=e.name, country_code=e.country_code, kind=e.kind, count=n, geonames_id=e.geonames_id)
               for e, n in counts.items()]
