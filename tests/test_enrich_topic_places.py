@@ -100,3 +100,17 @@ def test_a_name_another_city_also_bears_is_the_local_town_where_the_story_places
     # A namesake the story does not place, or a small one, loses: Seville in Ohio, Strasburg in Virginia.
     assert ("Sevilla", "ES") in places("Federer won in Seville. Fans in New York cheered.")
     assert not {name for name, _ in places("Strasburg, Washington, 9-4; Scherzer, Washington, 8-5.")} & {"Strasburg"}
+
+
+def test_a_city_name_after_a_name_and_initial_is_the_person():
+    def names(text):
+        return {p.name for p in find_places(None, text, "en")}
+
+    # Bogotá's Kennedy and Russia's Vladimir are cities; "John F. Kennedy" and "Vladimir V. Putin" are not.
+    assert "Kennedy" not in names("He likened it to John F. Kennedy's death. It was a 'Kennedy moment'.")
+    assert "Vladimir" not in names("The blame fell on President Vladimir V. Putin of Russia.")
+    assert "Durham" not in names("The bank named a successor to Charles W. Durham, who stays chairman.")
+    assert "Lima" not in names("Reserves: B Reihana (New Zealand), B Lima (Samoa).")
+    # Compass letters of wire copy are no initials, and a place preposition still shows a place.
+    assert {"Germany", "France"} <= names("Estimates for W Germany and France were lower.")
+    assert "Durham" in names("Charles W. Durham flew home to Durham, North Carolina.")

@@ -326,6 +326,9 @@ def _mentions(text: str, language: Optional[str]) -> list[tuple[str, _Entry, int
             club = any(0 <= j < len(words) and fold(words[j]) in CLUB_WORDS for j in (first - 1, end))
             beside = club or (not abbreviation and (language not in NOUN_CAPITALISING or key in GIVEN_NAME_PLACES)
                               and _beside_a_name(words, first, end, table, language))
+            # A full stop ends a run, so a name's middle initial ends the run before: "John F. | Kennedy".
+            beside = beside or (first == 0 and bool(_NAME_AND_INITIAL.search(text, max(0, match.start() - 40),
+                                                                             match.start())))
             out.append((key, found, offsets[first], offsets[end - 1] + len(words[end - 1]), beside))
     return out
 
@@ -365,12 +368,20 @@ def _beside_a_name(words: list[str], first: int, end: int, table: dict, language
         word = words[j]
         if not _is_capitalised(word):
             continue
+        if _INITIAL.fullmatch(word):  # a name's initial: "B Lima", "Kennedy F. Smith"
+            return True
         bare = fold(_POSSESSIVE.sub("", word.rstrip(".,")))
         neighbour_place = _lookup(word, table, language)[0] is not None and bare not in GIVEN_NAME_PLACES
         if bare in _BESIDE_PLACE or neighbour_place or word.isupper():
             continue
         return True
     return False
+
+
+# An initial inside a run (a full stop would end the run): "B Lima (Samoa)" in a team sheet. Not "A",
+# "I" or "O", which are words, nor the compass letters of wire copy ("W Germany", "N Korea", "C China").
+_INITIAL = re.compile(r"[BDF-HJ-MPRTUVXYZ]\.?")
+_NAME_AND_INITIAL = re.compile(r"\b[A-Z][a-z]+\s+[A-Z]\.\s+$")  # "John F. " before a run
 
 
 # Words that, right after a place name, make it a firm's name (a title or generic word such as
