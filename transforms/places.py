@@ -12,7 +12,8 @@ names the shipped gazetteer knows *and* that read as places where they stand:
   match as spelt) and possessives with
   either apostrophe ("India's", "India’s", and the German genitive "Deutschlands");
 - not part of a person's or organisation's name: a name standing beside another capitalised
-  word that is neither a place nor a title or generic word ("Vladimir Putin", "Michael Jordan",
+  word that is neither a place nor a title or generic word, or after a first name and initial
+  ("Vladimir Putin", "John F. Kennedy", "Michael Jordan",
   "Paris Saint-Germain", "New York Times") is not a place, nor is one followed by a firm's word
   ("Anchorage Capital Partners", "Newfoundland Capital Corp"); "US President", "Hauptstadt Berlin" are;
 - not a word that is usually something else: brands and commodities ("Brent" crude, "Toyota"),
