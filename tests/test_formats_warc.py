@@ -9,6 +9,7 @@ import pytest
 
 from conftest import shared_data
 from transforms.formats import ParseError
+from transforms.formats.html import parse_html
 from transforms.formats.warc import split_warc
 from transforms.pagekind import NotAnArticle
 from transforms.parse import parse_record, split_file
@@ -214,3 +215,15 @@ def test_a_crawl_file_beyond_max_file_bytes_runs_through_the_cli(tmp_path, run_n
     counts = manifest["counts"]
     assert counts["records_in"] == 6 and counts["articles"] + counts["duplicates"] == 6
     assert counts["records_in"] == counts["articles"] + counts["duplicates"] + counts["dead_letter"]
+
+
+def test_the_capture_time_bounds_the_publication_time():
+    # The metadata states a day after the crawl captured the page (2 May 2024): that cannot be when
+    # it was published, so the day the page prints under its headline is.
+    page = (PAGE.replace(b"2024-05-01T08:30:00Z", b"2024-06-30T08:30:00Z")
+            .replace(b"<article>", b"<article><h1>Mayor opens bridge</h1><p class='date'>Published 1 May 2024</p>"))
+    http = "Content-Type: application/http; msgtype=response\r\n"
+    crawl = _record("response", "https://news.example.com/bridge", _http(page), http)
+    article = parse_record(split_file(RawFile("memory://crawl.warc", crawl, None, None), NOW)[0])
+    assert article.published_at.date() == dt.date(2024, 5, 1)
+    assert parse_html(page)["published_at"].date() == dt.date(2024, 6, 30)  # no capture time: the metadata

@@ -393,11 +393,13 @@ def _stated_in_text(pieces: list[tuple[Any, str]], title: Optional[str]) -> tupl
     return None, None
 
 
-def _htmldate(html_text: str, page_url: Optional[str]) -> Optional[str]:
-    """htmldate on the whole page. (trafilatura's own call sees a tree it has already cleaned, without
-    the comments where blogs keep their RDF `dc:date`, and finds dates printed in the story instead.)"""
+def _htmldate(html_text: str, page_url: Optional[str], latest: Optional[dt.date] = None) -> Optional[str]:
+    """htmldate on the whole page, no later than `latest` when known. (trafilatura's own call sees a
+    tree it has already cleaned, without the comments where blogs keep their RDF `dc:date`, and finds
+    dates printed in the story instead.)"""
     try:
-        return htmldate.find_date(html_text, url=page_url, **DATE_SETTINGS)
+        return htmldate.find_date(html_text, url=page_url, max_date=latest.isoformat() if latest else None,
+                                  **DATE_SETTINGS)
     except (ValueError, TypeError, etree.LxmlError):
         return None
 
@@ -414,15 +416,24 @@ def _error_notice(tree, pieces: list[tuple[Any, str]]) -> str:
 
 def _published(tree, meta: dict[str, str], article_ld: Optional[dict], html_text: str,
                htmldate_value: Optional[str], page_url: Optional[str], title: Optional[str] = None,
-               pieces: Optional[list[tuple[Any, str]]] = None) -> tuple[Any, Optional[str], Optional[str]]:
+               pieces: Optional[list[tuple[Any, str]]] = None,
+               latest: Optional[dt.date] = None) -> tuple[Any, Optional[str], Optional[str]]:
     """(publication time, day as stated, where it came from) or (None, None, None).
+
+    A day after `latest` (the day after a crawl captured the page) cannot be the publication day:
+    such a value is passed over for the next source ("Updated: 01/11/2008" read as 1 November on a
+    page captured in January).
 
     A complete date in the page's own URL is what the publisher stated when it published: it
     wins over a metadata time more than a day away from it (an update time), and over what the page
     prints and htmldate. `<time pubdate>` elements that state different days belong to a list of
     stories, not to the article. Where the metadata states one instant twice, the day is taken from
     the value that carries the publisher's own time zone (not its UTC copy)."""
+    def possible(day: Optional[dt.date]) -> bool:
+        return day is not None and (latest is None or day <= latest)
+
     day_in_url = url_day(page_url)
+    day_in_url = day_in_url if possible(day_in_url) else None
     candidates: list[tuple[str, Any]] = [(f"meta {key}", meta.get(key)) for key in PUBLISHED_META]
     if article_ld is not None:
         candidates.append(("json-ld datePublished", article_ld.get("datePublished")))
@@ -432,7 +443,8 @@ def _published(tree, meta: dict[str, str], article_ld: Optional[dict], html_text
         candidates.append(("<time datePublished>", times[0]))
     parsed_all = [(source, value, parse_datetime(value if isinstance(value, (str, int, float)) else None))
                   for source, value in candidates]
-    parsed_all = [(source, value, parsed) for source, value, parsed in parsed_all if parsed is not None]
+    parsed_all = [(source, value, parsed) for source, value, parsed in parsed_all
+                  if parsed is not None and possible(parsed.date())]
     for source, value, parsed in parsed_all[:1]:
         if day_in_url is not None and abs((parsed.date() - day_in_url).days) > 1:
             break
@@ -446,16 +458,16 @@ def _published(tree, meta: dict[str, str], article_ld: Optional[dict], html_text
         return dt.datetime(day_in_url.year, day_in_url.month, day_in_url.day, tzinfo=dt.timezone.utc), \
             day_in_url.isoformat(), "url"
     day, source = _stated_in_text(_text_pieces(tree) if pieces is None else pieces, title)
-    if day is not None:
+    if possible(day):
         return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc), day.isoformat(), source
     stamps = [node.get("datetime") for node in tree.iter("time") if node.get("datetime")]
     shown = {_stated_day(value) for value in stamps}
     if len(shown) == 1 and None not in shown:
         parsed = parse_datetime(stamps[0])
-        if parsed is not None:
+        if parsed is not None and possible(parsed.date()):
             return parsed, shown.pop(), "<time datetime>"
     parsed = parse_datetime(htmldate_value)
-    if parsed is not None:
+    if parsed is not None and possible(parsed.date()):
         if (parsed.month, parsed.day) == (1, 1) and not _states_jan1(html_text, parsed.year):
             return None, None, None  # a year (copyright, archive) dressed as a date: not stated
         return parsed, _stated_day(htmldate_value), "htmldate"
@@ -1035,8 +1047,10 @@ def page_tree(html_text: str):
         raise ParseError(f"not an HTML document: {exc}") from exc
 
 
-def parse_html(data: bytes, url: Optional[str] = None, charset: Optional[str] = None) -> dict[str, Any]:
-    """HTML bytes -> article fields. `url` (e.g. a WARC target URI) is used when the page has none.
+def parse_html(data: bytes, url: Optional[str] = None, charset: Optional[str] = None,
+               captured: Optional[dt.datetime] = None) -> dict[str, Any]:
+    """HTML bytes -> article fields. `url` (e.g. a WARC target URI) is used when the page has none;
+    `captured` (a WARC record's capture time) bounds the publication time: no later than the next day.
 
     Raises ParseError when the page has no text, `NotAnArticle` (stage `filter`) when it is not an
     article."""
@@ -1058,8 +1072,10 @@ def parse_html(data: bytes, url: Optional[str] = None, charset: Optional[str] = 
     title = _title(tree, meta, article_ld, getattr(doc, "title", None), brands,
                    " ".join(" ".join(body_paras[:3]).split()[:LEAD_CHECK_WORDS]))
     pieces = _text_pieces(tree)
+    latest = captured.date() + dt.timedelta(days=1) if captured else None  # a day for time zones
     published, stated_day, date_source = _published(tree, meta, article_ld, html_text,
-                                                       _htmldate(html_text, page_url), page_url, title, pieces)
+                                                       _htmldate(html_text, page_url, latest), page_url, title,
+                                                       pieces, latest)
 
     schema_types = set().union(*(_type_names(o.get("@type")) for o in objects)) if objects else set()
     schema_types |= {t for n in tree.xpath("//*[@itemtype]") for t in _type_names(n.get("itemtype"))}

@@ -21,7 +21,9 @@ URI (an archive capture's target such as `web.archive.org/web/<ts>/<url>` gives 
 URL) and the charset from its HTTP `Content-Type`; a canonical link naming the site's home page
 gives way to the target URI (the page is not the home page). `published_at` is only what the page
 states: the capture time (`WARC-Date`) says when the page was fetched, not when it was published,
-so it is kept in `hints["warc_date"]` and never becomes the publication time.
+so it is kept in `hints["warc_date"]` and never becomes the publication time; it only bounds it (a
+page cannot be published after the day after its capture, so a later reading of what it states,
+such as "01/11/2008" as 1 November on a page captured in January, gives way to the next source).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from transforms.formats import ParseError
 from transforms.formats.html import parse_html
+from transforms.text import parse_datetime
 
 KEPT_TYPES = ("response", "resource")
 HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml+xhtml")
@@ -241,7 +244,8 @@ def parse_warc_record(payload: bytes) -> dict[str, Any]:
     except (ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
         raise ParseError(f"damaged WARC record: {type(exc).__name__}: {exc}") from exc
     charset = _CHARSET.search(content_type)
-    fields = parse_html(body, url=uri, charset=charset.group(1) if charset else None)
+    fields = parse_html(body, url=uri, charset=charset.group(1) if charset else None,
+                        captured=parse_datetime(warc_date) if warc_date else None)
     if uri and _site_root(fields.get("url")) and not _site_root(uri):
         # A page whose canonical link names the site's home page (a CMS default) is not the home
         # page: its own URL is the one it was captured at, or every page of a crawl is one id.
