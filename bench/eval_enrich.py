@@ -115,7 +115,8 @@ def topic_samples(name: str = "topic_multilingual.csv") -> list[tuple[str, str, 
     starting `formats/`), labelled by hand from title and lead, extracted and cleaned as the
     pipeline does (never trained on). `topic_multilingual.csv`: non-English articles;
     `topic_english.csv`: English articles of publishers the model never trained on;
-    `topic_german_feeds.csv`: German feed items (ORF headlines, heise teasers)."""
+    `topic_german_feeds.csv`: German feed items (ORF headlines, heise teasers); `topic_l3s.csv`:
+    English pages of L3S-GN1 (Google News, 2008: paths starting `L3S-GN1/`)."""
     from transforms.clean import clean_article
     from transforms.pagekind import NotAnArticle
     from transforms.parse import parse_record, split_file
@@ -125,7 +126,7 @@ def topic_samples(name: str = "topic_multilingual.csv") -> list[tuple[str, str, 
     with open(ROOT / "tests" / "data" / name, newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             path, _, item = row["file"].partition("#")
-            full = DATA / path if path.startswith("formats/") else DATA / "realworld" / path
+            full = DATA / path if path.startswith(("formats/", "L3S-GN1/")) else DATA / "realworld" / path
             data = full.read_bytes()
             records = split_file(RawFile(str(full), data, len(data), None), dt.datetime(2024, 1, 1))
             try:
@@ -241,6 +242,7 @@ def eval_topics(held_out_sources=HELD_OUT_SOURCES, refit: bool = True) -> dict:
     _hand_labelled_articles(model, "multilingual", samples, report)
     _hand_labelled_articles(model, "english", topic_samples("topic_english.csv"), report)
     _hand_labelled_articles(model, "german_feeds", topic_samples("topic_german_feeds.csv"), report)
+    _hand_labelled_articles(model, "l3s", topic_samples("topic_l3s.csv"), report)
     # Non-English wire items with IPTC codes: the codes give the gold, the model reads only the text.
     wire = wire_topic_samples()
     right = [model.classify(text, language) in gold for _, language, gold, text in wire]
