@@ -439,3 +439,13 @@ def test_a_title_never_closed_does_not_swallow_the_page():
     assert "northern districts" in fields["body"] and "night line" in fields["body"]
     assert close_runaway_title(html_page().decode()) == html_page().decode()  # a closed title: untouched
     assert close_runaway_title("<html><body><p>no title</p></body></html>").endswith("</html>")
+
+
+def test_a_big_font_headline_of_a_table_layout_beats_a_tagline_title():
+    # 2000s table layouts: the <title> is the site's tagline, the headline a <font size="4"> over the story.
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    page = ("<html><head><title>The Star Online eCentral - Malaysia Entertainment</title></head><body><table><tr>"
+            "<td><a href='/'>Home</a> | <a href='/music'>Music</a></td></tr><tr><td>"
+            "<font size='4' face='Arial'><b>Council expands northern bus network</b></font>"
+            f"{story}</td></tr></table></body></html>").encode()
+    assert parse_html(page)["title"] == "Council expands northern bus network"
