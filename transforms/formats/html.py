@@ -637,8 +637,8 @@ def _declared_title(value: Optional[str]) -> Optional[str]:
 
 
 # Elements a page styles as headings without an <h1> or itemprop (table layouts and older CMSs:
-# <td class="contentheading">, <span class="articleHeadline">, <div class="hed">, <h2>, <h3>); only
-# ones holding text, not blocks (a "header" <div> holds the masthead and menus).
+# <td class="contentheading">, <span class="articleHeadline">, <div class="hed">, <h2>, <h3>,
+# <font size="4">); only ones holding text, not blocks (a "header" <div> holds the masthead and menus).
 _LOWER = "translate(concat(@class, ' ', @id), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
 _HEADING_XPATH = (f"(//h1|//h2|//h3|//*[contains({_LOWER}, 'head') or contains({_LOWER}, 'title')]"
                   "|//font[@size >= 4 or starts-with(@size, '+')])"
