@@ -415,10 +415,11 @@ def _error_notice(tree, pieces: list[tuple[Any, str]]) -> str:
 
 
 def _published(tree, meta: dict[str, str], article_ld: Optional[dict], html_text: str,
-               htmldate_value: Optional[str], page_url: Optional[str], title: Optional[str] = None,
+               page_url: Optional[str], title: Optional[str] = None,
                pieces: Optional[list[tuple[Any, str]]] = None,
                latest: Optional[dt.date] = None) -> tuple[Any, Optional[str], Optional[str]]:
-    """(publication time, day as stated, where it came from) or (None, None, None).
+    """(publication time, day as stated, where it came from) or (None, None, None). htmldate, the
+    costliest source, runs only when no other source states the day.
 
     A day after `latest` (the day after a crawl captured the page) cannot be the publication day:
     such a value is passed over for the next source ("Updated: 01/11/2008" read as 1 November on a
@@ -466,6 +467,7 @@ def _published(tree, meta: dict[str, str], article_ld: Optional[dict], html_text
         parsed = parse_datetime(stamps[0])
         if parsed is not None and possible(parsed.date()):
             return parsed, shown.pop(), "<time datetime>"
+    htmldate_value = _htmldate(html_text, page_url, latest)
     parsed = parse_datetime(htmldate_value)
     if parsed is not None and possible(parsed.date()):
         if (parsed.month, parsed.day) == (1, 1) and not _states_jan1(html_text, parsed.year):
@@ -1074,8 +1076,7 @@ def parse_html(data: bytes, url: Optional[str] = None, charset: Optional[str] = 
                    " ".join(" ".join(body_paras[:3]).split()[:LEAD_CHECK_WORDS]))
     pieces = _text_pieces(tree)
     latest = captured.date() + dt.timedelta(days=1) if captured else None  # a day for time zones
-    published, stated_day, date_source = _published(tree, meta, article_ld, html_text,
-                                                       _htmldate(html_text, page_url, latest), page_url, title,
+    published, stated_day, date_source = _published(tree, meta, article_ld, html_text, page_url, title,
                                                        pieces, latest)
 
     schema_types = set().union(*(_type_names(o.get("@type")) for o in objects)) if objects else set()
