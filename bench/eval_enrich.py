@@ -287,7 +287,7 @@ def eval_topics(held_out_sources=HELD_OUT_SOURCES, refit: bool = True) -> dict:
         docs = build.training_documents(source)
         held = build.as_model(build.fit_heads(docs, build.mean_vectors([t for _, t, _ in docs], vectors)),
                               temperature, threshold)
-        test = [(text, gold) for ref, text, gold in build.training_documents()
+        test = [(text, _as_labelled(ref, gold)) for ref, text, gold in build.training_documents()
                 if build.source_of(ref) == source and ref not in held_out]
         for head, language in (("en", "en"), ("xx", "de")):
             pairs = [(gold, held.classify(text, language)) for text, gold in test]
@@ -311,6 +311,12 @@ def eval_topics(held_out_sources=HELD_OUT_SOURCES, refit: bool = True) -> dict:
 WORLD_POLITICS_OR_CONFLICT = {"politics-government", "conflict-war-peace"}
 
 
+def _as_labelled(ref: str, slug: str) -> str:
+    """The source's own label as the evaluation counts it: training files AG World stories whose
+    headline names a disaster under disaster-accident, AG's figures count them as World (politics)."""
+    return "politics-government" if ref.startswith("ag_news/") and slug == "disaster-accident" else slug
+
+
 def eval_topics_in_domain(build, temperature, threshold, vectors) -> dict:
     """The figure closest to an evaluation on more of the same sources: one fifth of every labelled
     source held out (the build's calibration fold, by headline, so BBC's near copies stay on one
@@ -325,7 +331,7 @@ def eval_topics_in_domain(build, temperature, threshold, vectors) -> dict:
                           temperature, threshold)
     report: dict = {}
     for source in ("bbc", "ag"):
-        pairs = [(gold, held.classify(text)) for (ref, text, gold), f in zip(docs, fold)
+        pairs = [(_as_labelled(ref, gold), held.classify(text)) for (ref, text, gold), f in zip(docs, fold)
                  if f and build.source_of(ref) == source]
         scores = {"": sum(p == g for g, p in pairs) / len(pairs)}
         if source == "ag":

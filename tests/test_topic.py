@@ -83,13 +83,16 @@ def test_seed_article_is_politics():
     assert classify_topic(text, "en")[:2] == ("politics-government", "medtop:11000000")
 
 
-# Real sentences: the AG News test split (crime, disaster, religion, labour, politics) and
+# Real sentences: the AG News test split (crime, disaster, religion, labour, politics), a 2008
+# crash-landing story (politics before world-news disasters were relabelled) and
 # the realworld corpora (German, French, Spanish, Portuguese wire and web stories).
 @pytest.mark.parametrize("text, language, slug", [
     ("Police arrested two men on Tuesday and charged them with the murder of a shopkeeper. The suspects "
      "will appear before a jury at the trial next month, prosecutors said.", "en", "crime-law-justice"),
     ("The earthquake and the tsunami that followed killed thousands; rescuers searched collapsed buildings "
      "for survivors as the disaster toll rose.", "en", "disaster-accident"),
+    ("Plane crash-lands at London airport, 13 hurt. A British airliner from Beijing crash-landed short of the "
+     "runway; passengers escaped down the emergency chutes.", "en", "disaster-accident"),
     ("Pope Benedict addressed Catholic bishops at the Vatican, urging the church and its priests to "
      "reach out to Muslim and Jewish leaders.", "en", "religion"),
     ("Unions called a strike after talks on wages and pensions broke down; thousands of workers joined "
@@ -209,6 +212,22 @@ def test_training_data_covers_every_class_from_labelled_sources():
     assert set(counts) == set(TOPICS) and min(counts.values()) >= 250
     languages = {ref.rsplit("/", 1)[1] for ref, _, _ in docs if ref.startswith("iptc/")}
     assert {"de", "fr", "es", "pt-BR", "en-GB"} <= languages
+
+
+@needs_data
+def test_world_news_that_names_a_disaster_trains_disaster_not_politics():
+    build = _build_module()
+    by_headline = {text.split("\n")[0].strip(): slug for _, text, slug in build.load_ag()}
+    assert by_headline["Commuter Plane Crashes in China, Killing 54"] == "disaster-accident"
+    assert by_headline["Typhoon Chaba Kills Four in Japan"] == "disaster-accident"
+    # figurative words stay world news
+    assert not build._DISASTER_HEADLINE.search("Landslide in Japan For Governing Party")
+    assert not build._DISASTER_HEADLINE.search("Talks to disarm Shiites collapse")
+    assert not build._DISASTER_HEADLINE.search("Asian Rebound Derails Reform")
+    world = [slug for ref, text, slug in build.load_ag() if slug in ("politics-government", "disaster-accident")]
+    assert 0 < world.count("disaster-accident") < world.count("politics-government") / 10
+    nyt = {slug for ref, text, slug in build.load_nyt() if text.startswith("Iranian Crash Kills 302")}
+    assert nyt == {"disaster-accident"}
 
 
 @needs_data
