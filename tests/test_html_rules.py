@@ -449,3 +449,34 @@ def test_a_big_font_headline_of_a_table_layout_beats_a_tagline_title():
             "<font size='4' face='Arial'><b>Council expands northern bus network</b></font>"
             f"{story}</td></tr></table></body></html>").encode()
     assert parse_html(page)["title"] == "Council expands northern bus network"
+
+
+def test_a_bold_headline_inside_a_big_font_beats_a_section_title():
+    # Bangkok Post, 2008: <font size="4"><p><b>Headline</b></p>…, under a section-named <title>.
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    page = ("<html><head><title>Daily Courier : WEEKEND EXTRA</title></head><body><table><tr><td>"
+            "<div class='barback'>WEEKEND EXTRA</div><font size='4'><p><b>Council expands northern bus network</b></p>"
+            f"{story}</font></td></tr></table></body></html>").encode()
+    assert parse_html(page, url="http://www.dailycourier.example/cityplus.php?id=12")["title"] == \
+        "Council expands northern bus network"
+
+
+def test_a_heading_that_only_states_the_day_is_not_the_headline():
+    # Brandon Sun, 2008: a section <h1>, the day in an <h2>, then the headline's <h1>; the lead
+    # opens with the same day, so the day shared words with it.
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    page = ("<html><head><title>Valley Sun Online</title></head><body><div id='story'>"
+            "<h2>Thursday, January 17th, 2008</h2><h1>Council expands northern bus network</h1>"
+            f"<p>Thursday, January 17th, 2008</p>{story}</div>"
+            "<div><h1>Top 10 most read stories</h1><ul><li>one</li></ul></div></body></html>").encode()
+    assert parse_html(page, url="http://www.valleysun.example/story.php?story_id=86457")["title"] == \
+        "Council expands northern bus network"
+
+
+def test_a_blog_name_in_the_h1_gives_way_to_the_rest_of_the_title():
+    # WordPress themes of the 2000s: <h1> is the blog's name, the <title> "Post « Blog name".
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    page = ("<html><head><title>Northern bus network expands &laquo; Notes from the Valley</title></head><body>"
+            "<h1><a href='http://weblog.example/'>Notes from the Valley</a></h1><div class='entry'>"
+            f"{story}<h3>What the council decided and when</h3><p>More below.</p></div></body></html>").encode()
+    assert parse_html(page, url="http://weblog.example/2008/01/bus/")["title"] == "Northern bus network expands"

@@ -578,14 +578,30 @@ def strip_branding(title: str, brands: set[str]) -> str:
 _FURNITURE = "ancestor::nav|ancestor::footer|ancestor::aside"  # no headline or byline of the story is inside these
 _UI_HEADING = re.compile(r"^(?:menu|search|navigation|log ?in|sign ?in|subscribe|home|main menu|skip to .*|"
                          r"latest (?:news|in .*)|more from .*|related .*|follow us.*|advertisement|"
-                         r"comments?|share( this)?|newsletter|top stories|most (?:read|popular))$", re.IGNORECASE)
+                         r"comments?|share( this)?|newsletter|top stories|"
+                         r"(?:top \d+ )?most (?:read|popular|viewed|e-?mailed)(?: stories| articles)?)$", re.IGNORECASE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+# A heading that only states a day ("Thursday, January 17th, 2008", "Samstag, 3. Dezember 2011"):
+# what is left of it once day and month names, numbers and ordinal endings are taken out.
+_DAY_WORDS = re.compile(
+    r"\b(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|"
+    r"july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|updated|posted|published|"
+    r"(?:mon|diens|donners|frei|sams|sonn)tag|mittwoch|januar|februar|märz|mai|juni|juli|oktober|dezember|"
+    r"lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|janvier|février|mars|avril|juin|juillet|août|"
+    r"septembre|octobre|novembre|décembre|lunes|martes|miércoles|jueves|viernes|sábado|domingo|enero|"
+    r"febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre|"
+    r"\d+(?:st|nd|rd|th|er|e)?|am|pm|gmt|utc|[ap]\.m\.)\b|[^\w]+", re.IGNORECASE)
+
+
+def _only_a_day(text: str) -> bool:
+    return _DAY_WORDS.sub("", text) == "" and _text_day(text) is not None
 
 
 def _plausible_headline(text: str, brands: set[str]) -> bool:
     words = len(text.split())
     long_enough = words >= 3 or len(_CJK.findall(text)) >= 6
-    return long_enough and words <= 40 and not _is_brand(text, brands) and not _UI_HEADING.match(text)
+    return (long_enough and words <= 40 and not _is_brand(text, brands) and not _UI_HEADING.match(text)
+            and not _only_a_day(text))
 
 
 def _heading_text(node, brands: set[str]) -> Optional[str]:
@@ -643,7 +659,7 @@ def _declared_title(value: Optional[str]) -> Optional[str]:
 # <font size="4">); only ones holding text, not blocks (a "header" <div> holds the masthead and menus).
 _LOWER = "translate(concat(@class, ' ', @id), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
 _HEADING_XPATH = (f"(//h1|//h2|//h3|//*[contains({_LOWER}, 'head') or contains({_LOWER}, 'title')]"
-                  "|//font[@size >= 4 or starts-with(@size, '+')])"
+                  "|//font[@size >= 4 or starts-with(@size, '+')]|//font[@size >= 4 or starts-with(@size, '+')]//b)"
                   "[not(.//div|.//p|.//li|.//table|.//br|.//h1|.//h2|.//h3|.//img)]")
 _NOT_HEADINGS = frozenset("html head title meta link script style body form".split())
 HEADING_MAX_WORDS = 25
@@ -691,21 +707,40 @@ def _title_remainder_keys(tree, title: Optional[str]) -> set[str]:
     return {rest} if len(rest) >= 3 and rest in ends and len(ends[rest].split()) <= BRAND_MAX_WORDS else set()
 
 
+def _title_cuts(title: str, colon: bool = True):
+    """(head, tail) for every cut of a declared title at one of its separators (with `colon` False,
+    not at a bare colon: "Retro-PC: Commodore reaktiviert den C64" opens with a kicker)."""
+    pieces, seps = _TITLE_SEPARATOR.split(title), _TITLE_SEPARATOR.findall(title)
+    for i in range(1, len(pieces)):
+        if not colon and seps[i - 1].rstrip() in (":", "："):
+            continue
+        head = "".join(p + sep for p, sep in zip(pieces[:i - 1], seps)) + pieces[i - 1]
+        tail = "".join(p + sep for p, sep in zip(pieces[i:-1], seps[i:])) + pieces[-1]
+        yield head.strip(), tail.strip()
+
+
 def _title_ends(declared: list[str]) -> dict[str, str]:
     """Runs of segments that open or close a declared title, cut at its separators but not at a
-    bare colon ("Retro-PC: Commodore reaktiviert den C64" opens with a kicker): squashed -> as written."""
+    bare colon: squashed -> as written."""
     ends: dict[str, str] = {}
     for title in declared:
-        pieces, seps = _TITLE_SEPARATOR.split(title), _TITLE_SEPARATOR.findall(title)
-        for i in range(1, len(pieces)):
-            if seps[i - 1].rstrip() in (":", "："):
-                continue
-            head = "".join(p + sep for p, sep in zip(pieces[:i - 1], seps)) + pieces[i - 1]
-            tail = "".join(p + sep for p, sep in zip(pieces[i:-1], seps[i:])) + pieces[-1]
-            ends.setdefault(_squash(head), head.strip())
-            ends.setdefault(_squash(tail), tail.strip())
+        for head, tail in _title_cuts(title, colon=False):
+            ends.setdefault(_squash(head), head)
+            ends.setdefault(_squash(tail), tail)
     ends.pop("", None)
     return ends
+
+
+def _title_rest(declared: list[str], end: str) -> list[str]:
+    """What a declared title holds besides `end` when it opens or closes with it, cut at a separator:
+    "Twitter API and Me « Find Time for the Karussell" less the blog's name -> the post's title."""
+    key, out = _squash(end), []
+    for title in declared:
+        for head, tail in _title_cuts(title):
+            rest = tail if _squash(head) == key else head if _squash(tail) == key else None
+            if rest and rest not in out:
+                out.append(rest)
+    return out
 
 
 def _title(tree, meta: dict[str, str], article_ld: Optional[dict], doc_title: Optional[str],
@@ -735,9 +770,17 @@ def _title(tree, meta: dict[str, str], article_ld: Optional[dict], doc_title: Op
     if short:
         return short
     ends = _title_ends(declared)
-    if len(others) == 1:  # a sole <h1>: the headline when the title opens or closes with it, or the lead bears it out
-        if _squash(others[0]) in ends:
-            return others[0]
+    if len(others) == 1:
+        # A sole <h1> is the headline unless it shares no word with the lead and another heading
+        # does, even when the <title> ends with it: a blog's name can be both ("Twitter API and Me
+        # « Find Time for the Karussell").
+        # Then the rest of that <title>, when it shares a word with the lead, names the story.
+        lead_words = _content_words(lead)
+        if lead_words and not _content_words(others[0]) & lead_words:
+            rest = next((r for r in _title_rest(declared, others[0])
+                         if not _is_brand(r, brands) and _content_words(r) & lead_words), None)
+            if rest:
+                return rest
         return _checked_against_lead(others[0], _page_headings(tree, brands), lead)
     if cleaned_meta:
         return cleaned_meta[0]  # declared in metadata (og:title, JSON-LD...), not only by <title>
@@ -763,12 +806,7 @@ def _short_heading_in_title(tree, declared: list[str], brands: set[str]) -> Opti
     a declared title cut at its separators ("Henne Strand – Wikipedia"): the page names the same
     thing twice, so the rest of the title is the site's. A logo heading (a link or image inside,
     "logo"/"brand" in its class or id) names the site, not the story."""
-    starts = set()
-    for title in declared:
-        pieces, seps = _TITLE_SEPARATOR.split(title), _TITLE_SEPARATOR.findall(title)
-        # Not before a bare colon: "Retro-PC: Commodore reaktiviert den C64" opens with a kicker.
-        starts.update(_squash(" ".join(pieces[:i])) for i in range(1, len(pieces))
-                      if seps[i - 1].rstrip() not in (":", "："))
+    starts = {_squash(head) for title in declared for head, _ in _title_cuts(title, colon=False)}
     starts.discard("")
     if not starts:
         return None
