@@ -480,3 +480,17 @@ def test_a_blog_name_in_the_h1_gives_way_to_the_rest_of_the_title():
             "<h1><a href='http://weblog.example/'>Notes from the Valley</a></h1><div class='entry'>"
             f"{story}<h3>What the council decided and when</h3><p>More below.</p></div></body></html>").encode()
     assert parse_html(page, url="http://weblog.example/2008/01/bus/")["title"] == "Northern bus network expands"
+
+
+def test_a_title_side_the_lead_never_mentions_is_cut_off():
+    # CTV, 2008: "Headline - CTV News, Shows and Sports -- Canadian Television", no heading on the page.
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    page = ("<html><head><title>Council expands northern bus network - Valley TV News, Shows and Sports -- "
+            f"Canadian Television</title></head><body><table><tr><td>{story}</td></tr></table></body></html>").encode()
+    assert parse_html(page, url="http://www.valleytv.example/servlet/an/local/20080110")["title"] == \
+        "Council expands northern bus network"
+    # a side without a word of its own stays: "— Why?"
+    page = ("<html><head><title>Council expands northern bus network — Why?</title></head><body>"
+            f"<table><tr><td>{story}</td></tr></table></body></html>").encode()
+    assert parse_html(page, url="http://www.valleytv.example/servlet/an/local/20080111")["title"] == \
+        "Council expands northern bus network — Why?"

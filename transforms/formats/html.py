@@ -795,7 +795,22 @@ def _title(tree, meta: dict[str, str], article_ld: Optional[dict], doc_title: Op
         return max(found, key=lambda text: len(_content_words(text) & lead_words))
     fallback = cleaned[0] if cleaned else (
         strip_branding(doc_title, brands) if doc_title and not _is_brand(doc_title, brands) else None)
-    return _checked_against_lead(fallback, headings, lead)
+    return _checked_against_lead(_cut_by_lead(fallback, lead_words), headings, lead)
+
+
+def _cut_by_lead(title: Optional[str], lead_words: set[str]) -> Optional[str]:
+    """A <title> that a separator (not a bare colon) cuts into a side the lead bears out (two or
+    more of its words) and a side none of whose words it has ("Police recover body of missing
+    Toronto fisherman - CTV News, Shows and Sports -- Canadian News Online"): the first side, the
+    shortest such one. A side without content words ("— Why?") is never cut off."""
+    best = title
+    for head, tail in _title_cuts(title or "", colon=False):
+        for keep, drop in ((head, tail), (tail, head)):
+            dropped = _content_words(drop)
+            if dropped and not dropped & lead_words and len(_content_words(keep) & lead_words) >= 2 \
+                    and len(keep) < len(best):
+                best = keep
+    return best
 
 
 _LOGO_HEADING = re.compile(r"logo|brand|masthead|site-?(?:name|title)", re.IGNORECASE)
