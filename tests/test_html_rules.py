@@ -10,7 +10,8 @@ import datetime as dt
 import pytest
 
 from transforms.bylines import clean_authors, person_names
-from transforms.formats.html import _last_resort_authors, _meta, _text_day, close_runaway_title, page_tree, parse_html
+from transforms.formats.html import (_last_resort_authors, _meta, _text_day, close_runaway_title, page_tree, parse_html,
+                                     strip_branding)
 from transforms.pagekind import NotAnArticle
 
 STORY = [
@@ -494,3 +495,20 @@ def test_a_title_side_the_lead_never_mentions_is_cut_off():
             f"<table><tr><td>{story}</td></tr></table></body></html>").encode()
     assert parse_html(page, url="http://www.valleytv.example/servlet/an/local/20080111")["title"] == \
         "Council expands northern bus network — Why?"
+
+
+@pytest.mark.parametrize("title, brands, want", [
+    ("Starbucks founder back at helm amid sliding sales_English_Xinhua", {"xinhuanet"},
+     "Starbucks founder back at helm amid sliding sales"),
+    ("Korean Golfer Choi Kyung-ju Wins 7th US PGA Title(The Korea Times)", {"koreatimes"},
+     "Korean Golfer Choi Kyung-ju Wins 7th US PGA Title"),
+    ("Aidy Recalls Big Guns (from Harrow Times)", {"thisislocallondon"}, "Aidy Recalls Big Guns"),
+    ("10,000 trusted domains infected by crimeware Trojan (14/01/2008)", {"itpro"},
+     "10,000 trusted domains infected by crimeware Trojan"),
+    # a parenthesis that is part of the headline stays, even when it opens with the site's name
+    ("2019年のスマホ・DNSフィルタリング・スマホ政策 (IIJmio meeting 23資料公開)", {"iij", "techlog"},
+     "2019年のスマホ・DNSフィルタリング・スマホ政策 (IIJmio meeting 23資料公開)"),
+    ("Ex-minister charged (again)", {"courier"}, "Ex-minister charged (again)"),
+])
+def test_a_note_after_the_headline_naming_the_site_a_paper_or_the_day_is_cut(title, brands, want):
+    assert strip_branding(title, brands) == want

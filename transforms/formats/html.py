@@ -481,6 +481,10 @@ def _published(tree, meta: dict[str, str], article_ld: Optional[dict], html_text
 _TITLE_SEPARATOR = re.compile(r"\s+[|\-–—:·•»«~/\\>]+\s+|:\s+|\s*[|｜│•»«：]+\s*|\s*::\s*|(?<=[」』】)\]])\s*[:：]\s*"
                               r"|(?<=[^\x00-\x7f])_|_(?=[^\x00-\x7f])")
 _PUBLISHED_SUFFIX = re.compile(r"\s*\((?:published|publié|veröffentlicht|publicado)\s+\d{4}\)\s*$", re.I)
+# What a title may carry after the headline without a separator, cut off: a parenthesis naming the
+# site, a syndicating paper or the day ("…Title(The Korea Times)", "… (from The Bolton News)",
+# "… (14/01/2008)"), or a run of "_"-joined capitalised words ("…_English_Xinhua").
+_TRAILING_NOTE = re.compile(r"\s*\((?P<paren>[^()]{2,60})\)\s*$|(?P<under>(?:_[A-Z][A-Za-z]*)+)$")
 BRAND_MAX_WORDS = 4
 
 
@@ -541,6 +545,12 @@ def strip_branding(title: str, brands: set[str]) -> str:
     "heise online - Headline", "Headline — Postlight — Digital Strategy" (a tagline after the site
     name goes with it), "Headline (Published 2009)"."""
     title = _PUBLISHED_SUFFIX.sub("", " ".join(title.split()))
+    note = _TRAILING_NOTE.search(title)
+    if note and note.start() > 0 and (note["under"] or _only_a_day(note["paren"])
+                                      or note["paren"].casefold().startswith("from ")
+                                      or _squash(note["paren"]).removeprefix("the") in brands
+                                      or _named_like_brand(note["paren"], brands)):
+        title = title[:note.start()].rstrip()
     pieces = _TITLE_SEPARATOR.split(title)
     seps = _TITLE_SEPARATOR.findall(title)
     if len(pieces) < 2:
