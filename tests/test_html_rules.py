@@ -512,3 +512,15 @@ def test_a_title_side_the_lead_never_mentions_is_cut_off():
 ])
 def test_a_note_after_the_headline_naming_the_site_a_paper_or_the_day_is_cut(title, brands, want):
     assert strip_branding(title, brands) == want
+
+
+def test_a_page_whose_head_is_lost_takes_its_headline_from_the_first_lines():
+    # BBC News pages of 2007-08 in a crawl whose <head> was spliced away: no <title>, no heading
+    # element; the headline is a short line of a <div class="sh"> over the story.
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    page = ("<html><body><table><tr><td><span class='ds'>Last Updated: Tuesday, 4 December 2007, 17:04 GMT</span>"
+            "</td></tr></table><table><tr><td colspan='3'><div class='mxb'><div class='sh'> Council expands "
+            "northern bus network </div></div></td></tr><tr><td><font size='2'>"
+            f"{story}<p>&copy; 2007 All rights reserved.</p></font></td></tr></table></body></html>").encode()
+    assert parse_html(page, url="http://news.example.co.uk/2/hi/uk_news/7127451.stm")["title"] == \
+        "Council expands northern bus network"

@@ -854,6 +854,30 @@ weather markets finance live nachrichten aktuelle aktuell actualités actualites
 """.split())
 
 
+HEADLINE_LINE_WORDS = (3, 15)
+_FURNITURE_LINE = re.compile(r"©|\(c\)|copyright|rights reserved|privacy|comments? (?:for|on) this|submit|subscribe|"
+                             r"e-?mail (?:this|to)|print (?:this|version)", re.IGNORECASE)
+
+
+def _headline_in_text(paragraphs: list[str], brands: set[str]) -> Optional[str]:
+    """For a page that names no headline anywhere else (a crawled page whose <head> is spliced: BBC
+    News of 2007-08 keeps its headline in a <div class="sh">), a short line among the story's first
+    four that is not a date line or page furniture and whose words the story then uses: of several,
+    the one sharing the most words with the next LEAD_CHECK_WORDS words."""
+    best, best_shared = None, 0
+    for i, line in enumerate(paragraphs[:4]):
+        line = line.strip(" |")
+        words = len(line.split())
+        if not HEADLINE_LINE_WORDS[0] <= words <= HEADLINE_LINE_WORDS[1] or line.endswith((".", ":", "?\"", ",")) \
+                or _text_day(line) is not None or _FURNITURE_LINE.search(line) or not _plausible_headline(line, brands):
+            continue
+        after = " ".join(" ".join(paragraphs[i + 1:i + 4]).split()[:LEAD_CHECK_WORDS])
+        shared = len(_content_words(line) & _content_words(after))
+        if shared > best_shared:
+            best, best_shared = line, shared
+    return best
+
+
 def _title_is_site(tree, meta: dict[str, str], brands: set[str]) -> bool:
     """The page's title names only its site, perhaps with a generic tagline ("The New York Times -
     Breaking News, US News, World News and Videos", "Startseite | Bayern.de")."""
@@ -1136,7 +1160,7 @@ def parse_html(data: bytes, url: Optional[str] = None, charset: Optional[str] = 
     brands = _brand_keys(site, host, [_text(article_ld.get("publisher")) if article_ld else None,
                                       (meta.get("twitter:site") or "").lstrip("@"), *_home_link_names(tree)])
     title = _title(tree, meta, article_ld, getattr(doc, "title", None), brands,
-                   " ".join(" ".join(body_paras[:3]).split()[:LEAD_CHECK_WORDS]))
+                   " ".join(" ".join(body_paras[:3]).split()[:LEAD_CHECK_WORDS])) or _headline_in_text(body_paras, brands)
     pieces = _text_pieces(tree)
     latest = captured.date() + dt.timedelta(days=1) if captured else None  # a day for time zones
     published, stated_day, date_source = _published(tree, meta, article_ld, html_text, page_url, title,
