@@ -442,59 +442,46 @@ def test_a_title_never_closed_does_not_swallow_the_page():
     assert close_runaway_title("<html><body><p>no title</p></body></html>").endswith("</html>")
 
 
-def test_a_big_font_headline_of_a_table_layout_beats_a_tagline_title():
-    # 2000s table layouts: the <title> is the site's tagline, the headline a <font size="4"> over the story.
+HEADLINE = "Council expands northern bus network"
+
+
+# Title rules for the table layouts and old CMSs of a 2008 crawl (L3S-GN1); {story} is STORY's paragraphs.
+@pytest.mark.parametrize("page, url, want", [
+    # The Star Online: the <title> is the site's tagline, the headline a <font size="4"> over the story.
+    ("<html><head><title>The Star Online eCentral - Malaysia Entertainment</title></head><body><table><tr>"
+     "<td><a href='/'>Home</a> | <a href='/music'>Music</a></td></tr><tr><td>"
+     "<font size='4' face='Arial'><b>{headline}</b></font>{story}</td></tr></table></body></html>", None, HEADLINE),
+    # Bangkok Post: <font size="4"><p><b>Headline</b></p>…, under a section-named <title>.
+    ("<html><head><title>Daily Courier : WEEKEND EXTRA</title></head><body><table><tr><td>"
+     "<div class='barback'>WEEKEND EXTRA</div><font size='4'><p><b>{headline}</b></p>{story}</font>"
+     "</td></tr></table></body></html>", "http://www.dailycourier.example/cityplus.php?id=12", HEADLINE),
+    # Brandon Sun: the day in an <h2> over the headline's <h1>; the lead opens with the same day.
+    ("<html><head><title>Valley Sun Online</title></head><body><div id='story'>"
+     "<h2>Thursday, January 17th, 2008</h2><h1>{headline}</h1><p>Thursday, January 17th, 2008</p>{story}</div>"
+     "<div><h1>Top 10 most read stories</h1><ul><li>one</li></ul></div></body></html>",
+     "http://www.valleysun.example/story.php?story_id=86457", HEADLINE),
+    # WordPress themes: <h1> is the blog's name, the <title> "Post « Blog name".
+    ("<html><head><title>Northern bus network expands &laquo; Notes from the Valley</title></head><body>"
+     "<h1><a href='http://weblog.example/'>Notes from the Valley</a></h1><div class='entry'>{story}"
+     "<h3>What the council decided and when</h3><p>More below.</p></div></body></html>",
+     "http://weblog.example/2008/01/bus/", "Northern bus network expands"),
+    # CTV: "Headline - CTV News, Shows and Sports -- Canadian Television", no heading on the page;
+    # a side without a word of its own stays ("— Why?").
+    ("<html><head><title>{headline} - Valley TV News, Shows and Sports -- Canadian Television</title></head>"
+     "<body><table><tr><td>{story}</td></tr></table></body></html>",
+     "http://www.valleytv.example/servlet/an/local/20080110", HEADLINE),
+    ("<html><head><title>{headline} — Why?</title></head><body><table><tr><td>{story}</td></tr></table></body></html>",
+     "http://www.valleytv.example/servlet/an/local/20080111", HEADLINE + " — Why?"),
+    # BBC News in a crawl whose <head> was spliced away: no <title>, no heading element; the headline
+    # is a short line of a <div class="sh"> over the story.
+    ("<html><body><table><tr><td><span class='ds'>Last Updated: Tuesday, 4 December 2007, 17:04 GMT</span>"
+     "</td></tr></table><table><tr><td colspan='3'><div class='mxb'><div class='sh'> {headline} </div></div>"
+     "</td></tr><tr><td><font size='2'>{story}<p>&copy; 2007 All rights reserved.</p></font></td></tr></table>"
+     "</body></html>", "http://news.example.co.uk/2/hi/uk_news/7127451.stm", HEADLINE),
+], ids=["big-font", "bold-in-big-font", "day-heading", "blog-name-h1", "tagline-side", "why-side", "head-lost"])
+def test_the_headline_of_old_table_layouts(page, url, want):
     story = "".join(f"<p>{p}</p>" for p in STORY)
-    page = ("<html><head><title>The Star Online eCentral - Malaysia Entertainment</title></head><body><table><tr>"
-            "<td><a href='/'>Home</a> | <a href='/music'>Music</a></td></tr><tr><td>"
-            "<font size='4' face='Arial'><b>Council expands northern bus network</b></font>"
-            f"{story}</td></tr></table></body></html>").encode()
-    assert parse_html(page)["title"] == "Council expands northern bus network"
-
-
-def test_a_bold_headline_inside_a_big_font_beats_a_section_title():
-    # Bangkok Post, 2008: <font size="4"><p><b>Headline</b></p>…, under a section-named <title>.
-    story = "".join(f"<p>{p}</p>" for p in STORY)
-    page = ("<html><head><title>Daily Courier : WEEKEND EXTRA</title></head><body><table><tr><td>"
-            "<div class='barback'>WEEKEND EXTRA</div><font size='4'><p><b>Council expands northern bus network</b></p>"
-            f"{story}</font></td></tr></table></body></html>").encode()
-    assert parse_html(page, url="http://www.dailycourier.example/cityplus.php?id=12")["title"] == \
-        "Council expands northern bus network"
-
-
-def test_a_heading_that_only_states_the_day_is_not_the_headline():
-    # Brandon Sun, 2008: a section <h1>, the day in an <h2>, then the headline's <h1>; the lead
-    # opens with the same day, so the day shared words with it.
-    story = "".join(f"<p>{p}</p>" for p in STORY)
-    page = ("<html><head><title>Valley Sun Online</title></head><body><div id='story'>"
-            "<h2>Thursday, January 17th, 2008</h2><h1>Council expands northern bus network</h1>"
-            f"<p>Thursday, January 17th, 2008</p>{story}</div>"
-            "<div><h1>Top 10 most read stories</h1><ul><li>one</li></ul></div></body></html>").encode()
-    assert parse_html(page, url="http://www.valleysun.example/story.php?story_id=86457")["title"] == \
-        "Council expands northern bus network"
-
-
-def test_a_blog_name_in_the_h1_gives_way_to_the_rest_of_the_title():
-    # WordPress themes of the 2000s: <h1> is the blog's name, the <title> "Post « Blog name".
-    story = "".join(f"<p>{p}</p>" for p in STORY)
-    page = ("<html><head><title>Northern bus network expands &laquo; Notes from the Valley</title></head><body>"
-            "<h1><a href='http://weblog.example/'>Notes from the Valley</a></h1><div class='entry'>"
-            f"{story}<h3>What the council decided and when</h3><p>More below.</p></div></body></html>").encode()
-    assert parse_html(page, url="http://weblog.example/2008/01/bus/")["title"] == "Northern bus network expands"
-
-
-def test_a_title_side_the_lead_never_mentions_is_cut_off():
-    # CTV, 2008: "Headline - CTV News, Shows and Sports -- Canadian Television", no heading on the page.
-    story = "".join(f"<p>{p}</p>" for p in STORY)
-    page = ("<html><head><title>Council expands northern bus network - Valley TV News, Shows and Sports -- "
-            f"Canadian Television</title></head><body><table><tr><td>{story}</td></tr></table></body></html>").encode()
-    assert parse_html(page, url="http://www.valleytv.example/servlet/an/local/20080110")["title"] == \
-        "Council expands northern bus network"
-    # a side without a word of its own stays: "— Why?"
-    page = ("<html><head><title>Council expands northern bus network — Why?</title></head><body>"
-            f"<table><tr><td>{story}</td></tr></table></body></html>").encode()
-    assert parse_html(page, url="http://www.valleytv.example/servlet/an/local/20080111")["title"] == \
-        "Council expands northern bus network — Why?"
+    assert parse_html(page.format(headline=HEADLINE, story=story).encode(), url=url)["title"] == want
 
 
 @pytest.mark.parametrize("title, brands, want", [
@@ -512,15 +499,3 @@ def test_a_title_side_the_lead_never_mentions_is_cut_off():
 ])
 def test_a_note_after_the_headline_naming_the_site_a_paper_or_the_day_is_cut(title, brands, want):
     assert strip_branding(title, brands) == want
-
-
-def test_a_page_whose_head_is_lost_takes_its_headline_from_the_first_lines():
-    # BBC News pages of 2007-08 in a crawl whose <head> was spliced away: no <title>, no heading
-    # element; the headline is a short line of a <div class="sh"> over the story.
-    story = "".join(f"<p>{p}</p>" for p in STORY)
-    page = ("<html><body><table><tr><td><span class='ds'>Last Updated: Tuesday, 4 December 2007, 17:04 GMT</span>"
-            "</td></tr></table><table><tr><td colspan='3'><div class='mxb'><div class='sh'> Council expands "
-            "northern bus network </div></div></td></tr><tr><td><font size='2'>"
-            f"{story}<p>&copy; 2007 All rights reserved.</p></font></td></tr></table></body></html>").encode()
-    assert parse_html(page, url="http://news.example.co.uk/2/hi/uk_news/7127451.stm")["title"] == \
-        "Council expands northern bus network"
