@@ -42,10 +42,15 @@ Metadata comes from what the page states, most explicit source first:
 - title: the headline the page shows (`<h1>`) when it agrees with the headline the page declares
   (JSON-LD `headline`, `og:title`, `twitter:title`, `<title>`), else the first declared one;
   site branding ("… | CNN Politics", "heise online - …", "(Published 2009)") is cut from the ends
-  of a title when the segment names the site (`og:site_name`, the JSON-LD publisher, the domain).
-  When only the `<title>` is left, a heading of the page that opens or closes it (table layouts:
-  `<td class="contentheading">`, `<span class="articleHeadline">`) is the headline, and a title
-  sharing no word with the story's lead ("Top Stories") gives way to a heading that shares two.
+  of a title when the segment names the site (`og:site_name`, the JSON-LD publisher, the domain),
+  and so is a note after it naming the site, a syndicating paper or the day ("…_English_Xinhua",
+  "(from The Bolton News)"). When only the `<title>` is left, a heading of the page that opens or
+  closes it (table layouts: `<td class="contentheading">`, `<span class="articleHeadline">`, bold
+  text in a big `<font>`) is the headline; a side of it that the lead never mentions (a station's
+  tagline) is cut; and a title sharing no word with the story's lead ("Top Stories") gives way to
+  a heading that shares two. A sole `<h1>` the lead does not bear out (a blog's name) gives way to
+  the rest of the `<title>` or such a heading. A page that names no headline at all (a crawl that
+  lost the `<head>`) takes a short line atop the story whose words the story then uses.
   Markup inside a `<title>` is removed; one that runs on into script or a comment is cut/dropped.
 - body: trafilatura's text; rows of layout tables unwrapped (`_unwrap_layout_tables`).
 - site: `og:site_name`, the JSON-LD publisher, `application-name`, else the host name; a common noun
