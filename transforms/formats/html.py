@@ -785,12 +785,12 @@ def _title(tree, meta: dict[str, str], article_ld: Optional[dict], doc_title: Op
     if short:
         return short
     ends = _title_ends(declared)
+    lead_words = _content_words(lead)
     if len(others) == 1:
         # A sole <h1> is the headline unless it shares no word with the lead and another heading
         # does, even when the <title> ends with it: a blog's name can be both ("Twitter API and Me
         # « Find Time for the Karussell").
         # Then the rest of that <title>, when it shares a word with the lead, names the story.
-        lead_words = _content_words(lead)
         if lead_words and not _content_words(others[0]) & lead_words:
             rest = next((r for r in _title_rest(declared, others[0])
                          if not _is_brand(r, brands) and _content_words(r) & lead_words), None)
@@ -804,7 +804,6 @@ def _title(tree, meta: dict[str, str], article_ld: Optional[dict], doc_title: Op
     # Weather - Police cruiser stolen…", "Fergie Cautious When Traveling - The Elements") is the
     # headline, the rest the site's (of two such headings, the one the lead bears out better: the
     # other may be the site's tagline); else the <title>, unless the lead bears it out not at all.
-    lead_words = _content_words(lead)
     found = [ends[key] for key in map(_squash, headings) if key in ends]
     if found:
         return max(found, key=lambda text: len(_content_words(text) & lead_words))
@@ -816,7 +815,7 @@ def _title(tree, meta: dict[str, str], article_ld: Optional[dict], doc_title: Op
 def _cut_by_lead(title: Optional[str], lead_words: set[str]) -> Optional[str]:
     """A <title> that a separator (not a bare colon) cuts into a side the lead bears out (two or
     more of its words) and a side none of whose words it has ("Police recover body of missing
-    Toronto fisherman - CTV News, Shows and Sports -- Canadian News Online"): the first side, the
+    Toronto fisherman - CTV News, Shows and Sports -- Canadian Television"): the first side, the
     shortest such one. A side without content words ("— Why?") is never cut off."""
     best = title
     for head, tail in _title_cuts(title or "", colon=False):
