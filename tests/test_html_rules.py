@@ -478,7 +478,11 @@ HEADLINE = "Council expands northern bus network"
      "</td></tr></table><table><tr><td colspan='3'><div class='mxb'><div class='sh'> {headline} </div></div>"
      "</td></tr><tr><td><font size='2'>{story}<p>&copy; 2007 All rights reserved.</p></font></td></tr></table>"
      "</body></html>", "http://news.example.co.uk/2/hi/uk_news/7127451.stm", HEADLINE),
-], ids=["big-font", "bold-in-big-font", "day-heading", "blog-name-h1", "tagline-side", "why-side", "head-lost"])
+    # Reuters' "News | Africa - Reuters.com": a title of generic words names no story.
+    ("<html><head><title>News | Valley Times</title></head><body><div><p><b>{headline}</b></p>{story}</div>"
+     "</body></html>", "http://www.valleytimes.example/news/1234.html", HEADLINE),
+], ids=["big-font", "bold-in-big-font", "day-heading", "blog-name-h1", "tagline-side", "why-side", "head-lost",
+        "generic-title"])
 def test_the_headline_of_old_table_layouts(page, url, want):
     story = "".join(f"<p>{p}</p>" for p in STORY)
     assert parse_html(page.format(headline=HEADLINE, story=story).encode(), url=url)["title"] == want

@@ -50,7 +50,8 @@ Metadata comes from what the page states, most explicit source first:
   tagline) is cut; and a title sharing no word with the story's lead ("Top Stories") gives way to
   a heading that shares two. A sole `<h1>` the lead does not bear out (a blog's name) gives way to
   the rest of the `<title>` or such a heading. A page that names no headline at all (a crawl that
-  lost the `<head>`) takes a short line atop the story whose words the story then uses.
+  lost the `<head>`), or only generic words ("News"), takes a short line atop the story whose
+  words the story then uses, else none.
   Markup inside a `<title>` is removed; one that runs on into script or a comment is cut/dropped.
 - body: trafilatura's text; rows of layout tables unwrapped (`_unwrap_layout_tables`).
 - site: `og:site_name`, the JSON-LD publisher, `application-name`, else the host name; a common noun
@@ -890,8 +891,12 @@ def _title_is_site(tree, meta: dict[str, str], brands: set[str]) -> bool:
     pieces = _TITLE_SEPARATOR.split(title) if title else []
     if not pieces or not any(_is_brand(p, brands) for p in pieces):
         return False
-    rest = " ".join(p for p in pieces if not _is_brand(p, brands))
-    return all(w.strip(",.:;!|-").casefold() in _GENERIC_TITLE_WORDS for w in rest.split() if w.strip(",.:;!|-"))
+    return _all_generic(" ".join(p for p in pieces if not _is_brand(p, brands)))
+
+
+def _all_generic(text: str) -> bool:
+    """Every word of the text is a generic title word ("News", "Top Stories", "Breaking News")."""
+    return all(w.strip(",.:;!|-").casefold() in _GENERIC_TITLE_WORDS for w in text.split() if w.strip(",.:;!|-"))
 
 
 # --- the rest --------------------------------------------------------------------------------------
@@ -1164,7 +1169,9 @@ def parse_html(data: bytes, url: Optional[str] = None, charset: Optional[str] = 
     brands = _brand_keys(site, host, [_text(article_ld.get("publisher")) if article_ld else None,
                                       (meta.get("twitter:site") or "").lstrip("@"), *_home_link_names(tree)])
     title = _title(tree, meta, article_ld, getattr(doc, "title", None), brands,
-                   " ".join(" ".join(body_paras[:3]).split()[:LEAD_CHECK_WORDS])) or _headline_in_text(body_paras, brands)
+                   " ".join(" ".join(body_paras[:3]).split()[:LEAD_CHECK_WORDS]))
+    if not title or _all_generic(title):  # "News" names no story
+        title = _headline_in_text(body_paras, brands)
     pieces = _text_pieces(tree)
     latest = captured.date() + dt.timedelta(days=1) if captured else None  # a day for time zones
     published, stated_day, date_source = _published(tree, meta, article_ld, html_text, page_url, title,
