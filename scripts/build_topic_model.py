@@ -119,10 +119,10 @@ def load_ag() -> list[tuple[str, str, str]]:
     out = []
     with open(DATA / "ag_news" / "test.csv", newline="", encoding="utf-8") as fh:
         for i, (cls, title, desc) in enumerate(csv.reader(fh)):
-            slug = AG_CLASSES[cls]
-            if slug == "politics-government" and _DISASTER_HEADLINE.search(clean_ag(title)):
+            headline, slug = clean_ag(title), AG_CLASSES[cls]
+            if slug == "politics-government" and _DISASTER_HEADLINE.search(headline):
                 slug = "disaster-accident"
-            out.append((f"ag_news/test.csv#{i}", clean_ag(title) + "\n\n" + clean_ag(desc), slug))
+            out.append((f"ag_news/test.csv#{i}", headline + "\n\n" + clean_ag(desc), slug))
     return out
 
 

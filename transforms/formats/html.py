@@ -674,8 +674,9 @@ def _declared_title(value: Optional[str]) -> Optional[str]:
 # <td class="contentheading">, <span class="articleHeadline">, <div class="hed">, <h2>, <h3>,
 # <font size="4">); only ones holding text, not blocks (a "header" <div> holds the masthead and menus).
 _LOWER = "translate(concat(@class, ' ', @id), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+_BIG_FONT = "//font[@size >= 4 or starts-with(@size, '+')]"
 _HEADING_XPATH = (f"(//h1|//h2|//h3|//*[contains({_LOWER}, 'head') or contains({_LOWER}, 'title')]"
-                  "|//font[@size >= 4 or starts-with(@size, '+')]|//font[@size >= 4 or starts-with(@size, '+')]//b)"
+                  f"|{_BIG_FONT}|{_BIG_FONT}//b)"
                   "[not(.//div|.//p|.//li|.//table|.//br|.//h1|.//h2|.//h3|.//img)]")
 _NOT_HEADINGS = frozenset("html head title meta link script style body form".split())
 HEADING_MAX_WORDS = 25
