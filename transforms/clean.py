@@ -217,9 +217,9 @@ def split_dateline(title: str | None, body: str, hint: str | None = None
         head, tail = body.split("\n\n", 1)
         # A dateline right after it is what shows a short single line to be a headline.
         if "\n" not in head and len(head.split()) <= HEADLINE_MAX_WORDS:
-            dateline, rest = find_dateline(tail, hint)
-            if dateline is not None:
-                return head.strip(), dateline, rest
+            after, tail_rest = find_dateline(tail, hint)
+            if after is not None:
+                return head.strip(), after, tail_rest
     return title, dateline, rest
 
 

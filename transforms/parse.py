@@ -387,6 +387,14 @@ def split_file(raw: RawFile, read_at: dt.datetime, limits: ReadLimits = ReadLimi
 # --- plain text ----------------------------------------------------------------------------------
 
 _SENTENCE_END = re.compile(r"[.!;:,]['\"’”)]*$")
+_TRAILING_ELLIPSIS = re.compile(r"(?:\.\.\.|…)['\"’”)]*$")
+# How prose ends: a sentence's last mark, maybe inside quotes or brackets.
+_PROSE_END = re.compile(r"[.!?…]['\"’”)\]]*$")
+# Words of body text that show a first line to be a headline by length alone; a shorter body (a
+# wire brief, a news-aggregator item: "Football: Spanish FA apologises" over one sentence) must
+# at least end as prose does, and have twice the headline's words.
+HEADLINE_BODY_WORDS = 20
+BRIEF_BODY_WORDS = 8
 
 
 def looks_like_headline(line: str, rest: list[str]) -> bool:
@@ -394,12 +402,16 @@ def looks_like_headline(line: str, rest: list[str]) -> bool:
     words = line.split()
     if not rest or not 1 <= len(words) <= 25 or len(line) > 200:
         return False
-    if _SENTENCE_END.search(line):
-        return False
-    if not (line[0].isupper() or line[0].isdigit() or line[0] in "'\"‘“"):
+    if _SENTENCE_END.search(line) and not _TRAILING_ELLIPSIS.search(line):
+        return False  # a sentence, but "'My memories of Marley...'" is a headline
+    if not (line[0].isupper() or line[0].isdigit() or line[0] in "'\"‘“£$€"
+            or (line[0].islower() and line[1:2].isupper())):  # "iTunes now selling…", "eBay…"
         return False
     body_words = sum(len(p.split()) for p in rest)
-    return body_words >= max(2 * len(words), 20)
+    if body_words < 2 * len(words):
+        return False
+    return body_words >= HEADLINE_BODY_WORDS or (
+        body_words >= BRIEF_BODY_WORDS and bool(_PROSE_END.search(rest[-1])))
 
 
 # `sha256sum`/`md5sum` output: a hex digest and a file name per line.
