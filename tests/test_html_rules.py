@@ -180,6 +180,39 @@ def test_a_byline_link_to_a_profile_page_gives_the_author():
     assert parse_html(html_page(header=header))["authors"] == ["Teresa Newsome"]
 
 
+def test_every_author_a_byline_links_is_read_also_in_the_articles_meta_panel():
+    # The Guardian: the byline is an <address> in the article's <aside> meta panel, and trafilatura
+    # reads only its first name; an <aside> elsewhere holds other stories' authors.
+    byline = ("<aside><address aria-label='Contributor info'><div>"
+              "<a rel='author' href='/profile/julia-carrie-wong'>Julia Carrie Wong</a> and "
+              "<a rel='author' href='/profile/sam-levin'>Sam Levin</a></div></address></aside>")
+    assert parse_html(html_page(header=byline))["authors"] == ["Julia Carrie Wong", "Sam Levin"]
+    related = ("<aside><ul><li><a href='/2020/other-story'>Other story</a> <a rel='author' "
+               "href='/profile/thor-olavsrud'>Thor Olavsrud</a></li></ul></aside>")
+    own = "<div class='byline'>By <a rel='author' href='/profile/jane-doe'>Jane Doe</a></div>"
+    assert parse_html(html_page(header=own, after=related))["authors"] == ["Jane Doe"]
+
+
+@pytest.mark.parametrize("byline, authors", [
+    # trafilatura runs a byline block's text together; the page's markup shows where the name ends.
+    ("<div class='article_byline'><div>By <span>Joe Davidson</span></div><div>Washington Post</div>"
+     "<time>Dec 13, 2016 at 3:45 pm</time></div>", ["Joe Davidson"]),
+    ("<p class='byline'>By <span class='name'>David Lassen</span> <span>Thursday</span></p>", ["David Lassen"]),
+    # Two links to writers' pages run together: both are authors.
+    ("<div class='author'><a href='/writer/paul-wiseman/'><span>Paul Wiseman</span></a><a "
+     "href='/writer/fatima-hussein/'><span>Fatima Hussein</span></a></div>", ["Paul Wiseman", "Fatima Hussein"]),
+])
+def test_an_author_guess_is_cut_where_the_markup_ends_the_name(byline, authors):
+    assert parse_html(html_page(header=byline))["authors"] == authors
+
+
+def test_a_comments_credit_is_not_the_author():
+    comment = ("<ol class='commentlist'><li><div class='comment-author vcard'><cite class='fn'>"
+               "<a href='http://johansoft.example' rel='external nofollow'>Johan Hernandez</a></cite> "
+               "<span class='says'>says:</span></div><p>Great list, thanks.</p></li></ol>")
+    assert parse_html(html_page(after=comment))["authors"] == []
+
+
 def test_authors_of_other_stories_cards_and_of_comments_are_not_the_articles():
     cards = ("<section class='related'><article class='card'><h2><a href='/2012/02/other-story/'>Other story</a></h2>"
              "<a class='byline' href='/author/mikemooney'>Michael J. Mooney</a></article></section>")

@@ -932,8 +932,11 @@ def _author_values(tree, meta: dict[str, str], article_ld: Optional[dict]) -> tu
         declared = next(([meta[k]] for k in AUTHOR_META
                          if k in meta and not meta[k].startswith("http") and clean_authors([meta[k]])), [])
     shown = []
+    # An <aside> holds other stories' cards, but an <address> in it is the story's own byline (The
+    # Guardian's article meta panel: "<aside><address aria-label="Contributor info">…").
     nodes = [n for n in tree.xpath('//*[@rel="author" or @itemprop="author"]')[:20]
-             if n.tag not in ("meta", "link") and not n.xpath(_FURNITURE)]
+             if n.tag not in ("meta", "link") and not n.xpath(_FURNITURE)
+             or n.xpath("ancestor::address[ancestor::article]") and not n.xpath("ancestor::nav|ancestor::footer")]
     # Only the byline block of the first credited name: later ones are often other stories' authors.
     block = nodes[0].getparent().getparent() if nodes and nodes[0].getparent() is not None else None
     for node in nodes:
@@ -1021,6 +1024,58 @@ _BYLINE_NAME = re.compile(rf"^(?:(?i:{_LEAD_WORDS})\s*:?\s+)?"
 AUTHOR_PAGE = re.compile(r"/(?:authors?|profiles?|people|staff|writers?|editors?|contributors?|autor(?:en)?|auteurs?|"
                          r"redakteur|journalists?|columnists?)/[^/?#]+", re.IGNORECASE)
 BYLINE_LEAD = re.compile(rf"(?:^|\s)(?:{_LEAD_WORDS})\s*:?\s*$", re.IGNORECASE)
+
+# A comment's credit as WordPress prints it ("Dale Beanblossom says:"), read as an author.
+_COMMENT_CREDIT = re.compile(r"\s(?:says|said|writes|wrote)\s*:?\s*$", re.IGNORECASE)
+
+
+def _cut_at_markup(tree, guessed: str) -> str:
+    """trafilatura's author guess cut where the page's own markup ends the name: it runs the text
+    of a byline block together ("<span>Joe Davidson</span><div>Washington Post</div>" -> "Joe
+    Davidson Washington Post"; "Caio Quero BBC Brasil", "David Lassen Thursday"). A name of three
+    words or more that no element holds whole, whose first words one element does hold, keeps those
+    words; the rest stays only when both are links to a writer's page ("Paul Wiseman" and "Fatima
+    Hussein", two such links run together). A guess that is no name as a
+    whole (a role: "Open Source PBX Editor") is left to `clean_authors` to drop, and a comment's
+    credit ("… says") is no author at all."""
+    pieces = []
+    texts: Optional[dict[str, list]] = None
+    for piece in guessed.split(";"):
+        words = piece.split()
+        if _COMMENT_CREDIT.search(piece):
+            continue
+        if len(words) < 3 or not clean_authors([piece]):
+            pieces.append(piece)  # short, or no name as a whole ("Open Source PBX Editor": a role)
+            continue
+        if texts is None:
+            texts = {}
+            for node in tree.iter("a", "span", "div", "p", "strong", "b", "em", "li", "address", "cite", "font"):
+                text = " ".join(node.text_content().split())
+                if 2 <= len(text.split()) <= 8:
+                    texts.setdefault(text, []).append(node)
+        if " ".join(words) in texts:
+            pieces.append(piece)
+            continue
+        cut = next((k for k in range(len(words) - 1, 1, -1) if " ".join(words[:k]) in texts), None)
+        if cut is None:
+            pieces.append(piece)
+            continue
+        first, rest = " ".join(words[:cut]), " ".join(words[cut:])
+        pieces.append(first)
+        if _writer_link(texts.get(first, [])) and any(
+                text.startswith(rest) and _writer_link(nodes) for text, nodes in texts.items()):
+            pieces.append(rest)
+    return "; ".join(p.strip() for p in pieces if p.strip())
+
+
+def _writer_link(nodes) -> bool:
+    """Is one of these elements, or the link around it, a link to a writer's page?"""
+    for node in nodes:
+        link = node if node.tag == "a" else next(node.iterancestors("a"), None)
+        if link is not None and AUTHOR_PAGE.search(link.get("href") or ""):
+            return True
+    return False
+
 
 # Where a name stands for someone other than the article's author: comment threads and the cards
 # of other stories (a link or a teaser block with its own linked headline).
@@ -1198,7 +1253,13 @@ def parse_html(data: bytes, url: Optional[str] = None, charset: Optional[str] = 
     if guessed and credits:  # trafilatura reads a web agency's credit ("Developed By Heba Musa") as an author
         guessed = "; ".join(piece for piece in guessed.split(";")
                             if not any(piece.strip() and piece.strip() in credit for credit in credits))
-    for values in _author_sources(declared, [guessed], shown, lambda: _last_resort_authors(tree, meta)):
+    guessed = _cut_at_markup(tree, guessed) if guessed else guessed
+    guesses: list[str] = [guessed]
+    guessed_names = {_squash(name) for name in clean_authors(guesses, site=site)}
+    shown_names = {_squash(name) for name in clean_authors(shown, site=site)}
+    if guessed_names and guessed_names < shown_names:
+        guesses = shown  # the byline's author links name more than trafilatura read ("A and B": only A)
+    for values in _author_sources(declared, guesses, shown, lambda: _last_resort_authors(tree, meta)):
         authors = clean_authors(values, site=site)
         # Names of the site are not people; but a sole author named like the host only is the
         # owner of a personal domain ("Simon Sarris" on map.simonsarris.com).
