@@ -174,6 +174,16 @@ def test_a_place_after_the_name_is_not_an_author():
     assert clean_authors(["Jane Doe and Sydney Ember"]) == ["Jane Doe", "Sydney Ember"]
 
 
+def test_the_publication_after_a_name_and_an_about_the_author_label_are_not_the_name():
+    # Bylines of Google News pages of 2008 as trafilatura reads them.
+    assert clean_authors(["MIRJAM SWANSON THE PRESS-ENTERPRISE"]) == ["Mirjam Swanson"]
+    assert clean_authors(["AL ALEXANDERThe Patriot Ledger"]) == ["Al Alexander"]
+    assert clean_authors(["About the Author RYAN MCNEILL"]) == ["Ryan Mcneill"]
+    # A name that has "The" in it stays whole; the publication alone is no author.
+    assert clean_authors(["John The Baptist"]) == ["John The Baptist"]
+    assert clean_authors(["The Patriot Ledger"]) == []
+
+
 def test_a_byline_link_to_a_profile_page_gives_the_author():
     header = ("<div class='byline'><span>By </span><a href='/profile/teresa-newsome-1910837'>Teresa Newsome</a>"
               "</div>")
