@@ -36,6 +36,28 @@ def test_bbc_corpus_folds_every_byte_identical_group(tmp_path, run_newsbeam):
         assert targets <= article_ids
         assert sum(u in {a["source_uri"] for a in articles} for u in uris) <= 1
     assert len(duplicates) >= sum(len(g) - 1 for g in identical)
+    # Every story's first line is its headline: the title, never lost ("'My memories of Marley...'",
+    # "iTunes now selling Band Aid song" were untitled). One opens with an HTML entity the plain
+    # text keeps ("&#163;1.8m indecency fine for Viacom"): no title, and the line stays in the body.
+    by_uri = {a["source_uri"]: a for a in articles}
+    untitled = []
+    for path in files:
+        uri = next((u for u in by_uri if u.endswith(str(path.relative_to(bbc.parent)))), None)
+        if uri is None:
+            continue  # folded into another article
+        data = path.read_bytes()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:  # sport/199.txt
+            text = data.decode("latin-1")
+        headline = text.split("\n", 1)[0].strip()
+        article = by_uri[uri]
+        if article["title"] is None:
+            untitled.append(headline)
+            assert article["body"].startswith(headline)
+        else:
+            assert article["title"] == headline
+    assert untitled == ["&#163;1.8m indecency fine for Viacom"]
     # The Latin-1 file keeps its pound sign.
     latin1 = next(a for a in articles + duplicates if a["source_uri"].endswith("sport/199.txt"))
     if "body" in latin1:
