@@ -71,6 +71,19 @@ def test_a_plain_text_headline_over_a_one_sentence_brief(text, title):
     assert parse_text(text)["title"] == title
 
 
+def test_a_first_paragraph_that_repeats_the_headline_and_a_last_updated_line_leave_the_body():
+    body = ("Cyclone rips through villages\n\nLast Updated: Tuesday, 4 December 2007, 17:04 GMT\n\n"
+            "DHAKA (Reuters) - A cyclone tore through coastal villages on Tuesday.\n\nLast updated guidance "
+            "from the ministry says more rain is due.")
+    article = clean_article(_article(body, title="Cyclone Rips Through Villages"))
+    assert article.dateline.city == "Dhaka"  # the headline no longer hides the dateline
+    assert article.body == ("A cyclone tore through coastal villages on Tuesday.\n\nLast updated guidance "
+                            "from the ministry says more rain is due.")
+    # A body that is only the headline stays what it is.
+    assert clean_article(_article("Cyclone rips through villages", title="Cyclone rips through villages")).body \
+        == "Cyclone rips through villages"
+
+
 def test_contributed_to_this_report_lines_become_contributors():
     body = ("BEIJING (AP) — Chen Guiqiu fled with her daughters.\n\nShe reached Texas in March.\n\n"
             "Associated Press writers Gillian Wong in Beijing and Grant Peck in Bangkok contributed to this report.\n\n"

@@ -50,6 +50,7 @@ FURNITURE_LINE = re.compile(
     r"|follow\s+us\s+on\b.*|(?:follow|like)\s+\S+\s+on\s+(?:twitter|facebook|instagram|x)\b.*"
     r"|read\s+more\s*:?.{0,120}|continue\s+reading\b.*|(?:image|photo)\s+(?:copyright|caption|credit)\b.{0,100}"
     r"|copyright\s+©?.{0,100}|©\s*\d{4}.{0,100}|all\s+rights\s+reserved\.?|listen\s+to\s+this\s+article\b.*"
+    r"|last\s+updated\s*:?\s*(?=.*\d).{0,60}"
     r"|(?:email|print|comments?|tweet|pin\s+it|whatsapp|linkedin|facebook|twitter)(?:\s*[|/·•]\s*\w+)*)$",
     re.IGNORECASE,
 )
@@ -223,9 +224,19 @@ def split_dateline(title: str | None, body: str, hint: str | None = None
     return title, dateline, rest
 
 
+def without_headline(body: str, title: str | None) -> str:
+    """The body less a first paragraph that only repeats the headline (a page's <h1> inside the
+    story's container; 224 of 1,324 real pages)."""
+    first, _, rest = body.partition("\n\n")
+    if title and rest.strip() and _compact(first) == _compact(title):
+        return rest
+    return body
+
+
 def clean_article(article: Article) -> Article:
     """An article with a clean body, credits moved, and its content hash and word count set."""
     body, credits = clean_body(article.body)
+    body = without_headline(body, article.title)
     body, authors_found, tail_credits = split_bylines(body)
     title, dateline, body = split_dateline(article.title, body, article.hints.get("dateline"))
     body = body.strip()
