@@ -84,6 +84,18 @@ def test_a_first_paragraph_that_repeats_the_headline_and_a_last_updated_line_lea
         == "Cyclone rips through villages"
 
 
+def test_send_to_a_friend_rss_and_copyright_lines_of_real_pages_leave_the_body():
+    from transforms.clean import clean_body
+
+    story = "The council voted on Tuesday to expand the bus network."
+    for line in ("E-mail this article to a friend Printable version", "Send to a friend", "Create your own RSS",
+                 "GET OUR NEWS BY E-MAIL", "Want to submit a story?", "© Reuters 2008 All rights reserved",
+                 "© Copyright 2008 Times Newspapers Ltd.", "© Jan Bechberger", "© dpa-AFX | Abb.: Fraport"):
+        assert clean_body(f"{story}\n\n{line}\n\nIt passed.")[0] == f"{story}\n\nIt passed.", line
+    kept = "Send the letter to a friend of the court, the judge said."
+    assert clean_body(f"{story}\n\n{kept}")[0] == f"{story}\n\n{kept}"
+
+
 def test_contributed_to_this_report_lines_become_contributors():
     body = ("BEIJING (AP) — Chen Guiqiu fled with her daughters.\n\nShe reached Texas in March.\n\n"
             "Associated Press writers Gillian Wong in Beijing and Grant Peck in Bangkok contributed to this report.\n\n"

@@ -49,7 +49,9 @@ FURNITURE_LINE = re.compile(
     r"|(?:subscribe|sign\s+up|register)\b.{0,80}(?:newsletter|free|today|now|here|updates?|alerts?)\b.*"
     r"|follow\s+us\s+on\b.*|(?:follow|like)\s+\S+\s+on\s+(?:twitter|facebook|instagram|x)\b.*"
     r"|read\s+more\s*:?.{0,120}|continue\s+reading\b.*|(?:image|photo)\s+(?:copyright|caption|credit)\b.{0,100}"
-    r"|copyright\s+©?.{0,100}|©\s*\d{4}.{0,100}|all\s+rights\s+reserved\.?|listen\s+to\s+this\s+article\b.*"
+    r"|copyright\s+©?.{0,100}|©.{0,100}|all\s+rights\s+reserved\.?|listen\s+to\s+this\s+article\b.*"
+    r"|(?:e-?mail|send)\s+(?:this\s+)?(?:(?:story|article|page)\s+)?to\s+a\s+friend\b.*|create\s+your\s+own\s+rss\b.*"
+    r"|get\s+our\s+news\s+by\s+e-?mail\b.*|want\s+to\s+submit\s+a\s+story\??"
     r"|last\s+updated\s*:?\s*(?=.*\d).{0,60}"
     r"|(?:email|print|comments?|tweet|pin\s+it|whatsapp|linkedin|facebook|twitter)(?:\s*[|/·•]\s*\w+)*)$",
     re.IGNORECASE,
