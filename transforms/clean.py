@@ -121,6 +121,7 @@ _BOILERPLATE = re.compile(
 
 # A trailer heading further up than this fraction of the text is more likely part of the story.
 TRAILER_MIN_POSITION = 0.5
+_SPACE_RUN = re.compile(r"[ \t\f\v]{2,}|\t")
 FURNITURE_MAX_WORDS = 25
 HEADLINE_MAX_WORDS = 20
 
@@ -164,7 +165,9 @@ def clean_body(body: str) -> tuple[str, list[str]]:
     kept: list[str] = []
     contributors: list[str] = []
     for para in paras:
-        lines = [line.strip() for line in para.split("\n") if line.strip()]
+        # Runs of spaces and tabs inside a line are layout (a page's indented markup), not text.
+        lines = [_SPACE_RUN.sub(" ", line.strip()) if "  " in line or "\t" in line else line.strip()
+                 for line in para.split("\n") if line.strip()]
         if (kept and seen_chars / total_chars >= TRAILER_MIN_POSITION
                 and TRAILER_HEADING.match(lines[0])):
             break
