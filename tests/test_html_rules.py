@@ -216,6 +216,15 @@ def test_an_author_guess_is_cut_where_the_markup_ends_the_name(byline, authors):
     assert parse_html(html_page(header=byline))["authors"] == authors
 
 
+def test_a_photographers_credit_is_not_the_author():
+    photo = ("<div class='image'><img src='/a.jpg' alt='Singer at the awards'></div>"
+             "<div class='imageByline'>Kevork Djansezian, file</div><div class='imageCaption'>Singer at the awards.</div>")
+    assert parse_html(html_page(header=photo))["authors"] == []
+    own = "<div class='byline'>By <a rel='author' href='/profile/jane-doe'>Jane Doe</a></div>"
+    figure = "<figure><img src='/b.jpg'><figcaption>Photo by Andrea Shepard</figcaption></figure>"
+    assert parse_html(html_page(header=figure + own))["authors"] == ["Jane Doe"]
+
+
 def test_a_comments_credit_is_not_the_author():
     comment = ("<ol class='commentlist'><li><div class='comment-author vcard'><cite class='fn'>"
                "<a href='http://johansoft.example' rel='external nofollow'>Johan Hernandez</a></cite> "

@@ -1080,13 +1080,25 @@ def _writer_link(nodes) -> bool:
 # Where a name stands for someone other than the article's author: comment threads and the cards
 # of other stories (a link or a teaser block with its own linked headline).
 _COMMENTS = re.compile(r"comment|disqus|reply|respon[sd]", re.IGNORECASE)
+# A photo's caption or credit ("imageByline", "photo-credit", "caption"): its name is a photographer's.
+_PHOTO_CREDIT = re.compile(r"caption|(?:image|img|photo|pic|media)[-_ ]?(?:byline|credit|source)|photo[-_ ]?by",
+                           re.IGNORECASE)
+PHOTO_CREDIT_DEPTH = 3
 TEASER_DEPTH = 6
 CARD_MAX_CHARS = 1000
 _LONG_PARAGRAPH = ".//p[string-length(normalize-space()) > 80]"
 
 
 def _elsewhere(node, name: str) -> bool:
-    """Is this occurrence of `name` in a comment or in another story's card?"""
+    """Is this occurrence of `name` in a comment, in another story's card or in a photo's credit?"""
+    for depth, holder in enumerate(node.iterancestors(), start=1):
+        if depth > PHOTO_CREDIT_DEPTH:
+            break
+        if holder.tag in ("figcaption", "figure") or _PHOTO_CREDIT.search(
+                f"{holder.get('id', '')} {holder.get('class', '')}"):
+            return True
+    if _PHOTO_CREDIT.search(f"{node.get('id', '')} {node.get('class', '')}") or node.tag == "figcaption":
+        return True  # <div class="imageByline">Kevork Djansezian, file</div>
     for depth, ancestor in enumerate(node.iterancestors()):
         if depth >= TEASER_DEPTH or ancestor.tag in ("body", "main"):
             break
