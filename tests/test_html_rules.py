@@ -225,6 +225,15 @@ def test_a_photographers_credit_is_not_the_author():
     assert parse_html(html_page(header=figure + own))["authors"] == ["Jane Doe"]
 
 
+def test_a_one_word_copyright_holder_is_not_the_author():
+    credit = "<div class='byline'><span class='author'>Teamtalk</span></div>"
+    footer = "<p>Copyright &copy; 2008 Teamtalk. All rights reserved.</p>"
+    assert parse_html(html_page(header=credit, after=footer))["authors"] == []
+    # A blogger may hold the copyright of what they write.
+    own = "<div class='byline'>By <span class='author'>Simon Sarris</span></div>"
+    assert parse_html(html_page(header=own, after="<p>© 2015 Simon Sarris</p>"))["authors"] == ["Simon Sarris"]
+
+
 def test_a_comments_credit_is_not_the_author():
     comment = ("<ol class='commentlist'><li><div class='comment-author vcard'><cite class='fn'>"
                "<a href='http://johansoft.example' rel='external nofollow'>Johan Hernandez</a></cite> "

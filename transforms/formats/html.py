@@ -1068,6 +1068,14 @@ def _cut_at_markup(tree, guessed: str) -> str:
     return "; ".join(p.strip() for p in pieces if p.strip())
 
 
+def _copyright_holder(html_text: str, name: str) -> bool:
+    """Does the page name `name` as its copyright holder ("Copyright © 2008 Teamtalk. All rights
+    reserved.")? A one-word name that is (a blogger's full name may be both) is the content
+    provider, not a person."""
+    return re.search(rf"(?:©|&copy;|&#169;|\bcopyright)\s*(?:©|&copy;|&#169;)?\s*(?:\d{{4}}\s*(?:[-–]\s*\d{{4}}\s*)?)?"
+                     rf"{re.escape(name)}\b", html_text, re.IGNORECASE) is not None
+
+
 def _writer_link(nodes) -> bool:
     """Is one of these elements, or the link around it, a link to a writer's page?"""
     for node in nodes:
@@ -1281,7 +1289,8 @@ def parse_html(data: bytes, url: Optional[str] = None, charset: Optional[str] = 
             len(authors[0].split()) > 1 or (host or "").lower().endswith(BLOG_PLATFORMS))
         authors = [name for name in authors if sole_owner or not _named_like_brand(name, author_brands)]
         if values is not declared and values is not shown:
-            authors = [name for name in authors if not _only_elsewhere(tree, name)]
+            authors = [name for name in authors if not _only_elsewhere(tree, name)
+                       and not (len(name.split()) == 1 and _copyright_holder(html_text, name))]
         if authors:
             break
     hints = {"language": (_language(tree, meta) or "")[:16]}
