@@ -79,6 +79,13 @@ def test_a_first_paragraph_that_repeats_the_headline_and_a_last_updated_line_lea
     assert article.dateline.city == "Dhaka"  # the headline no longer hides the dateline
     assert article.body == ("A cyclone tore through coastal villages on Tuesday.\n\nLast updated guidance "
                             "from the ministry says more rain is due.")
+    # Section labels above the repeated headline go with it (Canwest pages of 2008); story text
+    # above it, in words or in a script without spaces, keeps it where it is.
+    labelled = "Today's Citizen\n\nLatest News\n\nCanadians satisfied with start\n\nAmes, Weir third in opener."
+    assert clean_article(_article(labelled, title="Canadians satisfied with start")).body == "Ames, Weir third in opener."
+    lead = "脳の働きに注目し、脳を活性化させる学習効果の高い独自のスタイルで人気の高いシリーズに初心者向けが登場。"
+    assert clean_article(_article(f"{lead}\n\nHead First Python\n\n本書は入門書です。", title="Head First Python")).body \
+        == f"{lead}\n\nHead First Python\n\n本書は入門書です。"
     # A body that is only the headline stays what it is.
     assert clean_article(_article("Cyclone rips through villages", title="Cyclone rips through villages")).body \
         == "Cyclone rips through villages"

@@ -123,6 +123,10 @@ _BOILERPLATE = re.compile(
 TRAILER_MIN_POSITION = 0.5
 _SPACE_RUN = re.compile(r"[ \t\f\v]{2,}|\t")
 FURNITURE_MAX_WORDS = 25
+# Section labels a page prints above the headline inside the story's container: how many, how long.
+HEADLINE_SEARCH = 2
+LABEL_MAX_WORDS = 4
+LABEL_MAX_CHARS = 40
 HEADLINE_MAX_WORDS = 20
 
 
@@ -230,11 +234,19 @@ def split_dateline(title: str | None, body: str, hint: str | None = None
 
 
 def without_headline(body: str, title: str | None) -> str:
-    """The body less a first paragraph that only repeats the headline (a page's <h1> inside the
-    story's container; 224 of 1,324 real pages)."""
-    first, _, rest = body.partition("\n\n")
-    if title and rest.strip() and _compact(first) == _compact(title):
-        return rest
+    """The body less a paragraph near its top that only repeats the headline (a page's <h1> inside
+    the story's container; 224 of 1,324 real pages), with the section labels above it ("News",
+    "Golf", "Today's Citizen": short paragraphs only)."""
+    if not title:
+        return body
+    paras = body.split("\n\n", HEADLINE_SEARCH + 1)
+    key = _compact(title)
+    for index, para in enumerate(paras[:HEADLINE_SEARCH + 1]):
+        if _compact(para) == key:
+            rest = "\n\n".join(paras[index + 1:])
+            return rest if rest.strip() else body
+        if len(para.split()) > LABEL_MAX_WORDS or len(para) > LABEL_MAX_CHARS:
+            break  # text of the story (words, or characters of a script without spaces)
     return body
 
 
