@@ -97,7 +97,8 @@ def test_send_to_a_friend_rss_and_copyright_lines_of_real_pages_leave_the_body()
     story = "The council voted on Tuesday to expand the bus network."
     for line in ("E-mail this article to a friend Printable version", "Send to a friend", "Create your own RSS",
                  "GET OUR NEWS BY E-MAIL", "Want to submit a story?", "© Reuters 2008 All rights reserved",
-                 "© Copyright 2008 Times Newspapers Ltd.", "© Jan Bechberger", "© dpa-AFX | Abb.: Fraport"):
+                 "© Copyright 2008 Times Newspapers Ltd.", "© Jan Bechberger", "© dpa-AFX | Abb.: Fraport",
+                 "28 January 2013 Last updated at 12:45 GMT"):
         assert clean_body(f"{story}\n\n{line}\n\nIt passed.")[0] == f"{story}\n\nIt passed.", line
     # Runs of spaces and tabs of a page's indented markup (115 of 607 Google News pages of 2008).
     assert clean_body("By JEFF KAROUB, AP Writer   \t\t   47 minutes ago\n\nDETROIT - Chrysler  rolled\tout cars.")[0] \

@@ -52,7 +52,7 @@ FURNITURE_LINE = re.compile(
     r"|copyright\s+©?.{0,100}|©.{0,100}|all\s+rights\s+reserved\.?|listen\s+to\s+this\s+article\b.*"
     r"|(?:e-?mail|send)\s+(?:this\s+)?(?:(?:story|article|page)\s+)?to\s+a\s+friend\b.*|create\s+your\s+own\s+rss\b.*"
     r"|get\s+our\s+news\s+by\s+e-?mail\b.*|want\s+to\s+submit\s+a\s+story\??"
-    r"|last\s+updated\s*:?\s*(?=.*\d).{0,60}"
+    r"|(?:\d{1,2}\s+\w+\s+\d{4}\s+)?last\s+updated\s*:?\s*(?=.*\d).{0,60}"
     r"|(?:email|print|comments?|tweet|pin\s+it|whatsapp|linkedin|facebook|twitter)(?:\s*[|/·•]\s*\w+)*)$",
     re.IGNORECASE,
 )
