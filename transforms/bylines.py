@@ -133,10 +133,10 @@ _AUTHOR_PREFIX = re.compile(
     r"editing|edited|writing|interview|illustrations?|photographs?)\s+by|by|par|von|por|di|door|av|af|"
     r"from|texte?|autor(?:in|a)?|auteur|author|verfasser|redacción|words|著者|作者|记者|記者|撰文|文|撰稿|編集|"
     r"编辑|기자|글|posted)\s*[:：●]?\s+|^(?:著者|作者|记者|記者|撰文|文|撰稿|编辑|글)\s*[:：●]\s*", re.IGNORECASE)
-# Role words after a name in Chinese, Japanese or Korean bylines ("홍길동 기자", "张三 记者").
 # The publication after a name, run together with it by a page's byline block ("Mirjam Swanson The
 # Press-Enterprise", "AL ALEXANDERThe Patriot Ledger").
 _PUBLICATION_TAIL = re.compile(r"(?:\s+|(?<=[A-Z]))(?:The|THE)\s+[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,3}$")
+# Role words after a name in Chinese, Japanese or Korean bylines ("홍길동 기자", "张三 记者").
 _AUTHOR_SUFFIX = re.compile(r"\s*(?:기자|특파원|記者|记者|特派員|特派员|編集部|编辑部|撮影|著|訳|監訳)\s*$")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URLISH = re.compile(r"(?:https?://|www\.)\S*|\S+\.(?:com|org|net|co\.\w+|de|fr|jp|io|ca|uk|au|it|es|nl|ch|at|be|in|ru|br|info|tv)\b\S*", re.IGNORECASE)

@@ -78,6 +78,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import itertools
 import json
 import re
 import unicodedata
@@ -1035,9 +1036,9 @@ def _cut_at_markup(tree, guessed: str) -> str:
     Davidson Washington Post"; "Caio Quero BBC Brasil", "David Lassen Thursday"). A name of three
     words or more that no element holds whole, whose first words one element does hold, keeps those
     words; the rest stays only when both are links to a writer's page ("Paul Wiseman" and "Fatima
-    Hussein", two such links run together). A guess that is no name as a
-    whole (a role: "Open Source PBX Editor") is left to `clean_authors` to drop, and a comment's
-    credit ("… says") is no author at all."""
+    Hussein", two such links run together). A guess that is no name as a whole (a role: "Open
+    Source PBX Editor") is left to `clean_authors` to drop, and a comment's credit ("… says") is
+    no author at all."""
     pieces = []
     texts: Optional[dict[str, list]] = None
     for piece in guessed.split(";"):
@@ -1099,14 +1100,13 @@ _LONG_PARAGRAPH = ".//p[string-length(normalize-space()) > 80]"
 
 def _elsewhere(node, name: str) -> bool:
     """Is this occurrence of `name` in a comment, in another story's card or in a photo's credit?"""
-    for depth, holder in enumerate(node.iterancestors(), start=1):
+    # The element itself or one of its nearest holders: <div class="imageByline">Kevork Djansezian, file</div>
+    for depth, holder in enumerate(itertools.chain([node], node.iterancestors())):
         if depth > PHOTO_CREDIT_DEPTH:
             break
         if holder.tag in ("figcaption", "figure") or _PHOTO_CREDIT.search(
                 f"{holder.get('id', '')} {holder.get('class', '')}"):
             return True
-    if _PHOTO_CREDIT.search(f"{node.get('id', '')} {node.get('class', '')}") or node.tag == "figcaption":
-        return True  # <div class="imageByline">Kevork Djansezian, file</div>
     for depth, ancestor in enumerate(node.iterancestors()):
         if depth >= TEASER_DEPTH or ancestor.tag in ("body", "main"):
             break
