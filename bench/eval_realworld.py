@@ -251,6 +251,11 @@ def evaluate_set(name: str, labels: dict[str, str], with_trafilatura: bool = Tru
 L3S = ROOT / ".." / "shared" / "data" / "L3S-GN1" / "L3S-GN1-20100130203947-00001"
 
 
+# The latest day any L3S-GN1 page states in its metadata, URL or byline is 2008-01-23: a page dated
+# after January 2008 has a date it never stated (htmldate reading a US "01/09/2008" day first).
+L3S_CRAWLED_BY = dt.date(2008, 1, 31)
+
+
 def _l3s_pages():
     """(name, bytes, url, labels) of L3S-GN1's 621 Google News pages of 2008: the URL from its
     url-mapping (what a crawl's WARC record gives); labels from the human-labelled copy: `headline`
@@ -276,7 +281,8 @@ def filtered_articles(limit: Optional[int] = None) -> dict[str, Any]:
     the page-kind filter rejects: each one is a real article lost. On L3S-GN1 (parsed with each
     page's URL, as from a crawl) also the headline against the human-labelled one: the same words
     (case and punctuation aside), or one inside the other (the labelled block may hold a deck, or
-    our title a site name)."""
+    our title a site name), and the dates it gets: a date after the crawl (January 2008) is one the
+    page never stated."""
     import gzip
 
     from transforms.formats.html import parse_html
@@ -290,18 +296,24 @@ def filtered_articles(limit: Optional[int] = None) -> dict[str, Any]:
     report: dict[str, Any] = {}
     for name, pages in corpora.items():
         n, lost, headlines = 0, [], {"same": 0, "inside": 0, "other": 0, "none": 0}
+        dated, future = 0, []
         for key, page, url, labels in pages():
             gold = labels and labels["headline"]
             if limit and n >= limit:
                 break
             n += 1
             try:
-                title = parse_html(page, url=url)["title"]
+                fields = parse_html(page, url=url)
             except NotAnArticle as exc:
                 lost.append(f"{key}: {exc}")
                 continue
             except Exception:  # no text: the extraction figures count those
                 continue
+            title, published = fields["title"], fields["published_at"]
+            if name == "L3S-GN1" and published is not None:
+                dated += 1
+                if published.date() > L3S_CRAWLED_BY:
+                    future.append(f"{key}: {published.date()} ({fields['hints'].get('date_source')})")
             if gold:
                 ours, want = _words_key(title), _words_key(gold)
                 headlines["none" if not ours else "same" if ours == want else
@@ -310,6 +322,11 @@ def filtered_articles(limit: Optional[int] = None) -> dict[str, Any]:
         print(f"{name}: {len(lost)} of {n} article pages filtered as not articles (bar 0)")
         for line in lost[:10]:
             print(f"  {line}")
+        if dated:
+            report[name]["dates"] = {"dated": dated, "after_crawl": len(future), "after_crawl_examples": future[:10]}
+            print(f"{name}: {dated} pages dated, {len(future)} of them after the crawl ({L3S_CRAWLED_BY}): impossible")
+            for line in future[:10]:
+                print(f"  {line}")
         if sum(headlines.values()):
             total = sum(headlines.values())
             report[name]["headline"] = headlines | {"n": total, "rate_same": round(headlines["same"] / total, 4)}
@@ -368,6 +385,7 @@ def main(argv: Optional[list[str]] = None) -> dict:
     if not args.no_article_corpora and not args.show:
         report["article_corpora"] = filtered_articles()
         summary["articles_filtered_article_corpora"] = sum(c["filtered"] for c in report["article_corpora"].values())
+        summary["l3s_dated_after_crawl"] = report["article_corpora"].get("L3S-GN1", {}).get("dates", {}).get("after_crawl")
     for name, figures in report["sets"].items():
         for label in ("articles_filtered", "lost_vs_trafilatura", "invented_jan1_examples", "non_articles_kept"):
             for line in figures[label]:

@@ -79,6 +79,54 @@ def test_the_day_is_stated_in_the_publishers_time_zone_when_metadata_also_has_a_
     assert fields["hints"]["date_stated"] == "2020-12-25"
 
 
+def dated_page(date_line: str, lang: str = "", after: str = "") -> bytes:
+    """A page without date metadata whose only date is the line under its headline (MediaNews's
+    "Article Launched: 01/09/2008 09:37:25 PM PST")."""
+    body = "".join(f"<p>{p}</p>" for p in STORY)
+    return (f"<html{lang}><head><title>Council expands bus network</title></head><body>"
+            f"<h1>Council expands bus network</h1><div class='articleDate'>{date_line}</div>"
+            f"<div class='story'>{body}</div>{after}</body></html>").encode()
+
+
+LAUNCHED = "Article Launched: 01/09/2008 09:37:25 PM PST"
+US_PAGE = "http://www.sbsun.com/sports/ci_7927363"
+
+
+@pytest.mark.parametrize("lang, url, day", [
+    (' lang="en-US"', US_PAGE, dt.date(2008, 1, 9)),           # the US writes the month first
+    (' lang="en-GB"', US_PAGE, dt.date(2008, 9, 1)),
+    ("", "http://www.example.co.uk/sport/story.html", dt.date(2008, 9, 1)),
+    (' lang="de"', US_PAGE, dt.date(2008, 9, 1)),
+    ("", US_PAGE, None),                                        # nothing says which way: no date, not 1 September
+])
+def test_a_numeric_date_is_read_the_way_the_page_writes_dates(lang, url, day):
+    fields = parse_html(dated_page(LAUNCHED, lang), url=url)
+    assert (fields["published_at"].date() if fields["published_at"] else None) == day
+
+
+def test_the_pages_one_way_dates_a_capture_time_or_the_day_in_words_settle_the_order():
+    listing = "<ul class='more'><li>12/25/2007 Holiday bus schedule</li></ul>"
+    assert parse_html(dated_page(LAUNCHED, after=listing), url=US_PAGE)["published_at"].date() == dt.date(2008, 1, 9)
+    captured = dt.datetime(2008, 1, 10, 4, 0, tzinfo=dt.timezone.utc)  # 1 September was still to come
+    assert parse_html(dated_page(LAUNCHED), url=US_PAGE, captured=captured)["published_at"].date() == dt.date(2008, 1, 9)
+    worded = parse_html(dated_page("Updated January 9, 2008 and 01/09/2008"), url=US_PAGE)
+    assert worded["published_at"].date() == dt.date(2008, 1, 9)
+    assert worded["hints"]["date_source"] == "htmldate"
+
+
+@pytest.mark.parametrize("line", ["Archive: 2008/06", "Archive: June 2008", "© 2008 The Sun"])
+def test_a_month_or_a_year_alone_is_not_a_publication_date(line):
+    assert parse_html(dated_page(line), url=US_PAGE)["published_at"] is None
+
+
+def test_text_day_reads_an_ambiguous_date_only_when_the_order_is_known():
+    assert _text_day("Published 01/08/2008") is None
+    assert _text_day("Published 01/08/2008", "mdy") == dt.date(2008, 1, 8)
+    assert _text_day("Published 01/08/2008", "dmy") == dt.date(2008, 8, 1)
+    assert _text_day("Published 01/08/2008", latest=dt.date(2008, 1, 9)) == dt.date(2008, 1, 8)
+    assert _text_day("Published 12/25/2007") == dt.date(2007, 12, 25)
+
+
 @pytest.mark.parametrize("text, day", [
     ("13 Oct 2020 18:29", dt.date(2020, 10, 13)),
     ("Samstag, 3. Dezember 2011", dt.date(2011, 12, 3)),

@@ -34,11 +34,15 @@ Metadata comes from what the page states, most explicit source first:
   "Veröffentlicht am 3. Dezember 2011") or the first date line under the `<h1>` headline ("13 Oct
   2020 18:29"), in htmldate's languages; then the page's `<time datetime>` elements when they all
   state one day; then htmldate on the whole page (`original_date=True`:
-  metadata, `<time>`, dates printed on the page). A 1 January that the page does not print as a
-  date (htmldate's reading of a copyright year) is a guess and is dropped. Null when the page
-  states none; a WARC capture time is not a date stated. `hints["date_stated"]` keeps the day as
-  the page states it (before conversion to UTC; from the value carrying the publisher's time zone
-  when the metadata also gives a UTC copy).
+  metadata, `<time>`, dates printed on the page). A 1st of a month that the page does not print as
+  a day (htmldate's reading of a copyright year or an archive's month) is a guess and is dropped. A
+  date printed only as "01/09/2008" is read the way the page writes dates: its dates that read one
+  way only ("12/25/2007"), its declared locale (en-US month first, any other day first), its country
+  domain, a WARC capture time that rules one reading out, the same day printed in words; when none
+  says, no date (htmldate reads the day first: a US page's 9 January became 1 September). Null
+  when the page states none; a WARC capture time is not a date stated. `hints["date_stated"]`
+  keeps the day as the page states it (before conversion to UTC; from the value carrying the
+  publisher's time zone when the metadata also gives a UTC copy).
 - title: the headline the page shows (`<h1>`) when it agrees with the headline the page declares
   (JSON-LD `headline`, `og:title`, `twitter:title`, `<title>`), else the first declared one;
   site branding ("… | CNN Politics", "heise online - …", "(Published 2009)") is cut from the ends
@@ -268,16 +272,73 @@ def _relative_self(tree) -> Optional[str]:
 
 # --- dates -----------------------------------------------------------------------------------------
 
-_JAN1_TEXT = re.compile(
-    r"{y}-01-01|01[./]01[./]{y}|0?1\.\s*0?1\.\s*{y}|{y}/0?1/0?1|"
-    r"(?:january|jan\.?|janvier|januar|jänner|enero|gennaio|janeiro|januari|styczeń|января|一月)\s+0?1(?:st)?\b,?\s*{y}|"
-    r"\b0?1(?:st|er|\.|º)?\s+(?:de\s+)?(?:january|jan\.?|janvier|januar|jänner|enero|gennaio|janeiro|januari|"
-    r"stycznia|января)\s+(?:de\s+)?{y}|{y}\s*年\s*0?1\s*月\s*0?1\s*日|{y}\.\s*0?1\.\s*0?1\.?", re.IGNORECASE)
+# A numeric date whose day and month could be either way round ("01/08/2008": 1 August or 8 January).
+# The US writes the month first, most of the world the day first; htmldate reads the day first.
+_SLASH_DATE = re.compile(r"(?<![\w/.-])(\d{1,2})([/-])(\d{1,2})\2((?:19|20)\d{2})(?![\w/-])")
+# Country-code domains used as generic ones: they say nothing of how the site writes a date.
+_GENERIC_CCTLDS = frozenset({"io", "co", "tv", "me", "ly", "fm", "am", "ai", "cc", "ws", "to", "gg"})
+YEAR_WINDOW_CHARS = 40  # text before a year that may hold the rest of a worded date ("Wednesday, January 9, ")
 
 
-def _states_jan1(html_text: str, year: int) -> bool:
-    """Does the page print 1 January of `year` as a date (not only a copyright year)?"""
-    return re.search(_JAN1_TEXT.pattern.replace("{y}", str(year)), html_text, re.IGNORECASE) is not None
+def _day_order(text: str, language: Optional[str], page_url: Optional[str]) -> Optional[str]:
+    """"dmy" or "mdy": how a page writes a numeric date such as 01/08/2008, from (1) the numeric
+    dates of its text that can be read one way only ("12/25/2007", "25/12/2007"), when they agree;
+    (2) the locale it declares: en-US the month first, any other region or language the day first;
+    (3) a country-code domain (.us the month first, any other the day first). None when nothing says."""
+    day_first = month_first = False
+    for match in _SLASH_DATE.finditer(text):
+        a, b = int(match[1]), int(match[3])
+        day_first |= 12 < a <= 31 and b <= 12
+        month_first |= 12 < b <= 31 and a <= 12
+    if day_first != month_first:
+        return "dmy" if day_first else "mdy"
+    if language:
+        primary, _, region = language.replace("_", "-").lower().partition("-")
+        if primary != "en":
+            return "dmy"
+        if region:
+            return "mdy" if region == "us" else "dmy"
+    host = urlsplit(page_url).hostname if page_url else None
+    tld = host.rsplit(".", 1)[-1].lower() if host and "." in host else ""
+    if len(tld) == 2 and tld not in _GENERIC_CCTLDS:
+        return "mdy" if tld == "us" else "dmy"
+    return None
+
+
+def _prints_day(html_text: str, day: dt.date) -> Optional[str]:
+    """How the page prints `day`: "complete" (2008-01-09, 20080109, 09.01.2008, 2008年1月9日,
+    "January 9, 2008", "9. Januar 2008" in htmldate's languages), "numeric" (only as 09/01/2008,
+    which a US page means as 1 September), or None (not at all: a month or a year alone)."""
+    from htmldate.extractors import regex_parse
+
+    y, m, d = day.year, day.month, day.day
+    if re.search(rf"(?<!\d){y}[-/.]0?{m}[-/.]0?{d}(?!\d)|(?<!\d){y}{m:02d}{d:02d}(?!\d)|(?<![\d.])0?{d}\.\s?0?{m}\.\s?{y}"
+                 rf"|{y}\s*年\s*0?{m}\s*月\s*0?{d}(?!\d)", html_text):
+        return "complete"
+    year = str(y)
+    for match in itertools.islice(re.finditer(rf"(?<!\d){year}(?!\d)", html_text), 500):
+        window = html_text[max(0, match.start() - YEAR_WINDOW_CHARS):match.end()]
+        if re.search(r"[^\W\d_]{3,}", window) and not re.search(r"\d[/-]\d{1,2}[/-]\d{4}$", window) \
+                and (found := regex_parse(window)) is not None and found.date() == day:
+            return "complete"
+    numeric = re.search(rf"(?<![\w/.-])0?{d}(?P<sep>[/-])0?{m}(?P=sep){y}(?![\w/-])", html_text)
+    return "numeric" if numeric else None
+
+
+def _read_numeric(a: int, b: int, year: int, order: Optional[str], latest: Optional[dt.date]) -> Optional[dt.date]:
+    """The day "a/b/year" stands for: the one reading that is a date no later than `latest`, else
+    the reading `order` gives; None when both readings stand and nothing says which."""
+    readings = {}
+    for name, (month, day) in (("dmy", (b, a)), ("mdy", (a, b))):
+        try:
+            value = dt.date(year, month, day)
+        except ValueError:
+            continue
+        if URL_DATES_FROM <= value <= (latest or dt.date.today()):
+            readings[name] = value
+    if len(set(readings.values())) == 1:
+        return next(iter(readings.values()))
+    return readings.get(order) if order else None
 
 
 def _stated_day(value: Any) -> Optional[str]:
@@ -314,10 +375,11 @@ DATE_LINE_MAX_CHARS = 160  # a byline or dateline, not a sentence of the story
 HEADER_LINES = 12          # text pieces after the headline that may carry its date
 
 
-def _text_day(text: str) -> Optional[dt.date]:
+def _text_day(text: str, order: Optional[str] = None, latest: Optional[dt.date] = None) -> Optional[dt.date]:
     """The one complete day a short line of page text states, in any of htmldate's languages
     ("13 Oct 2020 18:29", "Samstag, 3. Dezember 2011", "2020年7月12日", "24.09.2019"); None for a
-    month or year alone, for an ambiguous "03/04/2019", or for a line that states two days."""
+    month or year alone, for a "03/04/2019" that neither the page's `order` (`_day_order`) nor
+    `latest` reads one way (`_read_numeric`), or for a line that states two days."""
     from htmldate.extractors import regex_parse
 
     days: set[dt.date] = set()
@@ -327,10 +389,14 @@ def _text_day(text: str) -> Optional[dt.date]:
         elif match["y2"]:
             parts = (int(match["y2"]), int(match["m2"]), int(match["d2"]))
         else:
-            a, b = int(match["a"]), int(match["b"])
+            a, b, year = int(match["a"]), int(match["b"]), int(match["y3"])
             if a <= 12 and b <= 12 and a != b:
-                return None  # day/month order unknown
-            parts = (int(match["y3"]), min(a, b), max(a, b))
+                read = _read_numeric(a, b, year, order, latest)
+                if read is None:
+                    return None  # day/month order unknown
+                parts = (read.year, read.month, read.day)
+            else:
+                parts = (year, min(a, b), max(a, b))
         try:
             days.add(dt.date(*parts))
         except ValueError:
@@ -368,7 +434,8 @@ def _text_pieces(tree) -> list[tuple[Any, str]]:
     return pieces
 
 
-def _stated_in_text(pieces: list[tuple[Any, str]], title: Optional[str]) -> tuple[Optional[dt.date], Optional[str]]:
+def _stated_in_text(pieces: list[tuple[Any, str]], title: Optional[str], order: Optional[str] = None,
+                    latest: Optional[dt.date] = None) -> tuple[Optional[dt.date], Optional[str]]:
     """(day, source) a page prints for its article: a short line with a publication cue
     ("Posted on …", "… veröffentlicht"), else the first line under the headline that is a date
     ("13 Oct 2020 18:29" under the `<h1>`). Dates in sentences, update lines and the rest of the
@@ -376,7 +443,7 @@ def _stated_in_text(pieces: list[tuple[Any, str]], title: Optional[str]) -> tupl
     for _, text in pieces:
         if len(text) <= DATE_LINE_MAX_CHARS and _PUBLISH_CUE.search(text) and not _UPDATE_CUE.search(text) \
                 and not _NOT_PUBLICATION.search(text):
-            day = _text_day(text)
+            day = _text_day(text, order, latest)
             if day is not None:
                 return day, "text published"
     key = _squash(title)
@@ -391,7 +458,7 @@ def _stated_in_text(pieces: list[tuple[Any, str]], title: Optional[str]) -> tupl
                 break  # the story has begun
             if _UPDATE_CUE.search(line) or _NOT_PUBLICATION.search(line):
                 continue
-            day = _text_day(line)
+            day = _text_day(line, order, latest)
             if day is not None:
                 return day, "text under headline"
             if element.tag == "time" or _RELATIVE_TIME.search(line):
@@ -424,7 +491,8 @@ def _error_notice(tree, pieces: list[tuple[Any, str]]) -> str:
 def _published(tree, meta: dict[str, str], article_ld: Optional[dict], html_text: str,
                page_url: Optional[str], title: Optional[str] = None,
                pieces: Optional[list[tuple[Any, str]]] = None,
-               latest: Optional[dt.date] = None) -> tuple[Any, Optional[str], Optional[str]]:
+               latest: Optional[dt.date] = None, language: Optional[str] = None
+               ) -> tuple[Any, Optional[str], Optional[str]]:
     """(publication time, day as stated, where it came from) or (None, None, None). htmldate, the
     costliest source, runs only when no other source states the day.
 
@@ -436,7 +504,13 @@ def _published(tree, meta: dict[str, str], article_ld: Optional[dict], html_text
     wins over a metadata time more than a day away from it (an update time), and over what the page
     prints and htmldate. `<time pubdate>` elements that state different days belong to a list of
     stories, not to the article. Where the metadata states one instant twice, the day is taken from
-    the value that carries the publisher's own time zone (not its UTC copy)."""
+    the value that carries the publisher's own time zone (not its UTC copy).
+
+    A date printed only as "01/08/2008" is read the way the page writes dates (`_day_order`: its
+    unambiguous numeric dates, its declared locale, its country domain): htmldate always reads the
+    day first, which puts a US page's 8 January in August. When nothing says which way, no date.
+    htmldate's 1st of a month that the page never prints as a day is a month or a year alone (a
+    copyright line, an archive heading): not a date stated."""
     def possible(day: Optional[dt.date]) -> bool:
         return day is not None and (latest is None or day <= latest)
 
@@ -465,7 +539,9 @@ def _published(tree, meta: dict[str, str], article_ld: Optional[dict], html_text
     if day_in_url is not None:
         return dt.datetime(day_in_url.year, day_in_url.month, day_in_url.day, tzinfo=dt.timezone.utc), \
             day_in_url.isoformat(), "url"
-    day, source = _stated_in_text(_text_pieces(tree) if pieces is None else pieces, title)
+    pieces = _text_pieces(tree) if pieces is None else pieces
+    order = _day_order("\n".join(text for _, text in pieces), language, page_url)
+    day, source = _stated_in_text(pieces, title, order, latest)
     if possible(day):
         return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc), day.isoformat(), source
     stamps = [node.get("datetime") for node in tree.iter("time") if node.get("datetime")]
@@ -476,11 +552,22 @@ def _published(tree, meta: dict[str, str], article_ld: Optional[dict], html_text
             return parsed, shown.pop(), "<time datetime>"
     htmldate_value = _htmldate(html_text, page_url, latest)
     parsed = parse_datetime(htmldate_value)
-    if parsed is not None and possible(parsed.date()):
-        if (parsed.month, parsed.day) == (1, 1) and not _states_jan1(html_text, parsed.year):
-            return None, None, None  # a year (copyright, archive) dressed as a date: not stated
-        return parsed, _stated_day(htmldate_value), "htmldate"
-    return None, None, None
+    if parsed is None or not possible(parsed.date()):
+        return None, None, None
+    day = parsed.date()
+    if day.day == 1 or (day.day <= 12 and day.day != day.month):
+        printed = _prints_day(html_text, day)
+        if printed is None and day.day == 1:
+            return None, None, None  # a month or a year (copyright, archive) dressed as a date: not stated
+        if printed == "numeric":  # htmldate read "d/m/yyyy" day first
+            other = dt.date(day.year, day.day, day.month)
+            read = other if possible(other) and _prints_day(html_text, other) == "complete" else \
+                _read_numeric(day.day, day.month, day.year, order, latest)
+            if read is None:
+                return None, None, None
+            if read != day:
+                return dt.datetime(read.year, read.month, read.day, tzinfo=dt.timezone.utc), read.isoformat(), "htmldate"
+    return parsed, _stated_day(htmldate_value), "htmldate"
 
 
 # --- titles ----------------------------------------------------------------------------------------
@@ -1251,7 +1338,7 @@ def parse_html(data: bytes, url: Optional[str] = None, charset: Optional[str] = 
     pieces = _text_pieces(tree)
     latest = captured.date() + dt.timedelta(days=1) if captured else None  # a day for time zones
     published, stated_day, date_source = _published(tree, meta, article_ld, html_text, page_url, title,
-                                                       pieces, latest)
+                                                       pieces, latest, _language(tree, meta))
 
     schema_types = set().union(*(_type_names(o.get("@type")) for o in objects)) if objects else set()
     schema_types |= {t for n in tree.xpath("//*[@itemtype]") for t in _type_names(n.get("itemtype"))}
