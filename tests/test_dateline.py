@@ -20,6 +20,9 @@ from transforms.dateline import find_dateline, parse_dateline
     ("BETHESDA, Md. (AP) _ DiamondRock Hospitality Co. on Monday reported earnings.", "Bethesda", "US", "AP", None),
     ("(ANSA) - Rome, October 11 - Italian Foreign Minister Angelino Alfano said.", "Rome", "IT", "ANSA", "October 11"),
     ("(ANSA) - ROMA, 1 LUG - Il governo ha approvato il decreto.", "Rome", "IT", "ANSA", "1 LUG"),
+    # TASS closes its dateline with the agency between slashes
+    ("MOSCOW, January 21. /TASS/. The Kremlin does not support the EU's decision.", "Moscow", "RU", "TASS", "January 21"),
+    ("ST. PETERSBURG, June 7. /TASS/. Russia and China signed a deal.", "Saint Petersburg", "RU", "TASS", "June 7"),
     # a "By" line run into the dateline by a paragraph's line break (Superdesk's WordPress export)
     ("By Tester Harare, July 19 (The SDNewTester) - Cash-strapped StarAfrica Corporation is set to sell.",
      "Harare", "ZW", "The SDNewTester", "July 19"),
@@ -48,6 +51,8 @@ def test_unknown_small_town_keeps_printed_name_in_title_case():
     "UPDATE 2 - Shares fell sharply.",
     "Mr Smith - who lives nearby - said so.",
     "March 3 - nothing happened.",
+    "The talks in Moscow /TASS/ said nothing new.",
+    "Read more at /news/ today.",
 ])
 def test_bodies_without_dateline_are_left_alone(body):
     assert find_dateline(body) == (None, body)

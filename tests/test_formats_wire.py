@@ -114,10 +114,19 @@ def test_newsml_1_afp_item():
     assert "subj:04000000" in fields["hints"]["subjects"].split()
 
 
+def test_newsml_1_tass_item_sends_its_nitf_story_as_complex_data():
+    records, articles = _articles(shared_data("formats", "newsml-1", "superdesk-belga", "tass_belga.xml"))
+    assert len(articles) == 1
+    article = articles[0]
+    assert article.title == "Kremlin has 'negative reaction' to upcoming EU sanctions"
+    assert article.body.startswith("MOSCOW, January 21. /TASS/. The Kremlin does not support")
+    assert article.hints["language"] == "en" and article.site == "itar-tass.com"
+
+
 # Per folder of ../shared/data/formats: (articles, records that are dead letters, whole files that are
 # dead letters), counted when the samples were checked by hand: the record dead letters are picture
 # and graphics items with no text; the two whole files are IPTC listings whose root is no news format.
-WIRE_ACCOUNTS = {"newsml-g2": (24, 11, 2), "newsml-1": (9, 1, 0), "nitf": (13, 0, 0)}
+WIRE_ACCOUNTS = {"newsml-g2": (24, 11, 2), "newsml-1": (10, 0, 0), "nitf": (13, 0, 0)}
 
 
 @pytest.mark.parametrize("folder", sorted(WIRE_ACCOUNTS))

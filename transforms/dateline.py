@@ -7,6 +7,7 @@
     PARIS, Jan 5 (AFP) -- ...             KABUL, Afghanistan — ...
     Wien – ...                            Berlin (dpa) - ...
     (ANSA) - Rome, October 11 - ...       BETHESDA, Md. (AP) _ ...  (AP's ASCII dash)
+    MOSCOW, January 21. /TASS/. ...
 
 and returns the `Dateline` (text as printed, city resolved with the shipped gazetteer, region,
 country, coordinates, date as printed, agency) with the body that follows it. A head that is not a
@@ -57,6 +58,8 @@ HEAD = re.compile(
 )
 # The agency before the place: "(ANSA) - Rome, October 11 - ".
 _AGENCY_FIRST = re.compile(r"^\s*\((?P<agency>[A-Za-z][\w -]{1,24})\)\s*(?:--|[-–—])\s+")
+# TASS closes its dateline with the agency between slashes: "MOSCOW, January 21. /TASS/. ...".
+_SLASHED_AGENCY = re.compile(r"^\s*(?P<pre>[^\n/()]{1,90}?)[.,]?\s*/(?P<agency>[A-Za-z][\w -]{1,24})/\.?\s+(?=\S)")
 # A separator left at the head of a body whose dateline the format gave apart (AP's ASCII "_").
 _LONE_SEPARATOR = re.compile(r"^\s*(?:--|[-–—_])\s+(?=\S)")
 _TRAILING_AGENCY = re.compile(r"[\s,]+(?P<agency>Reuters?|AP|AFP|UPI|dpa|Xinhua|Kyodo)\s*$")
@@ -233,6 +236,12 @@ def find_dateline(body: str, hint: Optional[str] = None) -> tuple[Optional[Datel
             if not dateline.agency:
                 update["agency"] = _agency(lead.group("agency"))
             return dateline.model_copy(update=update), rest
+    slashed = _SLASHED_AGENCY.match(body[:200])
+    if slashed and fold(slashed.group("agency")) in AGENCIES:
+        text = body[: slashed.end()].strip().rstrip(".")
+        dateline = _build(text, slashed.group("pre"), slashed.group("agency"), sep="/", trusted=False)
+        if dateline is not None:
+            return dateline, body[slashed.end():]
     match = HEAD.match(body[:200])
     if not match:
         return None, body

@@ -198,6 +198,14 @@ def parse_newsml_g2(data: bytes) -> dict[str, Any]:
 
 # --- NewsML 1.x ------------------------------------------------------------------------------------
 
+def _holds_text(content_item) -> bool:
+    """A NewsML 1.x `ContentItem` of text: `MediaType` Text, or ComplexData carrying a text format
+    (ITAR-TASS sends its NITF story as ComplexData, MimeType text/vnd.IPTC.NITF)."""
+    media = (attr(first_descendant(content_item, "mediatype"), "FormalName") or "text").lower()
+    mime = (attr(first_descendant(content_item, "mimetype"), "FormalName") or "").lower()
+    return media == "text" or media == "complexdata" and (mime.startswith("text/") or "xml" in mime or "html" in mime)
+
+
 def parse_newsml_1(data: bytes) -> dict[str, Any]:
     """One NewsML 1.x `NewsItem` (inside its `NewsML` root) -> article fields."""
     root = parse_xml(data)
@@ -205,8 +213,7 @@ def parse_newsml_1(data: bytes) -> dict[str, Any]:
     if item is None:
         raise ParseError(f"not a NewsML 1.x item: root element is <{local(root)}>")
     lines = first_descendant(item, "newslines")
-    text_items = [c for c in descendants(item, "contentitem")
-                  if (attr(first_descendant(c, "mediatype"), "FormalName") or "text").lower() == "text"]
+    text_items = [c for c in descendants(item, "contentitem") if _holds_text(c)]
     paras, nitf = _best_body(d for c in text_items for d in children(c, "datacontent"))
     if not paras:
         raise ParseError("NewsML 1.x item has no text content")
