@@ -187,6 +187,10 @@ def test_site_is_the_publisher(parts, site):
     (["Paul"], ["Paul"]),
     (["作者： Diogo Carleto 翻訳者 中村 真子"], ["Diogo Carleto", "中村 真子"]),
     (["Dec"], []),
+    (["CBS"], []),    # a broadcaster's <meta name="author">, an agency's acronym (BNS, ACN): no person
+    (["BNS"], []),
+    (["KT"], ["KT"]),  # a writer's initials, as a Japanese site credits them ("《KT》")
+    (["JOHN SMITH"], ["John Smith"]),
 ])
 def test_clean_authors(raw, names):
     assert clean_authors(raw) == names

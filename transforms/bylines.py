@@ -189,6 +189,9 @@ SITE_CREDIT = re.compile(r"^(?:developed|designed|powered|hosted|maintained|buil
 # the other part is the city. (Latin-script values keep their dashes: "Zone Justice - ICI.Radio-Canada.ca".)
 _DASH = re.compile(r"\s+[-–—]\s+")
 MAX_AUTHOR_WORDS = 6
+# A one-word author in capitals of 3 to this many letters is an organisation's acronym ("CBS", "BNS");
+# two letters are a writer's initials as Japanese sites credit them ("《KT》").
+ACRONYM_MAX_CHARS = 5
 MAX_AUTHOR_CHARS = 60
 
 
@@ -232,6 +235,8 @@ def _author_part(part: str) -> Optional[str]:
         return None  # "Dec", "Xxx"
     if len(words) >= 3 and words[0] in ("The", "THE"):
         return None  # "The Huffington Post", "The Associated Press": an organisation
+    if len(words) == 1 and _is_latin_script(part) and part.isupper() and 3 <= len(part) <= ACRONYM_MAX_CHARS:
+        return None  # "CBS", "KTLA" (a broadcaster's `<meta name="author">`): an acronym, not a person
     if _is_latin_script(part) and part.isupper() and len(part) > 3:
         part = part.title()
     return part
