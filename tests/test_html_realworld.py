@@ -144,6 +144,11 @@ def test_titles_are_the_headline_without_branding(parts, title):
     ("TheStar.com | Sports | John McHale, 86: Expos' first president", "John McHale, 86: Expos' first president"),
     ("Pressure on Tasmanian health over abuse : thewest.com.au", "Pressure on Tasmanian health over abuse"),
     ("Steve Forbes: Trump is indeed a billionaire.", "Steve Forbes: Trump is indeed a billionaire."),
+    # a day and what follows it are not the headline
+    ("Laura Linney Thankful She Isn't Lindsay Lohan | January 15, 2008 | AHN",
+     "Laura Linney Thankful She Isn't Lindsay Lohan"),
+    ("January 15, 2008 | Storm closes schools", "Storm closes schools"),
+    ("Storm closes schools | 2008", "Storm closes schools | 2008"),
 ])
 def test_a_host_name_in_a_title_is_the_site_name(raw, title):
     assert strip_branding(raw, set()) == title

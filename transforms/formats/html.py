@@ -637,7 +637,8 @@ def _is_brand(segment: str, brands: set[str]) -> bool:
 def strip_branding(title: str, brands: set[str]) -> str:
     """Cut segments naming the site from the ends of a title: "Headline | CNN Politics",
     "heise online - Headline", "Headline — Postlight — Digital Strategy" (a tagline after the site
-    name goes with it), "Headline (Published 2009)"."""
+    name goes with it), "Headline (Published 2009)", and a day with what follows it ("Headline |
+    January 15, 2008 | AHN")."""
     title = _PUBLISHED_SUFFIX.sub("", " ".join(title.split()))
     note = _TRAILING_NOTE.search(title)
     if note and note.start() > 0 and (note["under"] or _only_a_day(note["paren"])
@@ -659,8 +660,10 @@ def strip_branding(title: str, brands: set[str]) -> str:
         if len(pieces) < 2:
             return pieces[0].strip()
     start, end = 0, len(pieces)
-    while end - start > 1 and _is_brand(pieces[start], brands):
+    while end - start > 1 and (_is_brand(pieces[start], brands) or _only_a_day(pieces[start])):
         start += 1
+    # A day between the headline and the site ("Headline | January 15, 2008 | AHN") ends the headline.
+    end = next((i for i in range(start + 1, end) if _only_a_day(pieces[i])), end)
     # A generic section name after a leading site name: "TheStar.com | Sports | Headline".
     while 0 < start < end - 1 and all(w.casefold() in _GENERIC_TITLE_WORDS for w in pieces[start].split()):
         start += 1
