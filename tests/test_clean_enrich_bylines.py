@@ -91,6 +91,33 @@ def test_a_first_paragraph_that_repeats_the_headline_and_a_last_updated_line_lea
         == "Cyclone rips through villages"
 
 
+@pytest.mark.parametrize("stamp, authors", [  # as AP's and Reuters' copy shows on Google News pages of 2008
+    ("Associated Press - January 11, 2008 4:13 PM ET", []),
+    ("1/7/2008, 6:30 p.m. EST By GILLIAN WONG The Associated Press", ["Gillian Wong"]),
+    ("1/14/2008, 8:34 a.m. ESTThe Associated Press", []),
+    ("Reuters\n\nPublished: Sunday, December 30, 2007", []),
+    ("Mon, Jan 14 2008, 19:53 GMT\n\nhttp://www.afxnews.com", []),
+    ("AP Golf Writer", []),
+    ("By JEFF KAROUB, AP Writer   47 minutes ago", ["Jeff Karoub"]),
+])
+def test_wire_stamps_above_the_dateline_leave_the_body_and_their_byline_gives_the_authors(stamp, authors):
+    article = clean_article(_article(f"{stamp}\n\nEUGENE, Ore. (AP) - Oregon running back Jonathan Stewart will "
+                                     "pass up his senior season.\n\nThe school confirmed it today.",
+                                     title="Oregon's Stewart turning pro"))
+    assert article.title == "Oregon's Stewart turning pro"
+    assert article.dateline.city == "Eugene" and article.dateline.agency == "AP"
+    assert article.body == "Oregon running back Jonathan Stewart will pass up his senior season.\n\nThe school confirmed it today."
+    assert article.authors == authors
+
+
+def test_a_stamp_without_a_dateline_after_it_and_story_text_stay():
+    body = "Associated Press - January 11, 2008 4:13 PM ET\n\nOregon running back Jonathan Stewart will turn pro."
+    assert clean_article(_article(body)).body == body
+    # A paragraph of words above the dateline is story text (or a deck), not a stamp: nothing moves.
+    story = "Seven killed in Baghdad\n\nBAGHDAD (Reuters) - A bomb killed seven people on Tuesday."
+    assert clean_article(_article(story, title="Bombing")).body == story
+
+
 def test_send_to_a_friend_rss_and_copyright_lines_of_real_pages_leave_the_body():
     from transforms.clean import clean_body
 

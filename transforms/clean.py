@@ -9,6 +9,8 @@ Guarantees, for every article whatever its source format:
   (without the "in Place" part) go to `contributors`.
 - Bylines ("By X and Y") at the head go to `authors`; "— AP" sign-offs, the "Reuter" end mark and
   "(Reporting by X; Editing by Y)" tails leave the body (`transforms.bylines`).
+- Wire stamps above a dateline ("Associated Press - January 11, 2008 4:13 PM ET", "1/7/2008, 6:30
+  p.m. EST By GILLIAN WONG The Associated Press") leave the body; their byline names are authors.
 - A dateline opening the body ("LONDON, March 3 (Reuters) -") moves to `dateline`
   (`transforms.dateline`), before dedup, so copies that differ only in their dateline still match.
   When an untitled body opens with a headline line followed by a dateline, that line is the title.
@@ -30,7 +32,7 @@ from __future__ import annotations
 
 import re
 from transforms.bylines import split_bylines, clean_authors
-from transforms.dateline import find_dateline
+from transforms.dateline import AGENCIES, DATE, find_dateline
 from transforms.model import Article, Dateline
 from transforms.text import content_fingerprint, count_words
 
@@ -128,6 +130,22 @@ HEADLINE_SEARCH = 2
 LABEL_MAX_WORDS = 4
 LABEL_MAX_CHARS = 40
 HEADLINE_MAX_WORDS = 20
+
+# Wire furniture above a story's dateline on sites that carry agency copy: a stamp of agency, day
+# and time, a byline, a source URL ("Associated Press - January 11, 2008 4:13 PM ET", "1/7/2008,
+# 6:30 p.m. EST By GILLIAN WONG The Associated Press", "Reuters", "Published: Sunday, December 30,
+# 2007", "AP Golf Writer", "By JEFF KAROUB, AP Writer 47 minutes ago"). What is left of such a line
+# once these parts are taken out has no letter.
+_STAMP_PARTS = re.compile(
+    r"\b\d{1,2}[:.]\d{2}(?:[:.]\d{2})?\s*(?i:[ap]\.?m\.?)?|\b\d{1,4}[-/.]\d{1,2}[-/.]\d{2,4}\b"
+    r"|\b(?:[ECMP][SD]?T|GMT|UTC|BST|CES?T)(?:\b|(?=The\b))|\b(?i:mon|tues?|wed|thu(?:rs?)?|fri|sat|sun)\b\.?"
+    r"|\b(?i:published|posted|updated|last updated|on|at|from)\b:?|(?:https?://|www\.)\S+|©"
+    r"|(?<![a-z])(?i:(?:the\s+)?(?:" + "|".join(re.escape(name) for name in sorted(AGENCIES, key=len, reverse=True)) + r"))\b"
+    r"|\b[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?\s+(?:Writer|Editor|Correspondent|Reporter)\b")
+_STAMP_BYLINE = re.compile(r"\bBy\s+(?P<names>[^\n]{2,80})$")
+_STAMP_AGO = re.compile(r"\s*\b\d+\s+(?:minutes?|mins?|hours?|hrs?|days?)\s+ago\b", re.IGNORECASE)
+STAMP_MAX_CHARS = 160
+STAMP_PARAGRAPHS = 3  # stamp paragraphs looked at above the dateline
 
 
 def credit_names(line: str) -> list[str] | None:
@@ -233,6 +251,39 @@ def split_dateline(title: str | None, body: str, hint: str | None = None
     return title, dateline, rest
 
 
+def _stamp_authors(paragraph: str) -> list[str] | None:
+    """The people a paragraph of wire furniture (`_STAMP_PARTS`) credits, [] for none; None when the
+    paragraph is text."""
+    if len(paragraph) > STAMP_MAX_CHARS or "\n" in paragraph:
+        return None
+    authors: list[str] = []
+    paragraph = _STAMP_AGO.sub("", paragraph).strip()
+    byline = _STAMP_BYLINE.search(paragraph)
+    if byline:
+        authors = clean_authors([byline["names"]])
+        if not authors:
+            return None
+        paragraph = paragraph[:byline.start()]
+    rest = _STAMP_PARTS.sub(" ", DATE.sub(" ", paragraph))
+    return None if re.search(r"[^\W\d_]", rest) else authors
+
+
+def without_wire_stamp(body: str) -> tuple[str, list[str]]:
+    """(body, authors): the body less the wire furniture paragraphs above its dateline, and the
+    people their byline names. Only when a dateline follows them: otherwise the body is left alone."""
+    paras = body.split("\n\n", STAMP_PARAGRAPHS)
+    authors: list[str] = []
+    for index in range(min(STAMP_PARAGRAPHS, len(paras) - 1)):
+        found = _stamp_authors(paras[index].strip())
+        if found is None:
+            break
+        authors.extend(n for n in found if n not in authors)
+        rest = "\n\n".join(paras[index + 1:])
+        if find_dateline(rest)[0] is not None:
+            return rest, authors
+    return body, []
+
+
 def without_headline(body: str, title: str | None) -> str:
     """The body less a paragraph near its top that only repeats the headline (a page's <h1> inside
     the story's container; 224 of 1,324 real pages), with the section labels above it ("News",
@@ -255,6 +306,8 @@ def clean_article(article: Article) -> Article:
     body, credits = clean_body(article.body)
     body = without_headline(body, article.title)
     body, authors_found, tail_credits = split_bylines(body)
+    body, stamp_authors = without_wire_stamp(body)
+    authors_found += [n for n in stamp_authors if n not in authors_found]
     title, dateline, body = split_dateline(article.title, body, article.hints.get("dateline"))
     body = body.strip()
     text_kind = article.text_kind
