@@ -110,6 +110,28 @@ def test_wire_stamps_above_the_dateline_leave_the_body_and_their_byline_gives_th
     assert article.authors == authors
 
 
+@pytest.mark.parametrize("body, title, city, authors", [  # one line of a Google News page of 2008
+    ("By JAE-SOON CHANG, Associated Press Writer 42 minutes ago SEOUL, South Korea - Special prosecutors raided "
+     "the headquarters of Samsung Group on Tuesday.", None, "Seoul", ["Jae-Soon Chang"]),
+    ("Toronto guard T.J. Ford close to resuming workouts Posted: Wednesday Jan 9, 2008 10:23 PM TORONTO (AP) -Raptors "
+     "guard T.J. Ford was cleared to resume workouts.", "Toronto guard T.J. Ford close to resuming workouts", "Toronto", []),
+    ("Chicago Bulls draft pick arrested for urinating in public SALMON, Idaho, Jan 17 (Reuters) - Chicago Bulls draft "
+     "pick JamesOn Curry was arrested.", "Chicago Bulls draft pick arrested for urinating in public", "Salmon", []),
+])
+def test_a_stamp_or_the_headline_run_into_the_dateline_on_one_line_leaves_the_body(body, title, city, authors):
+    article = clean_article(_article(body, title=title))
+    assert article.dateline.city == city and article.authors == authors
+    assert article.body.split()[0] in ("Special", "Raptors", "Chicago")
+
+
+def test_a_stamp_whose_name_runs_into_the_place_or_a_sentence_with_dashes_is_not_cut():
+    from transforms.clean import without_wire_stamp
+
+    for body in ("By JOHN SMITH NEW YORK (AP) - Stocks fell on Monday as oil rose.",  # where the name ends is unknown
+                 "Markets The council met on Monday - and voted - to expand the bus network."):
+        assert without_wire_stamp(body, "Markets") == (body, [])
+
+
 def test_a_stamp_without_a_dateline_after_it_and_story_text_stay():
     body = "Associated Press - January 11, 2008 4:13 PM ET\n\nOregon running back Jonathan Stewart will turn pro."
     assert clean_article(_article(body)).body == body

@@ -10,7 +10,8 @@ Guarantees, for every article whatever its source format:
 - Bylines ("By X and Y") at the head go to `authors`; "— AP" sign-offs, the "Reuter" end mark and
   "(Reporting by X; Editing by Y)" tails leave the body (`transforms.bylines`).
 - Wire stamps above a dateline ("Associated Press - January 11, 2008 4:13 PM ET", "1/7/2008, 6:30
-  p.m. EST By GILLIAN WONG The Associated Press") leave the body; their byline names are authors.
+  p.m. EST By GILLIAN WONG The Associated Press"), or run into it on one line, maybe after the
+  headline, leave the body; their byline names are authors.
 - A dateline opening the body ("LONDON, March 3 (Reuters) -") moves to `dateline`
   (`transforms.dateline`), before dedup, so copies that differ only in their dateline still match.
   When an untitled body opens with a headline line followed by a dateline, that line is the title.
@@ -30,6 +31,7 @@ Guarantees, for every article whatever its source format:
 
 from __future__ import annotations
 
+import itertools
 import re
 from transforms.bylines import split_bylines, clean_authors
 from transforms.dateline import AGENCIES, DATE, find_dateline
@@ -146,6 +148,14 @@ _STAMP_BYLINE = re.compile(r"\bBy\s+(?P<names>[^\n]{2,80})$")
 _STAMP_AGO = re.compile(r"\s*\b\d+\s+(?:minutes?|mins?|hours?|hrs?|days?)\s+ago\b", re.IGNORECASE)
 STAMP_MAX_CHARS = 160
 STAMP_PARAGRAPHS = 3  # stamp paragraphs looked at above the dateline
+# A stamp run into its dateline on one line: a separator the dateline ends with must come early,
+# and the dateline starts at one of the paragraph's first words.
+_SEPARATOR_AHEAD = re.compile(r"\s(?:--|[-–—_:])\s|\)\s*(?:--|[-–—:])")
+_WORD_START = re.compile(r"(?:^|(?<=\s))[A-Z]")
+_STAMP_OPENING = re.compile(
+    r"By\s|©|\d|(?i:posted|published|updated|(?:mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|oct"
+    r"|nov|dec)[a-z]*\b|(?:the\s+)?(?:" + "|".join(re.escape(name) for name in sorted(AGENCIES, key=len, reverse=True))
+    + r")\b)")
 
 
 def credit_names(line: str) -> list[str] | None:
@@ -268,10 +278,53 @@ def _stamp_authors(paragraph: str) -> list[str] | None:
     return None if re.search(r"[^\W\d_]", rest) else authors
 
 
-def without_wire_stamp(body: str) -> tuple[str, list[str]]:
+def _glued_stamp(paragraph: str, title: str | None) -> tuple[str, list[str]] | None:
+    """(paragraph from its dateline on, authors) when the paragraph opens with a stamp, maybe after
+    the headline, run into the dateline on one line ("By JAE-SOON CHANG, Associated Press Writer 42
+    minutes ago SEOUL, South Korea - …", "<headline> Associated Press - January 16, 2008 12:55 PM ET
+    NEW YORK (AP) - …", "<headline> SALMON, Idaho, Jan 17 (Reuters) - …"); None otherwise."""
+    text = paragraph
+    if title:
+        words = len(title.split())
+        lead = paragraph.split(None, words)
+        if len(lead) > words and _compact(" ".join(lead[:words])) == _compact(title):
+            text = lead[words]
+    if text is paragraph and not _STAMP_OPENING.match(text):
+        return None
+    if not _SEPARATOR_AHEAD.search(text[:STAMP_MAX_CHARS * 2]):
+        return None
+    if text is not paragraph and _place_dateline(text):
+        return text, []  # the headline run into the dateline
+    if not _STAMP_OPENING.match(text):
+        return None
+    starts = [m.start() for m in itertools.islice(_WORD_START.finditer(text[:STAMP_MAX_CHARS + 1]), 1, None)]
+    for start in reversed(starts):  # the longest stamp: "… 12:55 PM ET" before "NEW YORK (AP)"
+        prefix = text[:start].strip()
+        found = _stamp_authors(prefix)
+        if found and _squash_word(prefix.split()[-1]) in {_squash_word(w) for n in found for w in n.split()}:
+            continue  # a name runs into the place ("By JOHN SMITH NEW YORK"): where one ends is unknown
+        if found is not None and _place_dateline(text[start:]):
+            return text[start:], found
+    return None
+
+
+def _squash_word(word: str) -> str:
+    return re.sub(r"\W", "", word).casefold()
+
+
+def _place_dateline(text: str) -> bool:
+    """Does the text open with a dateline that names a place (not "By …", not a date alone)?"""
+    dateline = find_dateline(text)[0]
+    return dateline is not None and dateline.city is not None and not text.startswith(("By ", "BY "))
+
+
+def without_wire_stamp(body: str, title: str | None = None) -> tuple[str, list[str]]:
     """(body, authors): the body less the wire furniture paragraphs above its dateline, and the
     people their byline names. Only when a dateline follows them: otherwise the body is left alone."""
     paras = body.split("\n\n", STAMP_PARAGRAPHS)
+    glued = _glued_stamp(paras[0], title)
+    if glued is not None:
+        return "\n\n".join([glued[0], *paras[1:]]), glued[1]
     authors: list[str] = []
     for index in range(min(STAMP_PARAGRAPHS, len(paras) - 1)):
         found = _stamp_authors(paras[index].strip())
@@ -306,7 +359,7 @@ def clean_article(article: Article) -> Article:
     body, credits = clean_body(article.body)
     body = without_headline(body, article.title)
     body, authors_found, tail_credits = split_bylines(body)
-    body, stamp_authors = without_wire_stamp(body)
+    body, stamp_authors = without_wire_stamp(body, article.title)
     authors_found += [n for n in stamp_authors if n not in authors_found]
     title, dateline, body = split_dateline(article.title, body, article.hints.get("dateline"))
     body = body.strip()
