@@ -24,6 +24,19 @@ def test_byline_and_reuters_tail_move_to_authors_and_contributors():
     assert article.body == "Sterling rose.\n\nTraders said so."
 
 
+@pytest.mark.parametrize("line, names", [
+    ("by Paul Cashmere - January 2 2008", ["Paul Cashmere"]),  # lower case, with the day it was filed
+    ("By Ben Grossman, 1/21/2008", ["Ben Grossman"]),
+    ("by Matt Lowrie, Manjusha Parvathaneni, Benjamin Pick, and Jochen Wuttke",
+     ["Matt Lowrie", "Manjusha Parvathaneni", "Benjamin Pick", "Jochen Wuttke"]),
+])
+def test_byline_lines_in_lower_case_or_with_their_day_give_the_authors(line, names):
+    body, authors, _ = split_bylines(f"{line}\n\nThe council voted on Tuesday to expand the bus network.")
+    assert authors == names and body == "The council voted on Tuesday to expand the bus network."
+    text = "by the way, the council voted on Tuesday."
+    assert split_bylines(text) == (text, [], [])
+
+
 def test_sign_offs_and_reuter_end_mark_leave_the_body():
     assert split_bylines("Shares rose.\n\nThe market closed. — AP")[0] == "Shares rose.\n\nThe market closed."
     assert split_bylines("Net 418,733 vs 235,572 Reuter")[0] == "Net 418,733 vs 235,572"

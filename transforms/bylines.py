@@ -17,12 +17,17 @@ import re
 import unicodedata
 from typing import Iterable, Optional
 
+_FILED_DAY = (r"(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s+)?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
+              r"\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}|\d{1,2}/\d{1,2}/\d{2,4}")
 _AGENCY_WORDS = (r"Reuters?|AP|AFP|UPI|dpa|Associated Press|Agence France-Presse|Bloomberg|CNN|BBC News"
                  r"|Xinhua|Kyodo|ANSA|EFE|PA|AAP|Staff Writer|Staff Reporter|Correspondent|Special Correspondent"
                  r"|Staff|Contributor|[A-Z][\w ]{0,30} (?:Correspondent|Editor|Reporter|Writer)")
+# A byline line: "By X and Y", maybe with an agency or desk after it, maybe with the day it was
+# filed ("by Paul Cashmere - January 2 2008", "By Jane Doe, 1/21/2008").
 BYLINE = re.compile(
-    rf"^(?:By|BY|Von|Par|Por|Di|Door|Av)\s+(?P<names>[^\n]{{2,160}}?)"
-    rf"(?:\s*(?:,|\||/|—|–|-)\s*(?:{_AGENCY_WORDS})(?:\s+(?:in|at)\s+[A-Z][\w ,.'-]*)?)?\s*$")
+    rf"^(?:By|BY|by|Von|Par|Por|Di|Door|Av)\s+(?P<names>[^\n]{{2,160}}?)"
+    rf"(?:\s*(?:,|\||/|—|–|-)\s*(?:{_AGENCY_WORDS})(?:\s+(?:in|at)\s+[A-Z][\w ,.'-]*)?)?"
+    rf"(?:\s*(?:,|\||—|–|--|-)\s*(?:{_FILED_DAY}))?\s*$")
 _NAME_SPLIT = re.compile(r"\s*(?:,|;|\band\b|\bund\b|\bet\b|\by\b|&)\s*")
 _PERSON = re.compile(r"^(?:[A-ZÀ-Þ][\w'’.-]*|[A-Z]\.|de|da|van|von|der|den|al|bin|el|la|le|du|di|dos|del|ter)"
                      r"(?:\s+(?:[A-ZÀ-Þ][\w'’.-]*|[A-Z]\.|de|da|van|von|der|den|al|bin|el|la|le|du|di|dos|del|ter)){1,4}$")
