@@ -17,8 +17,9 @@ import re
 import unicodedata
 from typing import Iterable, Optional
 
-_FILED_DAY = (r"(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s+)?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
-              r"\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}|\d{1,2}/\d{1,2}/\d{2,4}")
+_FILED_DAY = (r"(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s+)?"
+              r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}"
+              r"|\d{1,2}/\d{1,2}/\d{2,4}")
 _AGENCY_WORDS = (r"Reuters?|AP|AFP|UPI|dpa|Associated Press|Agence France-Presse|Bloomberg|CNN|BBC News"
                  r"|Xinhua|Kyodo|ANSA|EFE|PA|AAP|Staff Writer|Staff Reporter|Correspondent|Special Correspondent"
                  r"|Staff|Contributor|[A-Z][\w ]{0,30} (?:Correspondent|Editor|Reporter|Writer)")

@@ -138,11 +138,12 @@ HEADLINE_MAX_WORDS = 20
 # 6:30 p.m. EST By GILLIAN WONG The Associated Press", "Reuters", "Published: Sunday, December 30,
 # 2007", "AP Golf Writer", "By JEFF KAROUB, AP Writer 47 minutes ago"). What is left of such a line
 # once these parts are taken out has no letter.
+_AGENCY_NAMES = "|".join(re.escape(name) for name in sorted(AGENCIES, key=len, reverse=True))
 _STAMP_PARTS = re.compile(
     r"\b\d{1,2}[:.]\d{2}(?:[:.]\d{2})?\s*(?i:[ap]\.?m\.?)?|\b\d{1,4}[-/.]\d{1,2}[-/.]\d{2,4}\b"
     r"|\b(?:[ECMP][SD]?T|GMT|UTC|BST|CES?T)(?:\b|(?=The\b))|\b(?i:mon|tues?|wed|thu(?:rs?)?|fri|sat|sun)\b\.?"
     r"|\b(?i:published|posted|updated|last updated|on|at|from)\b:?|(?:https?://|www\.)\S+|©"
-    r"|(?<![a-z])(?i:(?:the\s+)?(?:" + "|".join(re.escape(name) for name in sorted(AGENCIES, key=len, reverse=True)) + r"))\b"
+    r"|(?<![a-z])(?i:(?:the\s+)?(?:" + _AGENCY_NAMES + r"))\b"
     r"|\b[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?\s+(?:Writer|Editor|Correspondent|Reporter)\b")
 _STAMP_BYLINE = re.compile(r"\bBy\s+(?P<names>[^\n]{2,80})$")
 _STAMP_AGO = re.compile(r"\s*\b\d+\s+(?:minutes?|mins?|hours?|hrs?|days?)\s+ago\b", re.IGNORECASE)
@@ -154,8 +155,7 @@ _SEPARATOR_AHEAD = re.compile(r"\s(?:--|[-–—_:])\s|\)\s*(?:--|[-–—:])")
 _WORD_START = re.compile(r"(?:^|(?<=\s))[A-Z]")
 _STAMP_OPENING = re.compile(
     r"By\s|©|\d|(?i:posted|published|updated|(?:mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|oct"
-    r"|nov|dec)[a-z]*\b|(?:the\s+)?(?:" + "|".join(re.escape(name) for name in sorted(AGENCIES, key=len, reverse=True))
-    + r")\b)")
+    r"|nov|dec)[a-z]*\b|(?:the\s+)?(?:" + _AGENCY_NAMES + r")\b)")
 
 
 def credit_names(line: str) -> list[str] | None:

@@ -312,8 +312,8 @@ def _prints_day(html_text: str, day: dt.date) -> Optional[str]:
     from htmldate.extractors import regex_parse
 
     y, m, d = day.year, day.month, day.day
-    if re.search(rf"(?<!\d){y}[-/.]0?{m}[-/.]0?{d}(?!\d)|(?<!\d){y}{m:02d}{d:02d}(?!\d)|(?<![\d.])0?{d}\.\s?0?{m}\.\s?{y}"
-                 rf"|{y}\s*年\s*0?{m}\s*月\s*0?{d}(?!\d)", html_text):
+    if re.search(rf"(?<!\d){y}[-/.]0?{m}[-/.]0?{d}(?!\d)|(?<!\d){y}{m:02d}{d:02d}(?!\d)"
+                 rf"|(?<![\d.])0?{d}\.\s?0?{m}\.\s?{y}|{y}\s*年\s*0?{m}\s*月\s*0?{d}(?!\d)", html_text):
         return "complete"
     year = str(y)
     for match in itertools.islice(re.finditer(rf"(?<!\d){year}(?!\d)", html_text), 500):
@@ -566,7 +566,8 @@ def _published(tree, meta: dict[str, str], article_ld: Optional[dict], html_text
             if read is None:
                 return None, None, None
             if read != day:
-                return dt.datetime(read.year, read.month, read.day, tzinfo=dt.timezone.utc), read.isoformat(), "htmldate"
+                published = dt.datetime(read.year, read.month, read.day, tzinfo=dt.timezone.utc)
+                return published, read.isoformat(), "htmldate"
     return parsed, _stated_day(htmldate_value), "htmldate"
 
 
