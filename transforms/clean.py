@@ -289,13 +289,13 @@ def _glued_stamp(paragraph: str, title: str | None) -> tuple[str, list[str]] | N
         lead = paragraph.split(None, words)
         if len(lead) > words and _compact(" ".join(lead[:words])) == _compact(title):
             text = lead[words]
-    if text is paragraph and not _STAMP_OPENING.match(text):
+    after_headline = text is not paragraph
+    opens_with_stamp = _STAMP_OPENING.match(text) is not None
+    if not (after_headline or opens_with_stamp) or not _SEPARATOR_AHEAD.search(text[:STAMP_MAX_CHARS * 2]):
         return None
-    if not _SEPARATOR_AHEAD.search(text[:STAMP_MAX_CHARS * 2]):
-        return None
-    if text is not paragraph and _place_dateline(text):
+    if after_headline and _place_dateline(text):
         return text, []  # the headline run into the dateline
-    if not _STAMP_OPENING.match(text):
+    if not opens_with_stamp:
         return None
     starts = [m.start() for m in itertools.islice(_WORD_START.finditer(text[:STAMP_MAX_CHARS + 1]), 1, None)]
     for start in reversed(starts):  # the longest stamp: "… 12:55 PM ET" before "NEW YORK (AP)"
