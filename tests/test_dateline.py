@@ -1,8 +1,9 @@
 """find_dateline: wire datelines leave the body and resolve with the shipped gazetteer."""
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
-from transforms.dateline import find_dateline, parse_dateline
+from transforms.dateline import DATE, find_dateline, parse_dateline, without_dates
 
 
 @pytest.mark.parametrize("body, city, country, agency, date_text", [
@@ -70,3 +71,14 @@ def test_a_separator_left_by_a_dateline_given_apart_leaves_the_body():
     assert dateline.city == "Bethesda" and rest == "DiamondRock Hospitality Co. on Monday reported earnings."
     # an agency alone in parentheses is not a place
     assert find_dateline("(Reuters) - Apple said on Monday it would buy.")[0] is None
+
+
+_DATE_PIECES = ["Monday", "tuesday", "Sunday,", "March 3", "3 March", "Mar. 3, 2024", "Jan 5", "1 LUG", "2024-01-31",
+                "12 de marzo de 2023", "Marc 3", "May", "June", "published", "SEOUL", "the", "9", ",", " ", "\n"]
+
+
+@given(st.lists(st.sampled_from(_DATE_PIECES), max_size=12).map(" ".join))
+@settings(max_examples=300, deadline=None)
+def test_without_dates_is_the_date_pattern_removed(text):
+    assert without_dates(text) == DATE.sub(" ", text)
+    assert without_dates(text, "") == DATE.sub("", text)

@@ -9,11 +9,12 @@ import random
 import apache_beam as beam
 import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
+from hypothesis import given, settings, strategies as st
 from apache_beam.testing.util import assert_that, equal_to
 
 from transforms.dedup import Dedup, DedupOptions, ExactDedup, index_partitions
 from transforms.model import UTC, Article, stable_id
-from transforms.text import content_fingerprint
+from transforms.text import content_fingerprint, count_words, fingerprint_and_count
 
 VOCAB = [f"word{i}" for i in range(4000)]
 NOW = dt.datetime(2024, 5, 1, tzinfo=UTC)
@@ -493,3 +494,10 @@ def test_a_record_read_again_stands_for_its_id_before_earlier_copies_of_it():
     again = key("mirror.jsonl#0", "X", "newer")
     got = decide([article_entry, mirror_entry, again], params=None)
     assert got["mirror.jsonl#0"].canonical_id == "X" and got["mirror.jsonl#0"].method == "near"
+
+
+@given(st.text(alphabet=st.sampled_from("aZ9_ -.,'\n\tÉéßﬁ①Ａ"), max_size=60) | st.text(max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_fingerprint_and_count_are_the_two_measures_taken_apart(body):
+    """Clean reads an ASCII body's words once for both; any body gives what the two functions give."""
+    assert fingerprint_and_count(body) == (content_fingerprint(body), count_words(body))

@@ -306,3 +306,14 @@ def test_only_bodies_up_to_the_limit_carry_their_shingle_set():
     assert len(hasher.fingerprint(short).exact) == 4 * hasher.fingerprint(short).shingles
     assert hasher.fingerprint(huge).shingles > EXACT_SHINGLES and hasher.fingerprint(huge).exact == b""
     assert hasher.fingerprint("").exact == b"" and exact_set(np.empty(0, np.uint64)) == b""
+
+
+def test_signature_is_the_high_half_of_each_permutations_least_value():
+    """Each signature value is min over shingles of (a*h + b) mod 2**64, its high 32 bits: the
+    vectorised form takes the minimum before the shift, which must not change a value."""
+    hasher = MinHasher(MinHashParams())
+    body = story(11, n=60)
+    hashes = shingle_hashes(words(body), hasher.params.shingle_size, hasher.params.seed)
+    a, b = (int(x) for x in hasher._a[:, 0]), (int(x) for x in hasher._b[:, 0])
+    expected = [min((ai * int(h) + bi) % (1 << 64) for h in hashes) >> 32 for ai, bi in zip(a, b)]
+    assert hasher.signature(body).tolist() == expected

@@ -34,9 +34,9 @@ from __future__ import annotations
 import itertools
 import re
 from transforms.bylines import split_bylines, clean_authors
-from transforms.dateline import AGENCIES, DATE, find_dateline
+from transforms.dateline import AGENCIES, find_dateline, without_dates
 from transforms.model import Article, Dateline
-from transforms.text import content_fingerprint, count_words
+from transforms.text import content_fingerprint, fingerprint_and_count
 
 # A heading that opens a trailing block of links to other stories.
 TRAILER_HEADING = re.compile(
@@ -161,7 +161,8 @@ _STAMP_OPENING = re.compile(
 def credit_names(line: str) -> list[str] | None:
     """The names of a credit line, or None when the line is not a credit line."""
     match = CREDIT_LINE.match(line.strip())
-    contributed = None if match else CONTRIBUTED_LINE.match(line.strip())
+    # (The literal first: CONTRIBUTED_LINE tries up to 250 characters of any capitalised line.)
+    contributed = None if match or "contributed" not in line else CONTRIBUTED_LINE.match(line.strip())
     if not match and not contributed:
         return None
     names: list[str] = []
@@ -274,7 +275,7 @@ def _stamp_authors(paragraph: str) -> list[str] | None:
         if not authors:
             return None
         paragraph = paragraph[:byline.start()]
-    rest = _STAMP_PARTS.sub(" ", DATE.sub(" ", paragraph))
+    rest = _STAMP_PARTS.sub(" ", without_dates(paragraph))
     return None if re.search(r"[^\W\d_]", rest) else authors
 
 
@@ -299,11 +300,13 @@ def _glued_stamp(paragraph: str, title: str | None) -> tuple[str, list[str]] | N
         return None
     starts = [m.start() for m in itertools.islice(_WORD_START.finditer(text[:STAMP_MAX_CHARS + 1]), 1, None)]
     for start in reversed(starts):  # the longest stamp: "… 12:55 PM ET" before "NEW YORK (AP)"
+        if not _place_dateline(text[start:]):  # the cheaper test first: most words start no dateline
+            continue
         prefix = text[:start].strip()
         found = _stamp_authors(prefix)
         if found and _squash_word(prefix.split()[-1]) in {_squash_word(w) for n in found for w in n.split()}:
             continue  # a name runs into the place ("By JOHN SMITH NEW YORK"): where one ends is unknown
-        if found is not None and _place_dateline(text[start:]):
+        if found is not None:
             return text[start:], found
     return None
 
@@ -376,6 +379,9 @@ def clean_article(article: Article) -> Article:
     contributors.extend(n for n in credits + tail_credits if n not in contributors)
     authors = list(article.authors)
     authors.extend(n for n in authors_found if n not in authors)
+    content_hash, word_count = fingerprint_and_count(body)
+    if text_kind == "headline":  # a headline record's body is its title: its copies share its identity
+        content_hash = content_fingerprint(f"{body}\n{article.url or article.id}")
     return article.model_copy(update={
         "title": title,
         "body": body,
@@ -383,8 +389,6 @@ def clean_article(article: Article) -> Article:
         "authors": authors,
         "contributors": contributors,
         "text_kind": text_kind,
-        # A headline record's body is its title: its copies are the records with its identity.
-        "content_hash": content_fingerprint(body if text_kind != "headline"
-                                            else f"{body}\n{article.url or article.id}"),
-        "word_count": count_words(body),
+        "content_hash": content_hash,
+        "word_count": word_count,
     })

@@ -41,6 +41,17 @@ DATE = re.compile(
     # Misspelt months as wire copy has them ("Marc 3", "Narch 2", "Marchg 12"), numbers run on.
     rf"|(?<=, )[A-Z][a-z]{{2,5}}g?\.?\s+\d{{1,3}}",
     re.IGNORECASE)
+# Every alternative of DATE but a weekday alone needs a digit.
+_WEEKDAY_ALONE = re.compile(_WEEKDAY, re.IGNORECASE)
+_DIGIT = re.compile(r"\d")
+
+
+def without_dates(text: str, repl: str = " ") -> str:
+    """`DATE.sub(repl, text)`, for less: in a text without a digit only weekdays can match (the
+    whole pattern costs ~0.2 ms on a 130-character line)."""
+    return (DATE if _DIGIT.search(text) else _WEEKDAY_ALONE).sub(repl, text)
+
+
 AGENCIES = {
     "reuters": "Reuters", "reuter": "Reuters", "ap": "AP", "the associated press": "AP",
     "associated press": "AP", "afp": "AFP", "upi": "UPI", "dpa": "dpa", "xinhua": "Xinhua",

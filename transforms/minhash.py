@@ -207,8 +207,10 @@ class MinHasher:
         if hashes.size == 0:
             return np.full(self.params.num_perm, 0xFFFFFFFF, dtype=np.uint32)
         with np.errstate(over="ignore"):
-            permuted = (self._a * hashes[np.newaxis, :] + self._b) >> np.uint64(32)
-        return permuted.min(axis=1).astype(np.uint32)
+            permuted = self._a * hashes[np.newaxis, :]
+            permuted += self._b
+        # The high 32 bits of the least value: a shift keeps the order, so it is taken after the min.
+        return (permuted.min(axis=1) >> np.uint64(32)).astype(np.uint32)
 
     def signature(self, body: str) -> np.ndarray:
         """uint32[num_perm] MinHash of the body's word shingles (all 0xFFFFFFFF when it has no words)."""

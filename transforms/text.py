@@ -60,8 +60,20 @@ def count_words(text: str) -> int:
 def content_fingerprint(body: str) -> str:
     """Exact-duplicate key: case, punctuation, whitespace and Unicode forms do not matter."""
     norm = unicodedata.normalize("NFKC", body).casefold()
-    norm = " ".join(_WORD.findall(norm))
-    return hashlib.blake2b(norm.encode("utf-8"), digest_size=16).hexdigest()
+    return _fingerprint(_WORD.findall(norm))
+
+
+def _fingerprint(words: list[str]) -> str:
+    return hashlib.blake2b(" ".join(words).encode("utf-8"), digest_size=16).hexdigest()
+
+
+def fingerprint_and_count(body: str) -> tuple[str, int]:
+    """(`content_fingerprint(body)`, `count_words(body)`), reading an ASCII body's words once: NFKC
+    is the identity on ASCII, and lower case neither makes nor breaks an ASCII word."""
+    if not body.isascii():
+        return content_fingerprint(body), count_words(body)
+    words = _WORD.findall(body.lower())
+    return _fingerprint(words), len(words)
 
 
 # --- dates -------------------------------------------------------------------------------------

@@ -118,7 +118,7 @@ _MOJIBAKE = re.compile("[\u00c2-\u00c5\u00ce\u00cf\u00d0\u00d1\u00d8][\u0080-\u0
 def repair_mojibake(text: str) -> str:
     """`text` with double-encoded UTF-8 undone ("piÃ©gÃ©e" -> "piégée"); unchanged when it holds
     no such sequence or when ftfy finds the repair no better (real "SÃO PAULO" stays)."""
-    if not _MOJIBAKE.search(text):
+    if text.isascii() or not _MOJIBAKE.search(text):
         return text
     import ftfy  # only for the few texts that need it
 
