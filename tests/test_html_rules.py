@@ -495,6 +495,29 @@ def test_a_site_only_title_gives_way_to_the_heading_the_lead_bears_out():
     assert parse_html(pun)["title"] == "Wheels of fortune"
 
 
+def test_a_title_naming_the_site_gives_way_to_the_heading_the_story_opens_with():
+    """L3S-GN1's Summit Daily and Netsports pages: the <title> is the site's ("Summit Daily News for
+    Breckenridge, Keystone, Copper and Frisco Colorado", "A Netsports Site"), the story's text opens
+    with the headline, and the lead shares a word with the site title (a byline, a feed link), so the
+    lead check alone kept it. A heading the lead opens with but never bears out (a time stamp) does not
+    replace a title, nor does one that the title shares a word with."""
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+
+    def page(title: str, heading: str) -> bytes:
+        return (f"<html><head><title>{title}</title></head><body><table><tr><td class='storyhead'>"
+                f"{heading}</td></tr><tr><td><p>By Jane Roe, Summit Daily News</p>{story}</td></tr>"
+                f"</table></body></html>").encode()
+
+    site_title = "Summit Daily News for Breckenridge, Keystone and Frisco Colorado"
+    url = "http://www.summitdaily.com/article/20080107/NEWS/801070301"
+    assert parse_html(page(site_title, "Council expands bus network"), url=url)["title"] \
+        == "Council expands bus network"
+    assert parse_html(page(site_title, "15 Jan, 2008, 1202 hrs IST"), url=url)["title"] != "15 Jan, 2008, 1202 hrs IST"
+    # A title that does not name the site is the headline the page declares: it stays.
+    assert parse_html(page("Northern districts get their buses", "Council expands bus network"), url=url)["title"] \
+        == "Northern districts get their buses"
+
+
 def test_a_table_layout_keeps_its_story_and_loses_its_spacers_and_menus():
     """A 2000s page laid out in a table: spacer cells, a menu row and short labels go, the story's
     cell becomes plain paragraphs, and a data table inside the story stays a table."""

@@ -51,8 +51,9 @@ Metadata comes from what the page states, most explicit source first:
   "(from The Bolton News)"). When only the `<title>` is left, a heading of the page that opens or
   closes it (table layouts: `<td class="contentheading">`, `<span class="articleHeadline">`, bold
   text in a big `<font>`) is the headline; a side of it that the lead never mentions (a station's
-  tagline) is cut; and a title sharing no word with the story's lead ("Top Stories") gives way to
-  a heading that shares two. A sole `<h1>` the lead does not bear out (a blog's name) gives way to
+  tagline) is cut; a title sharing no word with the story's lead ("Top Stories") gives way to
+  a heading that shares two, and one naming the site ("A Netsports Site") to a heading the story
+  opens with and bears out. A sole `<h1>` the lead does not bear out (a blog's name) gives way to
   the rest of the `<title>` or such a heading. A page that names no headline at all (a crawl that
   lost the `<head>`), or only generic words ("News"), takes a short line atop the story whose
   words the story then uses, else none.
@@ -80,6 +81,7 @@ Pages that are not articles (homepages, listings, service pages, paywall/consent
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import email.utils
 import itertools
@@ -903,7 +905,27 @@ def _title(tree, meta: dict[str, str], article_ld: Optional[dict], doc_title: Op
         return max(found, key=lambda text: len(_content_words(text) & lead_words))
     fallback = cleaned[0] if cleaned else (
         strip_branding(doc_title, brands) if doc_title and not _is_brand(doc_title, brands) else None)
-    return _checked_against_lead(_cut_by_lead(fallback, lead_words), headings, lead)
+    fallback = _cut_by_lead(fallback, lead_words)
+    return _opening_heading(fallback, headings, lead, brands) or _checked_against_lead(fallback, headings, lead)
+
+
+OPENING_CHARS = 300  # a heading the story's text opens with stands in its first this many characters
+SITE_KEY_MIN_CHARS = 5
+
+
+def _opening_heading(title: Optional[str], headings: list[str], lead: str, brands: set[str]) -> Optional[str]:
+    """A <title> that names the site ("Summit Daily News for Breckenridge, Keystone, Copper and
+    Frisco Colorado", "A Netsports Site") and that the story does not open with gives way to a
+    heading of three words or more that the story's text does open with, that shares no word with
+    that <title>, and that the story then bears out (a word of it stands in the lead twice: in the
+    heading and after it; not "15 Jan, 2008, 1202 hrs IST, PTI"); None when there is none."""
+    key, opening = _squash(title), _squash(lead)[:OPENING_CHARS]
+    if not key or key in opening or not any(b in key for b in brands if len(b) >= SITE_KEY_MIN_CHARS):
+        return None
+    words = _content_words(title or "")
+    counts = collections.Counter(w for w in _LEAD_WORD.findall(lead.casefold()) if w not in _GENERIC_TITLE_WORDS)
+    return next((h for h in headings if len(h.split()) >= 3 and _squash(h) in opening
+                 and not _content_words(h) & words and any(counts[w] >= 2 for w in _content_words(h))), None)
 
 
 def _cut_by_lead(title: Optional[str], lead_words: set[str]) -> Optional[str]:
