@@ -9,8 +9,8 @@ import random
 import apache_beam as beam
 import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
-from hypothesis import given, settings, strategies as st
 from apache_beam.testing.util import assert_that, equal_to
+from hypothesis import given, settings, strategies as st
 
 from transforms.dedup import Dedup, DedupOptions, ExactDedup, index_partitions
 from transforms.model import UTC, Article, stable_id

@@ -500,7 +500,7 @@ def test_a_title_naming_the_site_gives_way_to_the_heading_the_story_opens_with()
     Breckenridge, Keystone, Copper and Frisco Colorado", "A Netsports Site"), the story's text opens
     with the headline, and the lead shares a word with the site title (a byline, a feed link), so the
     lead check alone kept it. A heading the lead opens with but never bears out (a time stamp) does not
-    replace a title, nor does one that the title shares a word with."""
+    replace the site's title, and a title that does not name the site stays."""
     story = "".join(f"<p>{p}</p>" for p in STORY)
 
     def page(title: str, heading: str) -> bytes:
