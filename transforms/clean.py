@@ -36,7 +36,7 @@ import re
 from transforms.bylines import split_bylines, clean_authors
 from transforms.dateline import AGENCIES, find_dateline, without_dates
 from transforms.model import Article, Dateline
-from transforms.text import content_fingerprint, fingerprint_and_count
+from transforms.text import content_fingerprint, count_words, fingerprint_and_count
 
 # A heading that opens a trailing block of links to other stories.
 TRAILER_HEADING = re.compile(
@@ -379,9 +379,10 @@ def clean_article(article: Article) -> Article:
     contributors.extend(n for n in credits + tail_credits if n not in contributors)
     authors = list(article.authors)
     authors.extend(n for n in authors_found if n not in authors)
-    content_hash, word_count = fingerprint_and_count(body)
     if text_kind == "headline":  # a headline record's body is its title: its copies share its identity
-        content_hash = content_fingerprint(f"{body}\n{article.url or article.id}")
+        content_hash, word_count = content_fingerprint(f"{body}\n{article.url or article.id}"), count_words(body)
+    else:
+        content_hash, word_count = fingerprint_and_count(body)
     return article.model_copy(update={
         "title": title,
         "body": body,

@@ -924,8 +924,12 @@ def _opening_heading(title: Optional[str], headings: list[str], lead: str, brand
         return None
     words = _content_words(title or "")
     counts = collections.Counter(w for w in _LEAD_WORD.findall(lead.casefold()) if w not in _GENERIC_TITLE_WORDS)
-    return next((h for h in headings if len(h.split()) >= 3 and _squash(h) in opening
-                 and not _content_words(h) & words and any(counts[w] >= 2 for w in _content_words(h))), None)
+    for heading in headings:
+        heading_words = _content_words(heading)
+        if (len(heading.split()) >= 3 and _squash(heading) in opening and not heading_words & words
+                and any(counts[w] >= 2 for w in heading_words)):
+            return heading
+    return None
 
 
 def _cut_by_lead(title: Optional[str], lead_words: set[str]) -> Optional[str]:
